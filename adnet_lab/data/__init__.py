@@ -1,0 +1,1 @@
+"""Data: dataset readers, crops and augmentation, training targets, synthetic faces."""

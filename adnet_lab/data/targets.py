@@ -28,7 +28,7 @@ import torch
 from adnet_lab.data.splines import sample_curve_splines
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
-__all__ = ["edge_maps", "normalize_landmarks", "point_maps"]
+__all__ = ["edge_maps", "make_targets", "normalize_landmarks", "point_maps"]
 
 CANVAS_SCALE = 4            # the edge canvas is 4x the input resolution
 LINE_RADIUS = 2.5           # canvas pixels within this distance of the polyline are drawn
@@ -165,3 +165,14 @@ def edge_maps(landmarks_px: torch.Tensor, scheme: str | LandmarkScheme,
         vertices = torch.floor(CANVAS_SCALE * samples + 0.5).float()
         maps.append(_rasterize(vertices, size))
     return torch.stack(maps, dim=1)
+
+
+def make_targets(landmarks_px: torch.Tensor, scheme: str | LandmarkScheme,
+                 input_size: int = 256) -> dict[str, torch.Tensor]:
+    """All training targets of a batch: ``landmarks`` (B x N x 2 in [-1, 1], clamped),
+    ``edge_maps`` (B x C x S/4 x S/4) and ``point_maps`` (B x N x S/4 x S/4)."""
+    return {
+        "landmarks": normalize_landmarks(landmarks_px, input_size).clamp(-1.0, 1.0),
+        "edge_maps": edge_maps(landmarks_px, scheme, input_size),
+        "point_maps": point_maps(landmarks_px, input_size),
+    }

@@ -124,6 +124,7 @@ class TestDataset:
         center, scale = crop_parameters(box_only, box_enlarge=1.0)
         x0, y0, x1, y1 = box_only.box
         assert scale == pytest.approx(max(x1 - x0, y1 - y0) / 200)
+        assert center == pytest.approx(((x0 + x1) / 2, (y0 + y1) / 2))
 
     def test_normalizations(self):
         crop = np.zeros((2, 2, 3), np.uint8)

@@ -10,6 +10,8 @@ This module solves the same interpolation problems for a whole batch at once.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
 __all__ = ["chord_parameters", "sample_curve_splines"]
@@ -60,17 +62,19 @@ def _second_derivatives(u: torch.Tensor, y: torch.Tensor, closed: bool) -> torch
     return torch.linalg.solve(matrix, rhs)
 
 
-def sample_curve_splines(points: torch.Tensor, closed: bool,
-                         samples_per_interval: int = 5) -> torch.Tensor:
+def sample_curve_splines(points: torch.Tensor, closed: bool, samples_per_interval: int = 5,
+                         spacing: Literal["uniform", "knots"] = "uniform") -> torch.Tensor:
     """Sample the interpolating cubic spline through each curve of a batch.
 
     Args:
         points: ``B x n x 2`` curve points in drawing order (n >= 4 for open curves,
             n >= 3 for closed ones), any unit.
         closed: whether the curve closes on itself (periodic spline).
-        samples_per_interval: samples per data interval; the parameter is sampled uniformly,
+        samples_per_interval: samples per data interval.
+        spacing: ``"uniform"`` samples the parameter uniformly,
             ``samples_per_interval * intervals + 1`` values from 0 to 1 inclusive, as the
-            release does.
+            release does; ``"knots"`` samples each interval uniformly in its own parameter
+            range, so sample ``k * samples_per_interval`` is exactly point ``k``.
 
     Returns:
         ``B x S x 2`` points on the spline (float64 internally, returned in the input dtype).
@@ -84,8 +88,15 @@ def sample_curve_splines(points: torch.Tensor, closed: bool,
         raise ValueError(f"a cubic spline needs at least 4 knots, got {knots.shape[1]}")
     u = chord_parameters(knots)
     second = _second_derivatives(u, knots, closed)
-    t = torch.linspace(0, 1, samples_per_interval * intervals + 1, dtype=u.dtype,
-                       device=u.device).expand(u.shape[0], -1).contiguous()
+    if spacing == "uniform":
+        t = torch.linspace(0, 1, samples_per_interval * intervals + 1, dtype=u.dtype,
+                           device=u.device).expand(u.shape[0], -1).contiguous()
+    elif spacing == "knots":
+        steps = torch.arange(samples_per_interval, dtype=u.dtype, device=u.device)
+        t = u[:, :-1, None] + (u[:, 1:] - u[:, :-1])[..., None] * steps / samples_per_interval
+        t = torch.cat([t.flatten(1), u[:, -1:]], dim=1)
+    else:
+        raise ValueError(f"spacing must be 'uniform' or 'knots', got {spacing!r}")
     index = (torch.searchsorted(u.contiguous(), t, right=True) - 1).clamp(0, intervals - 1)
     u0, u1 = u.gather(1, index), u.gather(1, index + 1)
     h = (u1 - u0)[..., None]

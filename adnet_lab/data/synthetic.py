@@ -432,7 +432,8 @@ def generate_faces(num_faces: int, config: SyntheticConfig | None = None, *,
     """Generate ``num_faces`` synthetic faces (deterministic for ``config.seed``).
 
     Args:
-        workers: processes to render with (default: all cores, at most one per chunk).
+        workers: processes to render with (default: one for fewer than 1000 faces, where
+            starting processes costs more than it saves, else all cores).
         progress: show a tqdm progress bar.
     """
     config = config or SyntheticConfig()
@@ -440,7 +441,9 @@ def generate_faces(num_faces: int, config: SyntheticConfig | None = None, *,
         raise ValueError(f"num_faces must be positive, got {num_faces}")
     chunks = [(k, min(CHUNK_SIZE, num_faces - k * CHUNK_SIZE))
               for k in range(math.ceil(num_faces / CHUNK_SIZE))]
-    workers = min(workers or os.cpu_count() or 1, len(chunks))
+    if workers is None:
+        workers = 1 if num_faces < 1000 else os.cpu_count() or 1
+    workers = min(workers, len(chunks))
     bar = tqdm(total=num_faces, desc="synthetic faces", unit="face", disable=not progress)
     parts = []
     if workers <= 1:

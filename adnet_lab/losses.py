@@ -1,0 +1,372 @@
+"""Losses: ADL and its baselines, functions first, thin modules second.
+
+Coordinates are normalised to [-1, 1] (``B x N x 2``, x first); maps are ``B x C x H x W``.
+Every function returns the mean over its elements (a 0-d tensor) and is differentiable.
+
+* :func:`anisotropic_direction_loss` -- ADL (Huang et al., ICCV 2021), as released.
+* :func:`smooth_l1_loss` -- the isotropic baseline on coordinates (ADL with lambda = 1).
+* :func:`wing_loss`, :func:`l1_loss`, :func:`l2_loss` -- other coordinate losses.
+* :func:`awing_loss` -- adaptive wing loss on heat/edge/point maps (Wang et al., 2019).
+* :func:`star_loss` -- STAR loss (Zhou et al., CVPR 2023), for comparison.
+* :class:`ADNetObjective` -- the release's deep-supervised training objective.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from adnet_lab.geometry import curve_normals, rotate_90
+from adnet_lab.topology import LandmarkScheme, resolve_scheme
+
+__all__ = [
+    "ADNetObjective",
+    "AWingLoss",
+    "AnisotropicDirectionLoss",
+    "STARLoss",
+    "SmoothL1Loss",
+    "WingLoss",
+    "anisotropic_direction_loss",
+    "anisotropic_lambda",
+    "awing_loss",
+    "l1_loss",
+    "l2_loss",
+    "smooth_l1_loss",
+    "star_loss",
+    "wing_loss",
+]
+
+LambdaMode = Literal["fixed", "dynamic", "heatmap"]
+
+
+def _check_pair(pred: torch.Tensor, gt: torch.Tensor, what: str = "points") -> None:
+    if pred.shape != gt.shape:
+        raise ValueError(f"pred and target shapes must be the same. Got: {tuple(pred.shape)} "
+                         f"and {tuple(gt.shape)}")
+    if what == "points" and (pred.ndim != 3 or pred.shape[-1] != 2):
+        raise ValueError(f"landmarks must be B x N x 2, got {tuple(pred.shape)}")
+    if what == "maps" and pred.ndim != 4:
+        raise ValueError(f"maps must be B x C x H x W, got {tuple(pred.shape)}")
+
+
+def _smooth_l1_of_squared(distance2: torch.Tensor, scale: float) -> torch.Tensor:
+    """``0.5 / s * d^2`` below ``s``, ``d - 0.5 s`` above, from the squared distance.
+
+    The release takes ``d = sqrt(max(d^2, 1e-128))`` for both branches; the linear branch is
+    only used where ``d >= s``, so it is computed as ``sqrt(max(d^2, s^2))``: the same values,
+    without the infinite derivative of ``sqrt`` at 0 leaking a NaN into the gradient.
+    """
+    linear = distance2.clamp_min(scale * scale).sqrt() - 0.5 * scale
+    return torch.where(distance2 < scale * scale, 0.5 / scale * distance2, linear)
+
+
+def _grid(height: int, width: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixel-centre grid ``i / (n - 1) * 2 - 1`` along x (W) and y (H), the release's."""
+    xs = torch.linspace(-1.0, 1.0, width, device=like.device, dtype=like.dtype)
+    ys = torch.linspace(-1.0, 1.0, height, device=like.device, dtype=like.dtype)
+    return xs, ys
+
+
+def _normalized_weights(heatmap: torch.Tensor) -> torch.Tensor:
+    return heatmap / heatmap.sum(dim=(2, 3), keepdim=True).clamp_min(1e-6)
+
+
+def _second_moments(weights: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """``B x N x 2 x 2`` matrix ``sum w (g - c)(g - c)^T`` over the grid g."""
+    xs, ys = _grid(weights.shape[2], weights.shape[3], weights)
+    dx = xs - centres[..., 0, None]                        # B x N x W
+    dy = ys - centres[..., 1, None]                        # B x N x H
+    wx, wy = weights.sum(dim=2), weights.sum(dim=3)        # marginals: B x N x W, B x N x H
+    xx = (wx * dx.square()).sum(-1)
+    yy = (wy * dy.square()).sum(-1)
+    xy = torch.einsum("bnhw,bnh,bnw->bn", weights, dy, dx)
+    return torch.stack([torch.stack([xx, xy], -1), torch.stack([xy, yy], -1)], -2)
+
+
+def anisotropic_lambda(normal_error: torch.Tensor, tangent_error: torch.Tensor,
+                       normals: torch.Tensor, lambda_mode: LambdaMode = "heatmap",
+                       heatmap: torch.Tensor | None = None,
+                       landmarks: torch.Tensor | None = None,
+                       loss_lambda: float = 2.0) -> torch.Tensor:
+    """ADL's per-landmark lambda (detached), ``B x N`` or a scalar for ``"fixed"``.
+
+    * ``"fixed"``: ``loss_lambda``.
+    * ``"dynamic"``: ``clamp(t^2 / max(n^2, 1e-6), 1, 9)`` of the current error components.
+    * ``"heatmap"`` (the release's default): with ``w`` the map normalised per landmark and
+      ``d`` the grid point minus ``landmarks``,
+      ``clamp(sum w (d.t)^2 / max(sum w (d.n)^2, 1e-6), 1, 9)``.
+    """
+    if lambda_mode == "fixed":
+        return torch.as_tensor(loss_lambda, dtype=normal_error.dtype,
+                               device=normal_error.device)
+    if lambda_mode == "dynamic":
+        ratio = tangent_error.square() / normal_error.square().clamp_min(1e-6)
+        return ratio.clamp(1.0, 9.0).detach()
+    if lambda_mode == "heatmap":
+        if heatmap is None or landmarks is None:
+            raise ValueError("lambda_mode='heatmap' needs heatmap (B x N x H x W) and "
+                             "landmarks (B x N x 2)")
+        if heatmap.shape[:2] != normals.shape[:2] or landmarks.shape != normals.shape:
+            raise ValueError(f"heatmap {tuple(heatmap.shape)} and landmarks "
+                             f"{tuple(landmarks.shape)} must match B x N = "
+                             f"{tuple(normals.shape[:2])}")
+        moments = _second_moments(_normalized_weights(heatmap.detach()), landmarks.detach())
+        moments = moments.to(normals.dtype)
+        tangents = rotate_90(normals)
+        normal_spread = torch.einsum("bni,bnij,bnj->bn", normals, moments, normals)
+        tangent_spread = torch.einsum("bni,bnij,bnj->bn", tangents, moments, tangents)
+        return (tangent_spread / normal_spread.clamp_min(1e-6)).clamp(1.0, 9.0).detach()
+    raise ValueError(f"lambda_mode must be 'fixed', 'dynamic' or 'heatmap', got "
+                     f"{lambda_mode!r}")
+
+
+def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
+                               scheme: str | LandmarkScheme, lambda_mode: LambdaMode = "heatmap",
+                               heatmap: torch.Tensor | None = None,
+                               landmarks: torch.Tensor | None = None, loss_lambda: float = 2.0,
+                               scale: float = 0.01) -> torch.Tensor:
+    """Anisotropic direction loss (ADL).
+
+    With ``D = pred - gt``, ``n`` the curve normal at the ground truth (the release's rule,
+    :func:`adnet_lab.geometry.curve_normals` with ``method="official"``), ``t`` = n rotated by
+    +90 degrees and a per-landmark lambda (:func:`anisotropic_lambda`),
+    ``alpha = 2 lambda / (lambda + 1)`` and ``beta = 2 / (lambda + 1)``::
+
+        d^2 = alpha (D.n)^2 + beta (D.t)^2      (|D|^2 where the normal is zero)
+        loss = 0.5 / s * d^2  if d < s  else  d - 0.5 s,   mean over batch and points
+
+    Args:
+        pred, gt: ``B x N x 2`` landmarks in [-1, 1].
+        scheme: landmark scheme or its name (curves for the normals).
+        lambda_mode: ``"fixed"``, ``"dynamic"`` or ``"heatmap"`` (the release's default).
+        heatmap: ``B x N x H x W``, for ``"heatmap"``: the release passes the final stack's
+            attention-weighted heatmaps.
+        landmarks: ``B x N x 2``, for ``"heatmap"``: the release passes the final predictions.
+        loss_lambda: lambda of ``"fixed"``.
+        scale: ``s``, the smooth-L1 knee (0.01).
+
+    Example:
+        >>> import torch
+        >>> gt = torch.zeros(1, 68, 2)
+        >>> gt[0, :, 0] = torch.linspace(-0.9, 0.9, 68)
+        >>> pred = gt + torch.tensor([0.0, 0.02])
+        >>> round(anisotropic_direction_loss(pred, gt, "300w", "fixed").item(), 4)
+        0.0173
+    """
+    scheme = resolve_scheme(scheme)
+    _check_pair(pred, gt)
+    normals = curve_normals(gt.detach(), scheme, method="official").to(pred.dtype)
+    error = pred - gt
+    normal_error = (error * normals).sum(-1)
+    tangent_error = (error * rotate_90(normals)).sum(-1)
+    lam = anisotropic_lambda(normal_error.detach(), tangent_error.detach(), normals,
+                             lambda_mode, heatmap, landmarks, loss_lambda)
+    alpha, beta = 2 * lam / (lam + 1), 2 / (lam + 1)
+    anisotropic = alpha * normal_error.square() + beta * tangent_error.square()
+    isotropic = error.square().sum(-1)
+    distance2 = torch.where(normals.norm(dim=-1) < 0.5, isotropic, anisotropic)
+    return _smooth_l1_of_squared(distance2, scale).mean()
+
+
+def smooth_l1_loss(pred: torch.Tensor, gt: torch.Tensor, scale: float = 0.01) -> torch.Tensor:
+    """Smooth L1 on each landmark's Euclidean error: ``0.5/s d^2`` below ``s``, ``d - s/2``
+    above (``B x N x 2`` in [-1, 1]); equals ADL with lambda = 1."""
+    _check_pair(pred, gt)
+    return _smooth_l1_of_squared((pred - gt).square().sum(-1), scale).mean()
+
+
+def wing_loss(pred: torch.Tensor, gt: torch.Tensor, omega: float = 10.0,
+              epsilon: float = 2.0) -> torch.Tensor:
+    """Wing loss (Feng et al., CVPR 2018) on coordinate errors ``|x|``:
+    ``omega ln(1 + |x| / epsilon)`` below ``omega``, ``|x| - C`` above,
+    ``C = omega - omega ln(1 + omega / epsilon)``. Feng et al. used pixels (omega 10,
+    epsilon 2); for [-1, 1] coordinates scale both down (e.g. by 1/128)."""
+    _check_pair(pred, gt)
+    error = (pred - gt).abs()
+    constant = omega - omega * math.log(1 + omega / epsilon)
+    return torch.where(error < omega, omega * torch.log1p(error / epsilon),
+                       error - constant).mean()
+
+
+def l1_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Mean absolute coordinate error."""
+    _check_pair(pred, gt)
+    return (pred - gt).abs().mean()
+
+
+def l2_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Mean squared Euclidean error per landmark."""
+    _check_pair(pred, gt)
+    return (pred - gt).square().sum(-1).mean()
+
+
+def awing_loss(pred: torch.Tensor, target: torch.Tensor, omega: float = 14.0,
+               theta: float = 0.5, epsilon: float = 1.0, alpha: float = 2.1,
+               use_weight_map: bool = True) -> torch.Tensor:
+    """Adaptive wing loss on maps (Wang et al., ICCV 2019), as the release computes it.
+
+    With ``y`` the target and ``d = |pred - y|``::
+
+        loss = omega ln(1 + (d / epsilon)^(alpha - y))     if d < theta
+               A d - C                                      otherwise
+        A = omega / (1 + (theta/epsilon)^(alpha - y)) (alpha - y)
+            (theta/epsilon)^(alpha - y - 1) / epsilon
+        C = theta A - omega ln(1 + (theta/epsilon)^(alpha - y))
+
+    multiplied by the weight map ``10 * [3x3 max-pool of y >= 0.2] + 1``; mean over all.
+    """
+    _check_pair(pred, target, "maps")
+    difference = (pred - target).abs()
+    power = alpha - target
+    ratio = theta / epsilon
+    a = omega / (1 + ratio**power) * power * ratio ** (power - 1) / epsilon
+    c = theta * a - omega * torch.log1p(ratio**power)
+    small = omega * torch.log1p((difference / epsilon).clamp_min(1e-30) ** power)
+    small = torch.where(difference > 0, small, torch.zeros_like(small))
+    loss = torch.where(difference < theta, small, a * difference - c)
+    if use_weight_map:
+        dilated = F.max_pool2d(target.detach(), kernel_size=3, stride=1, padding=1)
+        loss = loss * (10.0 * (dilated >= 0.2).to(loss.dtype) + 1.0)
+    return loss.mean()
+
+
+def star_loss(heatmap: torch.Tensor, gt: torch.Tensor, w: float = 1.0, scale: float = 0.01,
+              epsilon: float = 1e-5) -> torch.Tensor:
+    """STAR loss (Zhou et al., CVPR 2023) on heatmaps against ``B x N x 2`` targets.
+
+    Per landmark: normalise the map, take its weighted mean ``mu`` and unbiased weighted
+    covariance ``sum w (g - mu)(g - mu)^T / (1 - sum w^2)`` over the [-1, 1] pixel-centre
+    grid, eigen-decompose it, project ``gt - mu`` on both eigenvectors, apply smooth L1
+    (knee ``scale``) to each projection, divide by ``sqrt(eigenvalue + epsilon)``, sum; add
+    ``w`` times the sum of the absolute eigenvalues; mean over batch and points.
+    """
+    if heatmap.ndim != 4 or gt.shape != (*heatmap.shape[:2], 2):
+        raise ValueError(f"heatmap must be B x N x H x W and gt B x N x 2, got "
+                         f"{tuple(heatmap.shape)} and {tuple(gt.shape)}")
+    weights = _normalized_weights(heatmap)
+    xs, ys = _grid(heatmap.shape[2], heatmap.shape[3], heatmap)
+    mean = torch.stack([(weights.sum(2) * xs).sum(-1), (weights.sum(3) * ys).sum(-1)], -1)
+    unbias = (1 - weights.square().sum(dim=(2, 3))).clamp_min(1e-6)
+    covariance = _second_moments(weights, mean) / unbias[..., None, None]
+    eigenvalues, eigenvectors = torch.linalg.eigh(covariance)   # ascending; columns
+    projection = torch.einsum("bnij,bni->bnj", eigenvectors, gt - mean)
+    distance = _smooth_l1_of_squared(projection.square(), scale)
+    decomposed = (distance / torch.sqrt(eigenvalues + epsilon)).sum(-1)
+    return decomposed.mean() + w * eigenvalues.abs().sum(-1).mean()
+
+
+class AnisotropicDirectionLoss(nn.Module):
+    """Module form of :func:`anisotropic_direction_loss` with stored options."""
+
+    def __init__(self, scheme: str | LandmarkScheme, lambda_mode: LambdaMode = "heatmap",
+                 loss_lambda: float = 2.0, scale: float = 0.01) -> None:
+        super().__init__()
+        self.scheme = resolve_scheme(scheme)
+        self.lambda_mode, self.loss_lambda, self.scale = lambda_mode, loss_lambda, scale
+
+    def forward(self, pred: torch.Tensor, gt: torch.Tensor, heatmap: torch.Tensor | None = None,
+                landmarks: torch.Tensor | None = None) -> torch.Tensor:
+        return anisotropic_direction_loss(pred, gt, self.scheme, self.lambda_mode, heatmap,
+                                          landmarks, self.loss_lambda, self.scale)
+
+
+class SmoothL1Loss(nn.Module):
+    """Module form of :func:`smooth_l1_loss`."""
+
+    def __init__(self, scale: float = 0.01) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+        return smooth_l1_loss(pred, gt, self.scale)
+
+
+class WingLoss(nn.Module):
+    """Module form of :func:`wing_loss`."""
+
+    def __init__(self, omega: float = 10.0, epsilon: float = 2.0) -> None:
+        super().__init__()
+        self.omega, self.epsilon = omega, epsilon
+
+    def forward(self, pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+        return wing_loss(pred, gt, self.omega, self.epsilon)
+
+
+class AWingLoss(nn.Module):
+    """Module form of :func:`awing_loss`."""
+
+    def __init__(self, omega: float = 14.0, theta: float = 0.5, epsilon: float = 1.0,
+                 alpha: float = 2.1, use_weight_map: bool = True) -> None:
+        super().__init__()
+        self.options = {"omega": omega, "theta": theta, "epsilon": epsilon, "alpha": alpha,
+                        "use_weight_map": use_weight_map}
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return awing_loss(pred, target, **self.options)
+
+
+class STARLoss(nn.Module):
+    """Module form of :func:`star_loss`."""
+
+    def __init__(self, w: float = 1.0, scale: float = 0.01, epsilon: float = 1e-5) -> None:
+        super().__init__()
+        self.w, self.scale, self.epsilon = w, scale, epsilon
+
+    def forward(self, heatmap: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+        return star_loss(heatmap, gt, self.w, self.scale, self.epsilon)
+
+
+class ADNetObjective(nn.Module):
+    """The release's training objective, built from names.
+
+    For stack ``i`` of ``K`` the weight is ``2^i / 2^(K-1)`` (the last stack counts 1) times:
+
+    * landmarks: ADL (``use_adl``), with the heatmap lambda computed once from the **final**
+      stack's attention-weighted heatmaps and predictions and reused for every stack, as the
+      release does; without ADL, the isotropic baseline :func:`smooth_l1_loss` (s = 0.01),
+      i.e. ADL with lambda = 1;
+    * with AAM (``use_aam``): 10 x AWing on the edge maps and 10 x AWing on the point maps.
+      Without AAM the network has no edge or point heads, and these terms are absent.
+
+    ``forward(output, targets)`` takes an :class:`~adnet_lab.model.ADNetOutput` and the dict
+    of :func:`~adnet_lab.data.targets.make_targets`; it returns the total and a dict of
+    weighted terms (``landmarks``, ``edge_maps``, ``point_maps``, summed over stacks).
+    """
+
+    def __init__(self, scheme: str | LandmarkScheme, num_stacks: int, use_adl: bool = True,
+                 use_aam: bool = True, lambda_mode: LambdaMode = "heatmap",
+                 map_weight: float = 10.0) -> None:
+        super().__init__()
+        self.scheme = resolve_scheme(scheme)
+        self.num_stacks, self.use_adl, self.use_aam = num_stacks, use_adl, use_aam
+        self.lambda_mode, self.map_weight = lambda_mode, map_weight
+        self.stack_weights = [2.0**i / 2.0 ** (num_stacks - 1) for i in range(num_stacks)]
+
+    def forward(self, output, targets: dict[str, torch.Tensor]
+                ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        if len(output.stack_landmarks) != self.num_stacks:
+            raise ValueError(f"expected {self.num_stacks} stacks, got "
+                             f"{len(output.stack_landmarks)}")
+        gt = targets["landmarks"].to(output.landmarks.dtype)
+        terms = {"landmarks": gt.new_zeros(())}
+        if self.use_aam:
+            terms |= {"edge_maps": gt.new_zeros(()), "point_maps": gt.new_zeros(())}
+        for i, weight in enumerate(self.stack_weights):
+            pred = output.stack_landmarks[i]
+            if self.use_adl:
+                term = anisotropic_direction_loss(pred, gt, self.scheme, self.lambda_mode,
+                                                  heatmap=output.attention,
+                                                  landmarks=output.landmarks)
+            else:
+                term = smooth_l1_loss(pred, gt)
+            terms["landmarks"] = terms["landmarks"] + weight * term
+            if self.use_aam:
+                terms["edge_maps"] = terms["edge_maps"] + weight * self.map_weight * awing_loss(
+                    output.edge_maps[i], targets["edge_maps"].to(pred.dtype))
+                terms["point_maps"] = terms["point_maps"] + weight * self.map_weight * \
+                    awing_loss(output.point_maps[i], targets["point_maps"].to(pred.dtype))
+        return sum(terms.values()), terms

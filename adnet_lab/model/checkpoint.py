@@ -1,0 +1,111 @@
+"""Read and write checkpoints in the release's format.
+
+A release checkpoint is a ``torch.save``d dict holding ``net`` (a state dict), possibly
+``net_ema`` (the exponential moving average of the weights), ``optimizer``, ``scheduler`` and
+``epoch``. Files are always read with ``torch.load(..., weights_only=True)``: a file that
+needs pickled code to load is refused, never executed.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import re
+from pathlib import Path
+
+import torch
+
+from adnet_lab.model.config import ADNetConfig
+from adnet_lab.model.network import ADNet
+
+__all__ = ["CheckpointError", "config_from_state_dict", "load_official_checkpoint",
+           "read_checkpoint", "save_official_checkpoint"]
+
+log = logging.getLogger(__name__)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: unreadable, unsafe, or not an ADNet."""
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """``torch.load`` a checkpoint dict safely (``weights_only=True``, onto the CPU)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"{path}: refused: the file needs pickled code to load (weights_only=True "
+            f"allows only tensors and plain containers). Re-save it as a plain state dict. "
+            f"({str(error).splitlines()[0]})") from None
+    except (RuntimeError, EOFError, OSError) as error:
+        raise CheckpointError(f"{path}: not a readable torch checkpoint ({error})") from None
+    if not isinstance(content, dict):
+        raise CheckpointError(f"{path}: expected a dict, found {type(content).__name__}")
+    return content
+
+
+def _strip_module_prefix(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {key.removeprefix("module."): value for key, value in state_dict.items()}
+
+
+def config_from_state_dict(state_dict: dict[str, torch.Tensor], scheme: str,
+                           input_size: int = 256) -> ADNetConfig:
+    """The :class:`ADNetConfig` a state dict was built with (the input size is not stored;
+    the release's is 256)."""
+    stacks = {int(m.group(1)) for key in state_dict if (m := re.match(r"hgs\.(\d+)\.", key))}
+    if not stacks or "pre.4.conv3.conv.weight" not in state_dict:
+        raise CheckpointError("not an ADNet state dict (no 'hgs.*' or 'pre.4' entries)")
+    depth = 1 + max(key.split(".").count("low2") for key in state_dict
+                    if key.startswith("hgs.0.") and key.endswith("low3.conv1.conv.weight"))
+    return ADNetConfig(scheme=scheme, num_stacks=len(stacks),
+                       channels=state_dict["pre.4.conv3.conv.weight"].shape[0],
+                       input_size=input_size, depth=depth,
+                       coord_conv="hgs.0.coordconv.conv.weight" in state_dict,
+                       use_aam="e2h_transform.weight" in state_dict)
+
+
+def load_official_checkpoint(path: str | Path, scheme: str, *, use_ema: bool = True,
+                             input_size: int = 256) -> ADNet:
+    """Load a release checkpoint into an :class:`ADNet`, strictly, in eval mode.
+
+    Args:
+        path: the ``.pkl``/``.pth`` file.
+        scheme: ``"wflw"``, ``"300w"`` or ``"cofw"``.
+        use_ema: take ``net_ema`` where the file has it (the default; the release evaluates
+            the EMA weights), else ``net``. ``model.loaded_weights`` says which was used.
+
+    Raises:
+        CheckpointError: unsafe (pickled code), unreadable, or keys/shapes that do not match.
+    """
+    content = read_checkpoint(path)
+    key = "net_ema" if use_ema and "net_ema" in content else "net"
+    if key not in content:
+        raise CheckpointError(f"{path}: no 'net' entry (found {sorted(content)})")
+    state_dict = _strip_module_prefix(content[key])
+    model = ADNet(config_from_state_dict(state_dict, scheme, input_size))
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: '{key}' does not fit an ADNet for {scheme!r}: "
+                              f"{error}") from None
+    model.loaded_weights = key
+    log.info("loaded %s from %s (%s weights)", type(model).__name__, path, key)
+    return model.eval()
+
+
+def save_official_checkpoint(path: str | Path, model: ADNet, ema_model: ADNet | None = None,
+                             epoch: int = 0, **extra) -> Path:
+    """Write a checkpoint in the release's dict format (``net``, ``net_ema``, ``epoch``...).
+
+    ``extra`` entries (``optimizer``, ``scheduler`` state dicts) are stored as given.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = {"net": model.state_dict(), "epoch": epoch, **extra}
+    if ema_model is not None:
+        content["net_ema"] = ema_model.state_dict()
+    torch.save(content, path)
+    return path

@@ -6,13 +6,19 @@ The handful of names a notebook needs::
 """
 
 from adnet_lab.geometry import curve_normals, curve_tangents, decompose_errors
+from adnet_lab.losses import anisotropic_direction_loss, awing_loss, star_loss
 from adnet_lab.metrics import NMEAccumulator, auc, ced, failure_rate, landmark_errors, nme
+from adnet_lab.model import ADNet, ADNetConfig, load_official_checkpoint
 from adnet_lab.topology import LandmarkScheme, get_scheme, mean_face
 
 __all__ = [
+    "ADNet",
+    "ADNetConfig",
     "LandmarkScheme",
     "NMEAccumulator",
+    "anisotropic_direction_loss",
     "auc",
+    "awing_loss",
     "ced",
     "curve_normals",
     "curve_tangents",
@@ -20,8 +26,10 @@ __all__ = [
     "failure_rate",
     "get_scheme",
     "landmark_errors",
+    "load_official_checkpoint",
     "mean_face",
     "nme",
+    "star_loss",
 ]
 
 __version__ = "0.1.0"

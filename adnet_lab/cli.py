@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,8 +27,8 @@ def _add_synth(commands) -> None:
                         help="annotation spread across the curves (default: %(default)s)")
     parser.add_argument("--occlusion-prob", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=None,
-                        help="rendering processes (default: all cores)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="rendering processes (default: all cores, %(default)s)")
 
 
 def _run_synth(args: argparse.Namespace) -> None:

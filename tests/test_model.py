@@ -98,8 +98,9 @@ def test_gradients_reach_every_parameter():
      + output.heatmaps[0].sum()).backward()
     unused = {name for name, p in model.named_parameters() if p.grad is None}
     # skip_layer exists in every residual block (the release's layout) but is used only
-    # where widths differ.
+    # where widths differ; elsewhere it is frozen.
     assert unused and all(".skip_layer." in name for name in unused)
+    assert unused == {name for name, p in model.named_parameters() if not p.requires_grad}
 
 
 def test_preprocess_converts_rgb_uint8_to_the_release_input():

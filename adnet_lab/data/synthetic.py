@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -432,8 +431,9 @@ def generate_faces(num_faces: int, config: SyntheticConfig | None = None, *,
     """Generate ``num_faces`` synthetic faces (deterministic for ``config.seed``).
 
     Args:
-        workers: processes to render with (default: one for fewer than 1000 faces, where
-            starting processes costs more than it saves, else all cores).
+        workers: processes to render with (default 1: this process). More workers are
+            started with "spawn", so a script that asks for them needs the usual
+            ``if __name__ == "__main__":`` guard; faces are the same whatever the count.
         progress: show a tqdm progress bar.
     """
     config = config or SyntheticConfig()
@@ -441,9 +441,7 @@ def generate_faces(num_faces: int, config: SyntheticConfig | None = None, *,
         raise ValueError(f"num_faces must be positive, got {num_faces}")
     chunks = [(k, min(CHUNK_SIZE, num_faces - k * CHUNK_SIZE))
               for k in range(math.ceil(num_faces / CHUNK_SIZE))]
-    if workers is None:
-        workers = 1 if num_faces < 1000 else os.cpu_count() or 1
-    workers = min(workers, len(chunks))
+    workers = min(workers or 1, len(chunks))
     bar = tqdm(total=num_faces, desc="synthetic faces", unit="face", disable=not progress)
     parts = []
     if workers <= 1:

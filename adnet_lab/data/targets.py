@@ -76,7 +76,8 @@ def point_maps(landmarks_px: torch.Tensor, input_size: int = 256) -> torch.Tenso
     return profile[:, :, 1, :, None] * profile[:, :, 0, None, :]
 
 
-def _polyline_pieces(vertices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _polyline_pieces(vertices: torch.Tensor,
+                     canvas_side: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Cut every segment of ``B x V x 2`` polylines into pieces no longer than PIECE_LENGTH.
 
     Returns (start ``P x 2``, end ``P x 2``, batch index ``P``).
@@ -84,7 +85,12 @@ def _polyline_pieces(vertices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     batch, count, _ = vertices.shape
     starts, ends = vertices[:, :-1].reshape(-1, 2), vertices[:, 1:].reshape(-1, 2)
     owner = torch.arange(batch, device=vertices.device).repeat_interleave(count - 1)
-    pieces = torch.ceil((ends - starts).norm(dim=-1) / PIECE_LENGTH).clamp_min(1).long()
+    # Non-finite segments draw nothing; absurdly long ones (far outside the canvas) are cut
+    # into at most enough pieces to cross the canvas twice.
+    length = (ends - starts).norm(dim=-1)
+    limit = 2 * vertices.new_tensor(canvas_side) / PIECE_LENGTH
+    pieces = torch.ceil(torch.nan_to_num(length, nan=0.0, posinf=0.0) / PIECE_LENGTH)
+    pieces = torch.where(torch.isfinite(length), pieces.clamp(1, limit), 0).long()
     segment = torch.repeat_interleave(torch.arange(starts.shape[0], device=vertices.device),
                                       pieces)
     first = torch.cumsum(pieces, 0) - pieces
@@ -105,7 +111,7 @@ def _rasterize(vertices: torch.Tensor, size: int) -> torch.Tensor:
     separable in x and y, so they are built from ``P x W`` rows and columns.
     """
     batch = vertices.shape[0]
-    start, end, owner = _polyline_pieces(vertices)
+    start, end, owner = _polyline_pieces(vertices, 16 * size)
     # Pixels within LINE_RADIUS of a piece lie within `extent` of its centre c, i.e. between
     # floor(c) - floor(extent) and floor(c) + ceil(extent + 1) - 1.
     extent = PIECE_LENGTH / 2 + LINE_RADIUS

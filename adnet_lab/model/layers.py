@@ -32,7 +32,8 @@ class ResBlock(nn.Module):
     """Pre-activation bottleneck: BN-ReLU-1x1 (to half width), BN-ReLU-3x3, BN-ReLU-1x1.
 
     The 1x1 ``skip_layer`` exists in every block, as in the release's checkpoints, but is only
-    used where the input and output widths differ.
+    used where the input and output widths differ; elsewhere its parameters are frozen
+    (``requires_grad=False``), so optimisers and DistributedDataParallel skip them.
     """
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
@@ -47,6 +48,7 @@ class ResBlock(nn.Module):
         self.conv3 = ConvBlock(middle, out_channels, 1, relu=False)
         self.skip_layer = ConvBlock(in_channels, out_channels, 1, relu=False)
         self.need_skip = in_channels != out_channels
+        self.skip_layer.requires_grad_(self.need_skip)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         residual = self.skip_layer(x) if self.need_skip else x

@@ -1,0 +1,189 @@
+"""Evaluation: predictions, per-image tables and the paper's summary tables.
+
+* :func:`predict` runs a model over a dataset (optionally averaging with a horizontally
+  flipped pass) and returns :class:`Predictions`: landmarks in **crop pixels** beside the
+  ground truth, the image ids and tags. ``Predictions.save``/``load`` keep them in an ``.npz``
+  so that every analysis re-runs without the model.
+* :func:`evaluate_predictions` (model-free) and :func:`evaluate` (model + dataset) give one
+  row per image: id, tags, the NME under every normalisation the scheme has, and per landmark
+  the error and its signed normal and tangent components (fractions of the scheme's paper
+  normalisation; chord normals at the ground truth).
+* :func:`summarize` gives NME / FR@10 / AUC@10 (percent) per subset: all images, WFLW's six
+  attributes, 300W's common / challenge / full; :func:`paper_layout` pivots it to the
+  paper's table (metrics by subsets).
+
+NMEs are computed in crop pixels against the unclamped ground truth; a similarity crop does
+not change an NME, so they equal NMEs in the original image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from adnet_lab.data.formats import WFLW_ATTRIBUTES
+from adnet_lab.geometry import decompose_errors
+from adnet_lab.metrics import auc, failure_rate, landmark_errors, nme, normalizing_distance
+from adnet_lab.model import ADNet
+from adnet_lab.topology import LandmarkScheme, resolve_scheme
+
+__all__ = ["Predictions", "evaluate", "evaluate_predictions", "paper_layout", "predict",
+           "summarize"]
+
+
+@dataclass
+class Predictions:
+    """Landmark predictions of one model on one dataset.
+
+    Attributes:
+        scheme: the scheme's name.
+        pred_px, gt_px: ``M x N x 2`` float64 crop pixels.
+        image_ids: one id per image.
+        tags: per image, its subset and attribute tags.
+        input_size: the crop side the pixels refer to.
+    """
+
+    scheme: str
+    pred_px: np.ndarray
+    gt_px: np.ndarray
+    image_ids: list[str]
+    tags: list[frozenset[str]] = field(default_factory=list)
+    input_size: int = 256
+
+    def save(self, path: str | Path) -> Path:
+        """Write an ``.npz`` (plain arrays, no pickled objects)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, scheme=np.array(self.scheme), pred_px=self.pred_px,
+                            gt_px=self.gt_px, image_ids=np.array(self.image_ids, dtype=str),
+                            tags=np.array([",".join(sorted(t)) for t in self.tags], dtype=str),
+                            input_size=np.array(self.input_size))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Predictions:
+        with np.load(path, allow_pickle=False) as data:
+            tags = [frozenset(filter(None, str(t).split(","))) for t in data["tags"]]
+            return cls(str(data["scheme"]), data["pred_px"], data["gt_px"],
+                       [str(i) for i in data["image_ids"]], tags, int(data["input_size"]))
+
+
+def _to_pixels(normalized: torch.Tensor, size: int) -> torch.Tensor:
+    """[-1, 1] (align_corners=False) -> crop pixels: ``((u + 1) * S - 1) / 2``."""
+    return ((normalized + 1) * size - 1) / 2
+
+
+@torch.no_grad()
+def predict(model: ADNet, dataset: Dataset, *, batch_size: int = 32, flip_test: bool = False,
+            device: str | torch.device = "auto", num_workers: int = 0,
+            progress: bool = True) -> Predictions:
+    """Run ``model`` over ``dataset`` (samples as :class:`FaceAlignmentDataset` gives them).
+
+    With ``flip_test`` each batch is also predicted mirrored; the mirrored landmarks are
+    flipped back (``u -> -u``, points permuted by the scheme's flip permutation) and averaged.
+    """
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    model = model.to(device=device, memory_format=torch.channels_last).eval()
+    scheme = model.scheme
+    permutation = torch.from_numpy(scheme.flip_permutation.copy()).to(device)
+    size = model.config.input_size
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers)
+    predictions, truths, indices = [], [], []
+    for batch in tqdm(loader, desc="predict", disable=not progress, leave=False):
+        images = batch["image"].to(device).contiguous(memory_format=torch.channels_last)
+        landmarks = model(images).landmarks.float()
+        if flip_test:
+            mirrored = model(images.flip(-1)).landmarks.float()[:, permutation]
+            mirrored = mirrored * torch.tensor([-1.0, 1.0], device=device)
+            landmarks = (landmarks + mirrored) / 2
+        predictions.append(_to_pixels(landmarks, size).cpu().double())
+        truths.append(batch["landmarks_px"].double())
+        indices.append(batch["index"])
+    index = torch.cat(indices).tolist()
+    records = getattr(dataset, "records", None)
+    ids = [records[i].image_id if records else str(i) for i in index]
+    tags = [records[i].tags if records else frozenset() for i in index]
+    return Predictions(scheme.name, torch.cat(predictions).numpy(), torch.cat(truths).numpy(),
+                       ids, tags, size)
+
+
+def evaluate_predictions(predictions: Predictions) -> pd.DataFrame:
+    """One row per image: ``image_id``, ``tags``, ``nme_<norm>`` for every normalisation,
+    ``error_k``, ``normal_k``, ``tangent_k`` per landmark k (fractions of the scheme's paper
+    normalisation). ``attrs["scheme"]`` names the scheme."""
+    scheme = resolve_scheme(predictions.scheme)
+    pred, gt = predictions.pred_px, predictions.gt_px
+    columns: dict[str, object] = {"image_id": predictions.image_ids,
+                                  "tags": [",".join(sorted(t)) for t in predictions.tags]}
+    for norm in (*scheme.normalisers, "bbox"):
+        columns[f"nme_{norm}"] = nme(pred, gt, scheme, norm)
+    distance = np.asarray(normalizing_distance(gt, scheme))[:, None]
+    errors = landmark_errors(pred, gt, scheme)
+    normal, tangent = decompose_errors(pred, gt, scheme)
+    width = len(str(scheme.num_points - 1))
+    for name, values in (("error", errors), ("normal", normal / distance),
+                         ("tangent", tangent / distance)):
+        for k in range(scheme.num_points):
+            columns[f"{name}_{k:0{width}d}"] = values[:, k]
+    table = pd.DataFrame(columns)
+    table.attrs["scheme"] = scheme.name
+    return table
+
+
+def evaluate(model: ADNet, dataset: Dataset, **predict_options) -> pd.DataFrame:
+    """:func:`predict` then :func:`evaluate_predictions`; the predictions are kept in
+    ``table.attrs["predictions"]``."""
+    predictions = predict(model, dataset, **predict_options)
+    table = evaluate_predictions(predictions)
+    table.attrs["predictions"] = predictions
+    return table
+
+
+def _subsets(table: pd.DataFrame, scheme: LandmarkScheme) -> dict[str, np.ndarray]:
+    tags = table["tags"].fillna("").str.split(",")
+    has = lambda name: tags.apply(lambda t: name in t).to_numpy()  # noqa: E731
+    everything = np.ones(len(table), dtype=bool)
+    if scheme.official_name == "300W" and (has("common").any() or has("challenge").any()):
+        return {"common": has("common"), "challenge": has("challenge"), "full": everything}
+    subsets = {"test": everything}
+    if scheme.official_name == "WFLW":
+        subsets |= {name: has(name) for name in WFLW_ATTRIBUTES}
+    return subsets
+
+
+def summarize(table: pd.DataFrame, scheme: str | LandmarkScheme | None = None,
+              norm: str | None = None, threshold: float = 0.10) -> pd.DataFrame:
+    """NME, FR and AUC (percent) per subset of a per-image table.
+
+    Rows: ``test`` and WFLW's six attributes, or 300W's ``common``, ``challenge``, ``full``
+    (when the tags say which image is which); columns ``count``, ``nme_percent``,
+    ``fr10_percent``, ``auc10_percent`` (at ``threshold``). Empty subsets get NaN.
+    """
+    scheme = resolve_scheme(scheme or table.attrs["scheme"])
+    values = table[f"nme_{norm or scheme.default_norm}"].to_numpy()
+    rows = {}
+    for name, mask in _subsets(table, scheme).items():
+        subset = values[mask]
+        rows[name] = {"count": int(mask.sum()),
+                      "nme_percent": 100 * subset.mean() if subset.size else np.nan,
+                      "fr10_percent": 100 * failure_rate(subset, threshold) if subset.size
+                      else np.nan,
+                      "auc10_percent": 100 * auc(subset, threshold) if subset.size else np.nan}
+    summary = pd.DataFrame.from_dict(rows, orient="index")
+    summary.index.name = "subset"
+    return summary
+
+
+def paper_layout(summary: pd.DataFrame) -> pd.DataFrame:
+    """The paper's layout: rows NME / FR@10 / AUC@10 (percent), one column per subset."""
+    layout = summary[["nme_percent", "fr10_percent", "auc10_percent"]].T
+    layout.index = ["NME (%)", "FR@10 (%)", "AUC@10 (%)"]
+    return layout

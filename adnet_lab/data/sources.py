@@ -1,0 +1,56 @@
+"""Find a dataset split on disk (the layouts of ``data/README.md``) with helpful errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adnet_lab.data.formats import RecordList, read_300w, read_cofw, read_wflw
+
+__all__ = ["DATASETS", "DataNotFoundError", "open_split"]
+
+DATASETS = ("wflw", "300w", "cofw")
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A dataset is not where it was looked for; the message says where to put it."""
+
+
+def _missing(dataset: str, root: Path, detail: str) -> DataNotFoundError:
+    return DataNotFoundError(
+        f"{dataset.upper()} not found under {root}: {detail}. Put the dataset there as "
+        "data/README.md describes (nothing is downloaded), pass --data with its folder, or "
+        "use the synthetic faces (--synthetic N).")
+
+
+def _first(candidates: list[Path]) -> Path | None:
+    return next((path for path in candidates if path.exists()), None)
+
+
+def open_split(dataset: str, root: str | Path, split: str, *,
+               on_error: str = "raise") -> RecordList:
+    """Records of ``split`` of ``dataset`` (``wflw``: train/test; ``300w``: train/common/
+    challenge/full; ``cofw``: train/test) found under ``root``.
+
+    WFLW lists are looked for as ``root/list_98pt_rect_attr_<split>.txt`` or in the official
+    ``WFLW_annotations/list_98pt_rect_attr_train_test/``; images in ``root/WFLW_images`` or
+    ``root/images`` (the synthetic sets written by ``adnet-lab synth``).
+    """
+    root = Path(root)
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    if not root.is_dir():
+        raise _missing(dataset, root, "the folder does not exist")
+    if dataset == "wflw":
+        name = f"list_98pt_rect_attr_{split}.txt"
+        list_file = _first([root / name,
+                            root / "WFLW_annotations/list_98pt_rect_attr_train_test" / name])
+        images = _first([root / "WFLW_images", root / "images"])
+        if list_file is None or images is None:
+            raise _missing(dataset, root, f"no {name} or no WFLW_images/ (images/) folder")
+        return read_wflw(list_file, images, on_error=on_error)
+    if dataset == "300w":
+        return read_300w(root, split, on_error=on_error)
+    mat = _first([root / f"COFW_{split}_color.mat", root / f"COFW_{split}.mat"])
+    if mat is None:
+        raise _missing(dataset, root, f"no COFW_{split}_color.mat")
+    return read_cofw(mat, on_error=on_error)

@@ -1,35 +1,207 @@
-"""Benchmarks: ``make bench`` runs every benchmark below and prints a table.
+"""Benchmarks: ``make bench`` runs them all, prints a table and writes runs/bench/bench.csv.
 
-Each benchmark reports throughput and, where a straightforward per-point Python loop exists,
-the speed-up over it. Results are also written to ``runs/bench/bench.csv``.
+Rows (columns ``benchmark, preset, batch_size, input_size, images_per_s, peak_mem_mb`` and,
+where there is a reference, ``speedup``):
+
+* ``data_pipeline_1thread``: load + crop + the release's augmentation + targets, WFLW 256 px,
+  one thread (the release prepares about 25-32 such samples per second per thread);
+* ``targets_1thread`` (edge + point maps, WFLW 256 px, one thread; the release takes about
+  40 ms per face: 8 ms edge maps, 34 ms point maps) and the two parts alone;
+* ``train_step``: data + targets + forward + backward + optimiser step, per preset and for the
+  ``cpu-small`` preset over batch and input sizes (the release's 4-stack network trains at
+  about 2 images/s on 2 cores);
+* ``inference``: forward + decoding, per preset;
+* ``curve_normals`` (against a per-point loop) and ``synthetic_faces``.
+
+Peak memory is the process's resident set growth during the benchmark (MB), sampled every
+5 ms. ``--quick`` runs fewer iterations and skips the paper preset's training step.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import torch
 
-from adnet_lab.geometry import curve_normals, decompose_errors
-from adnet_lab.metrics import nme
-from adnet_lab.topology import get_scheme, mean_face
+from adnet_lab.data.dataset import FaceAlignmentDataset
+from adnet_lab.data.formats import FaceRecord
+from adnet_lab.data.synthetic import (
+    SyntheticConfig,
+    annotate_along_curves,
+    generate_faces,
+    random_face_shapes,
+)
+from adnet_lab.data.targets import edge_maps, make_targets, point_maps
+from adnet_lab.geometry import curve_normals
+from adnet_lab.losses import ADNetObjective
+from adnet_lab.model import ADNet, ADNetConfig
+from adnet_lab.topology import get_scheme
 
 OUTPUT = Path("runs/bench/bench.csv")
+OFFICIAL_EDGE_MS, OFFICIAL_POINT_MS = 8.0, 34.0          # per WFLW face, 256 px, 1 thread
+OFFICIAL_SAMPLES_PER_S = 28.5                             # 25-32 per thread
+OFFICIAL_TRAIN_IMAGES_PER_S = 2.0                         # paper network, 2 cores
 
 
-def _seconds_per_call(function: Callable[[], object], min_time: float = 0.5) -> float:
+@contextmanager
+def _peak_memory():
+    """Yield a dict whose "mb" is the peak resident-set growth while the block ran."""
+    process = psutil.Process()
+    baseline = process.memory_info().rss
+    result = {"mb": 0.0}
+    done = threading.Event()
+
+    def sample():
+        peak = baseline
+        while not done.is_set():
+            peak = max(peak, process.memory_info().rss)
+            time.sleep(0.005)
+        result["mb"] = (peak - baseline) / 2**20
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield result
+    finally:
+        done.set()
+        thread.join()
+
+
+def _time(function: Callable[[], object], repeats: int) -> float:
+    """Seconds per call, after one warm-up call."""
     function()
-    calls, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < min_time:
+    start = time.perf_counter()
+    for _ in range(repeats):
         function()
-        calls += 1
-    return elapsed / max(calls, 1)
+    return (time.perf_counter() - start) / repeats
+
+
+def _row(benchmark, preset, batch_size, input_size, seconds, memory, speedup=np.nan):
+    return {"benchmark": benchmark, "preset": preset, "batch_size": batch_size,
+            "input_size": input_size, "images_per_s": batch_size / seconds,
+            "peak_mem_mb": memory, "speedup": speedup}
+
+
+@contextmanager
+def _threads(count: int):
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _wflw_records(count: int, image_size: int) -> list[FaceRecord]:
+    faces = generate_faces(count, SyntheticConfig(image_size=image_size, seed=9),
+                           progress=False)
+    return list(faces.records())
+
+
+def bench_targets(batch_size: int = 32, repeats: int = 3) -> list[dict]:
+    scheme = get_scheme("wflw")
+    rng = np.random.default_rng(0)
+    shapes, _ = random_face_shapes(scheme, batch_size, 256, rng)
+    landmarks = torch.from_numpy(annotate_along_curves(shapes, scheme, 0.03, 0.005, rng))
+    rows = []
+    with _threads(1):
+        for name, function, official in (
+                ("edge_maps_1thread", lambda: edge_maps(landmarks, scheme), OFFICIAL_EDGE_MS),
+                ("point_maps_1thread", lambda: point_maps(landmarks), OFFICIAL_POINT_MS),
+                ("targets_1thread", lambda: make_targets(landmarks, scheme, 256),
+                 OFFICIAL_EDGE_MS + OFFICIAL_POINT_MS)):
+            with _peak_memory() as memory:
+                seconds = _time(function, repeats)
+            per_face_ms = 1000 * seconds / batch_size
+            rows.append(_row(name, "-", batch_size, 256, seconds, memory["mb"],
+                             official / per_face_ms))
+    return rows
+
+
+def bench_data_pipeline(records: list[FaceRecord], batch_size: int = 32,
+                        repeats: int = 2) -> list[dict]:
+    """Load + augmented crop + targets for a batch, one thread, 256 px."""
+    dataset = FaceAlignmentDataset(records, "wflw", 256, augment=True)
+
+    def batch():
+        samples = [dataset[i % len(dataset)] for i in range(batch_size)]
+        landmarks = torch.stack([s["landmarks_px"] for s in samples])
+        return make_targets(landmarks, "wflw", 256)
+
+    with _threads(1), _peak_memory() as memory:
+        seconds = _time(batch, repeats)
+    rate = batch_size / seconds
+    return [_row("data_pipeline_1thread", "-", batch_size, 256, seconds, memory["mb"],
+                 rate / OFFICIAL_SAMPLES_PER_S)]
+
+
+def _train_step(config: ADNetConfig, records: list[FaceRecord], batch_size: int):
+    dataset = FaceAlignmentDataset(records, config.scheme, config.input_size, augment=True)
+    model = ADNet(config).to(memory_format=torch.channels_last).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    objective = ADNetObjective(config.scheme, config.num_stacks)
+
+    def step():
+        samples = [dataset[i % len(dataset)] for i in range(batch_size)]
+        images = torch.stack([s["image"] for s in samples]).contiguous(
+            memory_format=torch.channels_last)
+        targets = make_targets(torch.stack([s["landmarks_px"] for s in samples]),
+                               config.scheme, config.input_size)
+        loss, _ = objective(model(images), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def bench_training(records: list[FaceRecord], quick: bool) -> list[dict]:
+    cases = [("cpu-tiny", 32, None), ("cpu-small", 32, None), ("cpu-medium", 16, None)]
+    if not quick:
+        cases += [("paper", 4, None), ("cpu-small", 8, None), ("cpu-small", 64, None),
+                  ("cpu-small", 32, 128)]
+    rows = []
+    for preset, batch_size, size in cases:
+        config = ADNetConfig.preset(preset, **({"input_size": size} if size else {}))
+        step = _train_step(config, records, batch_size)
+        with _peak_memory() as memory:
+            seconds = _time(step, 1 if preset == "paper" else (2 if quick else 4))
+        speedup = (batch_size / seconds) / OFFICIAL_TRAIN_IMAGES_PER_S if preset == "paper" \
+            else np.nan
+        rows.append(_row("train_step", preset, batch_size, config.input_size, seconds,
+                         memory["mb"], speedup))
+    return rows
+
+
+def bench_inference(quick: bool) -> list[dict]:
+    rows = []
+    for preset, batch_size in (("cpu-tiny", 64), ("cpu-small", 64), ("cpu-medium", 32),
+                               ("paper", 8)):
+        config = ADNetConfig.preset(preset)
+        model = ADNet(config).to(memory_format=torch.channels_last).eval()
+        images = torch.randn(batch_size, 3, config.input_size, config.input_size).contiguous(
+            memory_format=torch.channels_last)
+
+        def forward(model=model, images=images, size=config.input_size):
+            with torch.no_grad():
+                landmarks = model(images).landmarks
+            return ((landmarks + 1) * size - 1) / 2  # decoding to crop pixels
+
+        with _peak_memory() as memory:
+            seconds = _time(forward, 1 if quick or preset == "paper" else 3)
+        rows.append(_row("inference", preset, batch_size, config.input_size, seconds,
+                         memory["mb"]))
+    return rows
 
 
 def _loop_normals(points: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -45,79 +217,43 @@ def _loop_normals(points: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 def bench_geometry(batch_size: int = 256) -> list[dict]:
     scheme = get_scheme("wflw")
-    rng = np.random.default_rng(0)
-    gt = mean_face(scheme) * 256 + rng.normal(0, 2, size=(batch_size, 98, 2))
-    pred = gt + rng.normal(0, 3, size=gt.shape)
-    gt_t, pred_t = torch.from_numpy(gt).float(), torch.from_numpy(pred).float()
-    loop = _seconds_per_call(lambda: _loop_normals(gt[:16], scheme.neighbors)) * batch_size / 16
-    rows = []
-    for name, function in {
-        "curve_normals": lambda: curve_normals(gt_t, scheme),
-        "decompose_errors": lambda: decompose_errors(pred_t, gt_t, scheme),
-        "nme": lambda: nme(pred_t, gt_t, scheme),
-    }.items():
-        seconds = _seconds_per_call(function)
-        rows.append({"benchmark": name, "preset": "-", "batch_size": batch_size,
-                     "input_size": 0, "images_per_s": batch_size / seconds,
-                     "peak_mem_mb": float("nan"),
-                     "speedup_vs_loop": loop / seconds if name == "curve_normals" else np.nan})
-    return rows
+    gt = np.random.default_rng(0).normal(size=(batch_size, 98, 2)) + 100
+    loop = _time(lambda: _loop_normals(gt[:16], scheme.neighbors), 1) * batch_size / 16
+    tensor = torch.from_numpy(gt).float()
+    with _peak_memory() as memory:
+        seconds = _time(lambda: curve_normals(tensor, scheme), 20)
+    return [_row("curve_normals", "-", batch_size, 0, seconds, memory["mb"], loop / seconds)]
 
 
-# The release's per-face target time at 256 px on one thread of this machine (WFLW).
-OFFICIAL_EDGE_MS, OFFICIAL_POINT_MS = 8.0, 34.0
-
-
-def bench_targets(batch_size: int = 32) -> list[dict]:
-    """Edge and point maps for WFLW at 256 px on one thread, against the release's time."""
-    from adnet_lab.data.synthetic import annotate_along_curves, random_face_shapes
-    from adnet_lab.data.targets import edge_maps, point_maps
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    scheme = get_scheme("wflw")
-    rng = np.random.default_rng(0)
-    shapes, _ = random_face_shapes(scheme, batch_size, 256, rng)
-    landmarks = torch.from_numpy(annotate_along_curves(shapes, scheme, 0.03, 0.005, rng))
-    rows = []
-    for name, function, official in (
-            ("edge_maps_1thread", lambda: edge_maps(landmarks, scheme), OFFICIAL_EDGE_MS),
-            ("point_maps_1thread", lambda: point_maps(landmarks), OFFICIAL_POINT_MS),
-            ("all_targets_1thread",
-             lambda: (edge_maps(landmarks, scheme), point_maps(landmarks)),
-             OFFICIAL_EDGE_MS + OFFICIAL_POINT_MS)):
-        seconds = _seconds_per_call(function)
-        rows.append({"benchmark": name, "preset": "-", "batch_size": batch_size,
-                     "input_size": 256, "images_per_s": batch_size / seconds,
-                     "peak_mem_mb": float("nan"),
-                     "speedup_vs_official": official / (1000 * seconds / batch_size)})
-    torch.set_num_threads(threads)
-    return rows
-
-
-def bench_synthetic(num_faces: int = 2000) -> list[dict]:
-    """Synthetic faces per second at 128 px, one process and all cores."""
-    from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
-
+def bench_synthetic(num_faces: int) -> list[dict]:
     rows = []
     for workers in sorted({1, os.cpu_count() or 1}):
-        start = time.perf_counter()
-        generate_faces(num_faces, SyntheticConfig(image_size=128), workers=workers,
-                       progress=False)
-        seconds = time.perf_counter() - start
-        rows.append({"benchmark": f"synthetic_faces_{workers}proc", "preset": "-",
-                     "batch_size": num_faces, "input_size": 128,
-                     "images_per_s": num_faces / seconds, "peak_mem_mb": float("nan")})
+        with _peak_memory() as memory:
+            start = time.perf_counter()
+            generate_faces(num_faces, SyntheticConfig(image_size=128), workers=workers,
+                           progress=False)
+            seconds = time.perf_counter() - start
+        rows.append(_row(f"synthetic_faces_{workers}proc", "-", num_faces, 128, seconds,
+                         memory["mb"]))
     return rows
 
 
-def main() -> int:
-    table = pd.DataFrame(bench_geometry() + bench_targets() + bench_synthetic())
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(OUTPUT, index=False)
-    with pd.option_context("display.width", 120, "display.float_format", "{:,.1f}".format):
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer iterations, no paper "
+                        "training step")
+    parser.add_argument("--out", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    records = _wflw_records(16, 256)
+    rows = (bench_data_pipeline(records) + bench_targets() + bench_training(records, args.quick)
+            + bench_inference(args.quick) + bench_geometry()
+            + bench_synthetic(256 if args.quick else 2000))
+    table = pd.DataFrame(rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False)
+    with pd.option_context("display.width", 140, "display.float_format", "{:,.2f}".format):
         print(table.to_string(index=False))
-    print(f"\nwritten to {OUTPUT}")
+    print(f"\n{torch.get_num_threads()} threads; written to {args.out}")
     return 0
 
 

@@ -1,0 +1,22 @@
+"""The benchmark script runs (it has no pass/fail thresholds; speed lives in its table)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import run as bench  # noqa: E402
+
+
+def test_benchmark_rows_have_the_documented_columns():
+    rows = bench.bench_targets(batch_size=2, repeats=1) + bench.bench_geometry(batch_size=4)
+    records = bench._wflw_records(2, 64)
+    rows += bench.bench_data_pipeline(records, batch_size=2, repeats=1)
+    for row in rows:
+        assert {"benchmark", "preset", "batch_size", "input_size", "images_per_s",
+                "peak_mem_mb"} <= set(row)
+        assert row["images_per_s"] > 0
+    assert {row["benchmark"] for row in rows} >= {"targets_1thread", "data_pipeline_1thread",
+                                                  "curve_normals"}

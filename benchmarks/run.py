@@ -9,12 +9,13 @@ where there is a reference, ``speedup``):
   40 ms per face: 8 ms edge maps, 34 ms point maps) and the two parts alone;
 * ``train_step``: data + targets + forward + backward + optimiser step, per preset and for the
   ``cpu-small`` preset over batch and input sizes (the release's 4-stack network trains at
-  about 2 images/s on 2 cores);
-* ``inference``: forward + decoding, per preset;
+  about 2 images/s on 2 cores); ``train_step_bf16`` the same under bf16 autocast;
+* ``inference`` (``inference_bf16``): forward + decoding, per preset;
 * ``curve_normals`` (against a per-point loop) and ``synthetic_faces``.
 
-Peak memory is the process's resident set growth during the benchmark (MB), sampled every
-5 ms. ``--quick`` runs fewer iterations and skips the paper preset's training step.
+Peak memory is the resident set growth during the benchmark (MB), sampled every 5 ms; the
+model rows each run in a fresh process, so theirs is their own. ``--quick`` runs fewer
+iterations and skips the paper preset's training step.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def bench_data_pipeline(records: list[FaceRecord], batch_size: int = 32,
                  rate / OFFICIAL_SAMPLES_PER_S)]
 
 
-def _train_step(config: ADNetConfig, records: list[FaceRecord], batch_size: int):
+def _train_step(config: ADNetConfig, records: list[FaceRecord], batch_size: int, bf16: bool):
     dataset = FaceAlignmentDataset(records, config.scheme, config.input_size, augment=True)
     model = ADNet(config).to(memory_format=torch.channels_last).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -157,7 +158,9 @@ def _train_step(config: ADNetConfig, records: list[FaceRecord], batch_size: int)
             memory_format=torch.channels_last)
         targets = make_targets(torch.stack([s["landmarks_px"] for s in samples]),
                                config.scheme, config.input_size)
-        loss, _ = objective(model(images), targets)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            output = model(images)
+        loss, _ = objective(_float_output(output), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -165,42 +168,60 @@ def _train_step(config: ADNetConfig, records: list[FaceRecord], batch_size: int)
     return step
 
 
-def bench_training(records: list[FaceRecord], quick: bool) -> list[dict]:
-    cases = [("cpu-tiny", 32, None), ("cpu-small", 32, None), ("cpu-medium", 16, None)]
-    if not quick:
-        cases += [("paper", 4, None), ("cpu-small", 8, None), ("cpu-small", 64, None),
-                  ("cpu-small", 32, 128)]
-    rows = []
-    for preset, batch_size, size in cases:
-        config = ADNetConfig.preset(preset, **({"input_size": size} if size else {}))
-        step = _train_step(config, records, batch_size)
-        with _peak_memory() as memory:
-            seconds = _time(step, 1 if preset == "paper" else (2 if quick else 4))
-        speedup = (batch_size / seconds) / OFFICIAL_TRAIN_IMAGES_PER_S if preset == "paper" \
-            else np.nan
-        rows.append(_row("train_step", preset, batch_size, config.input_size, seconds,
-                         memory["mb"], speedup))
-    return rows
+def _float_output(output):
+    from adnet_lab.train import _as_float
+
+    return _as_float(output)
 
 
-def bench_inference(quick: bool) -> list[dict]:
-    rows = []
-    for preset, batch_size in (("cpu-tiny", 64), ("cpu-small", 64), ("cpu-medium", 32),
-                               ("paper", 8)):
-        config = ADNetConfig.preset(preset)
+def _model_case(kind: str, preset: str, batch_size: int, size: int | None, bf16: bool,
+                repeats: int) -> dict:
+    """One training-step or inference row, measured in a fresh process (see main)."""
+    config = ADNetConfig.preset(preset, **({"input_size": size} if size else {}))
+    if kind == "train_step":
+        function = _train_step(config, _wflw_records(16, 256), batch_size, bf16)
+    else:
         model = ADNet(config).to(memory_format=torch.channels_last).eval()
         images = torch.randn(batch_size, 3, config.input_size, config.input_size).contiguous(
             memory_format=torch.channels_last)
 
-        def forward(model=model, images=images, size=config.input_size):
-            with torch.no_grad():
-                landmarks = model(images).landmarks
-            return ((landmarks + 1) * size - 1) / 2  # decoding to crop pixels
+        def function():
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                landmarks = model(images).landmarks.float()
+            return ((landmarks + 1) * config.input_size - 1) / 2  # decoded to crop pixels
 
-        with _peak_memory() as memory:
-            seconds = _time(forward, 1 if quick or preset == "paper" else 3)
-        rows.append(_row("inference", preset, batch_size, config.input_size, seconds,
-                         memory["mb"]))
+    with _peak_memory() as memory:
+        seconds = _time(function, repeats)
+    speedup = ((batch_size / seconds) / OFFICIAL_TRAIN_IMAGES_PER_S
+               if kind == "train_step" and preset == "paper" else np.nan)
+    name = kind + ("_bf16" if bf16 else "")
+    return _row(name, preset, batch_size, config.input_size, seconds, memory["mb"], speedup)
+
+
+def bench_models(quick: bool) -> list[dict]:
+    """Training steps (data + targets + model + optimiser) and inference, each in a fresh
+    process so that its peak memory is its own."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    train_cases = [("cpu-tiny", 32, None, False), ("cpu-small", 32, None, False),
+                   ("cpu-medium", 16, None, False)]
+    infer_cases = [("cpu-tiny", 64, None, False), ("cpu-small", 64, None, False),
+                   ("cpu-medium", 32, None, False), ("paper", 8, None, False)]
+    if not quick:
+        train_cases += [("paper", 4, None, False), ("paper", 4, None, True),
+                        ("cpu-small", 32, None, True), ("cpu-small", 8, None, False),
+                        ("cpu-small", 64, None, False), ("cpu-small", 32, 128, False)]
+        infer_cases += [("paper", 8, None, True), ("cpu-small", 64, None, True)]
+    cases = [("train_step", *case) for case in train_cases] + \
+        [("inference", *case) for case in infer_cases]
+    rows = []
+    context = multiprocessing.get_context("spawn")
+    for kind, preset, batch_size, size, bf16 in cases:
+        repeats = 1 if preset == "paper" or quick else 3
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            rows.append(pool.submit(_model_case, kind, preset, batch_size, size, bf16,
+                                    repeats).result())
     return rows
 
 
@@ -245,9 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     records = _wflw_records(16, 256)
-    rows = (bench_data_pipeline(records) + bench_targets() + bench_training(records, args.quick)
-            + bench_inference(args.quick) + bench_geometry()
-            + bench_synthetic(256 if args.quick else 2000))
+    rows = (bench_data_pipeline(records) + bench_targets() + bench_models(args.quick)
+            + bench_geometry() + bench_synthetic(256 if args.quick else 2000))
     table = pd.DataFrame(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)

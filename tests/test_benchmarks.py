@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import run as bench  # noqa: E402
+import run as bench
 
 
 def test_benchmark_rows_have_the_documented_columns():

@@ -56,6 +56,16 @@ class Predictions:
     tags: list[frozenset[str]] = field(default_factory=list)
     input_size: int = 256
 
+    def __post_init__(self) -> None:
+        count = len(self.image_ids)
+        if self.pred_px.shape != self.gt_px.shape or self.pred_px.shape[0] != count:
+            raise ValueError(f"pred_px {self.pred_px.shape}, gt_px {self.gt_px.shape} and "
+                             f"{count} image ids do not match")
+        if not self.tags:
+            self.tags = [frozenset()] * count
+        elif len(self.tags) != count:
+            raise ValueError(f"{len(self.tags)} tag sets for {count} images")
+
     def save(self, path: str | Path) -> Path:
         """Write an ``.npz`` (plain arrays, no pickled objects)."""
         path = Path(path)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from adnet_lab.analysis import components_from_table
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
 from adnet_lab.evaluate import Predictions, evaluate_predictions, predict, summarize
@@ -61,13 +62,9 @@ class DemoConfig:
 def error_components(predictions: Predictions) -> tuple[np.ndarray, np.ndarray]:
     """Normal and tangent error components of the landmarks on curves, ``M x K``,
     fractions of the scheme's paper normalisation."""
-    table = evaluate_predictions(predictions)
-    scheme = get_scheme(predictions.scheme)
-    on_curve = np.flatnonzero(scheme.on_curve_mask())
-    width = len(str(scheme.num_points - 1))
-    normal = table[[f"normal_{k:0{width}d}" for k in on_curve]].to_numpy()
-    tangent = table[[f"tangent_{k:0{width}d}" for k in on_curve]].to_numpy()
-    return normal, tangent
+    normal, tangent = components_from_table(evaluate_predictions(predictions))
+    on_curve = get_scheme(predictions.scheme).on_curve_mask()
+    return normal[:, on_curve], tangent[:, on_curve]
 
 
 def summary_row(model: str, annotated: Predictions, truth: Predictions) -> dict[str, float]:

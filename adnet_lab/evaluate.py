@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from adnet_lab.data.formats import WFLW_ATTRIBUTES
+from adnet_lab.data.targets import denormalize_landmarks
 from adnet_lab.geometry import decompose_errors
 from adnet_lab.metrics import auc, failure_rate, landmark_errors, nme, normalizing_distance
 from adnet_lab.model import ADNet
@@ -84,11 +85,6 @@ class Predictions:
                        [str(i) for i in data["image_ids"]], tags, int(data["input_size"]))
 
 
-def _to_pixels(normalized: torch.Tensor, size: int) -> torch.Tensor:
-    """[-1, 1] (align_corners=False) -> crop pixels: ``((u + 1) * S - 1) / 2``."""
-    return ((normalized + 1) * size - 1) / 2
-
-
 @torch.no_grad()
 def predict(model: ADNet, dataset: Dataset, *, batch_size: int = 32, flip_test: bool = False,
             device: str | torch.device = "auto", num_workers: int = 0,
@@ -114,7 +110,7 @@ def predict(model: ADNet, dataset: Dataset, *, batch_size: int = 32, flip_test: 
             mirrored = model(images.flip(-1)).landmarks.float()[:, permutation]
             mirrored = mirrored * torch.tensor([-1.0, 1.0], device=device)
             landmarks = (landmarks + mirrored) / 2
-        predictions.append(_to_pixels(landmarks, size).cpu().double())
+        predictions.append(denormalize_landmarks(landmarks, size).cpu().double())
         truths.append(batch["landmarks_px"].double())
         indices.append(batch["index"])
     index = torch.cat(indices).tolist()

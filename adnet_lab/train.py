@@ -41,7 +41,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 from tqdm.auto import tqdm
 
-from adnet_lab.data.targets import make_targets
+from adnet_lab.data.targets import denormalize_landmarks, make_targets
 from adnet_lab.losses import ADNetObjective
 from adnet_lab.metrics import nme
 from adnet_lab.model import ADNet, ADNetConfig
@@ -216,7 +216,7 @@ def _validate(model: ADNet, loader: DataLoader, device: torch.device, autocast,
         images = batch["image"].to(device).contiguous(memory_format=memory_format)
         with autocast():
             pred = model(images).landmarks.float()
-        pred_px = ((pred + 1) * size - 1) / 2
+        pred_px = denormalize_landmarks(pred, size)
         values.append(nme(pred_px.cpu(), batch["landmarks_px"], model.config.scheme))
     return float(torch.cat(values).mean())
 

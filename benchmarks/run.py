@@ -42,7 +42,7 @@ from adnet_lab.data.synthetic import (
     generate_faces,
     random_face_shapes,
 )
-from adnet_lab.data.targets import edge_maps, make_targets, point_maps
+from adnet_lab.data.targets import denormalize_landmarks, edge_maps, make_targets, point_maps
 from adnet_lab.geometry import curve_normals
 from adnet_lab.losses import ADNetObjective
 from adnet_lab.model import ADNet, ADNetConfig
@@ -188,7 +188,7 @@ def _model_case(kind: str, preset: str, batch_size: int, size: int | None, bf16:
         def function():
             with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 landmarks = model(images).landmarks.float()
-            return ((landmarks + 1) * config.input_size - 1) / 2  # decoded to crop pixels
+            return denormalize_landmarks(landmarks, config.input_size)  # crop pixels
 
     with _peak_memory() as memory:
         seconds = _time(function, repeats)

@@ -28,7 +28,8 @@ import torch
 from adnet_lab.data.splines import sample_curve_splines
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
-__all__ = ["edge_maps", "make_targets", "normalize_landmarks", "point_maps"]
+__all__ = ["denormalize_landmarks", "edge_maps", "make_targets", "normalize_landmarks",
+           "point_maps"]
 
 CANVAS_SCALE = 4            # the edge canvas is 4x the input resolution
 LINE_RADIUS = 2.5           # canvas pixels within this distance of the polyline are drawn
@@ -52,6 +53,11 @@ def _check(landmarks_px: torch.Tensor, input_size: int,
 def normalize_landmarks(landmarks_px: torch.Tensor, input_size: int) -> torch.Tensor:
     """Pixels of the crop -> [-1, 1] with align_corners=False: ``(2 * x + 1) / size - 1``."""
     return (2 * landmarks_px + 1) / input_size - 1
+
+
+def denormalize_landmarks(landmarks: torch.Tensor, input_size: int) -> torch.Tensor:
+    """[-1, 1] (align_corners=False) -> pixels of the crop: ``((u + 1) * size - 1) / 2``."""
+    return ((landmarks + 1) * input_size - 1) / 2
 
 
 def point_maps(landmarks_px: torch.Tensor, input_size: int = 256) -> torch.Tensor:

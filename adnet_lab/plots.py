@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 
 from adnet_lab.metrics import auc, ced
 
-__all__ = ["plot_ced", "plot_normal_tangent"]
+__all__ = ["plot_ced", "plot_error_ellipses", "plot_image_grid", "plot_landmark_bars",
+           "plot_normal_tangent", "plot_training_curves"]
 
 _PALETTE = sns.color_palette("colorblind")
 
@@ -72,4 +73,135 @@ def plot_normal_tangent(runs: Mapping[str, tuple[np.ndarray, np.ndarray]],
         axis.axvline(0, color="w", lw=0.5)
     axes[0, 0].set_ylabel("normal error (%)")
     figure.suptitle(title)
+    return figure
+
+
+def _face_frame(scheme, face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Chord normals and tangents of a face (``N x 2`` each)."""
+    from adnet_lab.geometry import curve_normals, curve_tangents
+
+    return (curve_normals(face, scheme, method="chord"),
+            curve_tangents(face, scheme, method="chord"))
+
+
+def _draw_curves(axis, scheme, face: np.ndarray, colour="0.6") -> None:
+    for curve in scheme.curves:
+        points = face[list(curve.indices)]
+        if curve.closed:
+            points = np.vstack([points, points[:1]])
+        axis.plot(points[:, 0], points[:, 1], color=colour, lw=1, zorder=1)
+
+
+def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
+                        magnify: float = 1.0,
+                        title: str = "Error ellipses on the mean face") -> Figure:
+    """Each landmark's error ellipse (from :func:`adnet_lab.analysis.error_ellipses`, local
+    frame: tangent = x, normal = y, percent) drawn on a face with its curves.
+
+    Args:
+        face: ``N x 2`` face to draw on, in units of the normalising distance x 100
+            (default: the scheme's mean face scaled so its inter-ocular distance is 100, so
+            that 1% error is one unit).
+        magnify: scale factor on the ellipses for visibility.
+    """
+    from matplotlib.patches import Ellipse
+
+    from adnet_lab.metrics import normalizing_distance
+    from adnet_lab.topology import mean_face, resolve_scheme
+
+    scheme = resolve_scheme(scheme)
+    if face is None:
+        base = mean_face(scheme)
+        face = base / float(normalizing_distance(base, scheme, "inter_ocular")) * 100
+    _, tangents = _face_frame(scheme, face)
+    figure, axis = plt.subplots(figsize=(6, 6.5), layout="constrained")
+    _draw_curves(axis, scheme, face)
+    on_curve = scheme.on_curve_mask()
+    for k in np.flatnonzero(on_curve):
+        row = ellipses.iloc[k]
+        # The local angle is measured from the tangent towards the normal.
+        # Chord normals are n = -rotate_90(t), so the local (tangent, normal) frame is
+        # mirrored against the image's axes: a local angle a becomes -a.
+        tangent_angle = np.degrees(np.arctan2(tangents[k, 1], tangents[k, 0]))
+        angle = tangent_angle - row["angle_deg"]
+        axis.add_patch(Ellipse(tuple(face[k]), 2 * magnify * row["semi_major"],
+                               2 * magnify * row["semi_minor"], angle=angle,
+                               facecolor=(0.84, 0.37, 0.0, 0.35), edgecolor="C3", lw=0.8))
+    axis.scatter(face[:, 0], face[:, 1], s=6, color="k", zorder=3)
+    axis.set_aspect("equal")
+    axis.invert_yaxis()
+    axis.set_axis_off()
+    axis.set_title(f"{title} (x{magnify:g})")
+    return figure
+
+
+def plot_landmark_bars(table, title: str = "Error per landmark") -> Figure:
+    """Normal and tangent RMS error per landmark (percent), from
+    :func:`adnet_lab.analysis.landmark_error_table`, with the curves marked."""
+    figure, axis = plt.subplots(figsize=(max(6.0, 0.12 * len(table)), 3.6),
+                                layout="constrained")
+    index = np.arange(len(table))
+    axis.bar(index - 0.2, table["tangent_rms"], width=0.4, color=_PALETTE[1], label="tangent")
+    axis.bar(index + 0.2, table["normal_rms"], width=0.4, color=_PALETTE[0], label="normal")
+    curves = table["curve"].to_numpy()
+    starts = [i for i in range(len(curves)) if i == 0 or curves[i] != curves[i - 1]]
+    for start in starts[1:]:
+        axis.axvline(start - 0.5, color="0.8", lw=0.8)
+    for start, end in zip(starts, [*starts[1:], len(curves)], strict=True):
+        axis.text((start + end - 1) / 2, 1.0, curves[start], ha="center", va="bottom",
+                  fontsize=7, transform=axis.get_xaxis_transform(), rotation=30)
+    axis.set(xlabel="landmark", ylabel="RMS error (%)", xlim=(-1, len(table)))
+    axis.set_title(title, pad=22)
+    axis.legend()
+    return figure
+
+
+def plot_training_curves(history, title: str = "Training") -> Figure:
+    """Loss per head (log scale) and validation NME (percent) against the epoch, from the
+    history of :func:`adnet_lab.train.train`."""
+    figure, (loss_axis, nme_axis) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
+    for column in [c for c in history.columns if c.startswith("train_")]:
+        loss_axis.plot(history["epoch"], history[column], marker="o", ms=3,
+                       label=column.removeprefix("train_"))
+    loss_axis.set(xlabel="epoch", ylabel="loss", yscale="log", title="losses")
+    loss_axis.legend(fontsize=8)
+    if "val_nme" in history:
+        nme_axis.plot(history["epoch"], 100 * history["val_nme"], marker="o", ms=3,
+                      color=_PALETTE[2])
+    nme_axis.set(xlabel="epoch", ylabel="validation NME (%)", title="validation")
+    for axis in (loss_axis, nme_axis):
+        axis.grid(alpha=0.3)
+    figure.suptitle(title)
+    return figure
+
+
+def plot_image_grid(images: np.ndarray, pred_px: np.ndarray | None, gt_px: np.ndarray,
+                    scheme, columns: int = 4, show_normals: bool = True,
+                    normal_length: float = 4.0) -> Figure:
+    """Crops with ground truth (green), predictions (red) and the ground truth's curve
+    normals (short white ticks). ``images``: ``M x S x S x 3`` uint8; landmarks ``M x N x 2``
+    crop pixels."""
+    from adnet_lab.topology import resolve_scheme
+
+    scheme = resolve_scheme(scheme)
+    count = len(images)
+    rows = int(np.ceil(count / columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.6 * rows),
+                                layout="constrained", squeeze=False)
+    for index, axis in enumerate(axes.ravel()):
+        axis.set_axis_off()
+        if index >= count:
+            continue
+        axis.imshow(images[index])
+        gt = gt_px[index]
+        if show_normals:
+            normals, _ = _face_frame(scheme, gt)
+            ends = gt + normal_length * normals
+            for start, end in zip(gt, ends, strict=True):
+                axis.plot([start[0], end[0]], [start[1], end[1]], color="w", lw=0.6)
+        axis.scatter(gt[:, 0], gt[:, 1], s=4, color="lime", label="ground truth")
+        if pred_px is not None:
+            axis.scatter(pred_px[index, :, 0], pred_px[index, :, 1], s=4, color="red",
+                         label="prediction")
+    axes[0, 0].legend(loc="lower left", fontsize=6, markerscale=2)
     return figure

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.patches import Ellipse, Rectangle
+
+from adnet_lab.analysis import error_ellipses, landmark_error_table
+from adnet_lab.metrics import ced
+from adnet_lab.plots import (
+    plot_ced,
+    plot_error_ellipses,
+    plot_image_grid,
+    plot_landmark_bars,
+    plot_normal_tangent,
+    plot_training_curves,
+)
+from adnet_lab.topology import get_scheme, mean_face
+
+
+@pytest.fixture
+def components():
+    rng = np.random.default_rng(0)
+    return rng.normal(0, 0.01, (300, 98)), rng.normal(0, 0.03, (300, 98))
+
+
+def test_ced_lines_carry_the_curve():
+    nmes = np.random.default_rng(1).gamma(3, 0.015, 100)
+    figure = plot_ced({"run": nmes}, reported={"ADNet (paper)": (0.0414, 0.5)})
+    line = figure.axes[0].get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), ced(nmes)["fraction"])
+    assert "AUC@10" in figure.axes[0].get_legend().get_texts()[0].get_text()
+
+
+def test_normal_tangent_titles_report_the_rms(components):
+    normal, tangent = components
+    figure = plot_normal_tangent({"a": (normal, tangent)})
+    title = figure.axes[0].get_title()
+    assert f"tangent RMS {100 * np.sqrt(np.mean(tangent**2)):.2f}%" in title
+    assert f"normal RMS {100 * np.sqrt(np.mean(normal**2)):.2f}%" in title
+
+
+def test_error_ellipses_on_the_mean_face(components):
+    normal, tangent = components
+    table = error_ellipses(normal, tangent, "wflw")
+    figure = plot_error_ellipses(table, "wflw", magnify=2.0)
+    patches = [p for p in figure.axes[0].patches if isinstance(p, Ellipse)]
+    assert len(patches) == 96  # pupils are on no curve
+    assert patches[10].width == pytest.approx(4 * table.loc[10, "semi_major"])
+    assert patches[10].height == pytest.approx(4 * table.loc[10, "semi_minor"])
+    # Tangent errors dominate: the long axis follows the curve's tangent (+- 10 degrees).
+    face = mean_face("wflw")
+    tangent_angle = np.degrees(np.arctan2(*(face[11] - face[9])[::-1]))
+    difference = (patches[10].angle - tangent_angle + 90) % 180 - 90
+    assert abs(difference) < 10
+
+
+def test_landmark_bars_heights(components):
+    table = landmark_error_table(*components, "wflw")
+    figure = plot_landmark_bars(table)
+    bars = [p for p in figure.axes[0].patches if isinstance(p, Rectangle)]
+    heights = np.array([bar.get_height() for bar in bars])
+    np.testing.assert_allclose(heights[:98], table["tangent_rms"])
+    np.testing.assert_allclose(heights[98:196], table["normal_rms"])
+
+
+def test_training_curves_plot_the_history():
+    history = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [1.0, 0.5, 0.3],
+                            "train_landmarks": [0.2, 0.1, 0.05],
+                            "val_nme": [0.08, 0.06, 0.05]})
+    figure = plot_training_curves(history)
+    loss_lines = figure.axes[0].get_lines()
+    np.testing.assert_allclose(loss_lines[0].get_ydata(), history["train_loss"])
+    np.testing.assert_allclose(figure.axes[1].get_lines()[0].get_ydata(), [8.0, 6.0, 5.0])
+
+
+def test_image_grid_marks_the_landmarks():
+    scheme = get_scheme("300w")
+    gt = np.stack([mean_face(scheme) * 50 + 7] * 3)
+    images = np.zeros((3, 64, 64, 3), np.uint8)
+    figure = plot_image_grid(images, gt + 1, gt, scheme, columns=2)
+    assert len(figure.axes) == 4
+    offsets = figure.axes[1].collections[0].get_offsets()
+    np.testing.assert_allclose(np.asarray(offsets), gt[1])
+    assert len(figure.axes[0].get_lines()) == 68  # one normal tick per landmark

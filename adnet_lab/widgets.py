@@ -1,0 +1,225 @@
+"""The ipywidgets panels the notebooks use, so that every notebook behaves the same.
+
+Each panel is an object with ``.widget`` (an ipywidgets box to display), ``.figure`` (the
+current matplotlib Figure) and ``.state`` (the numbers behind it); moving a control redraws
+the figure through an observer. Where no widget frontend is present (a plain script, nbval,
+a terminal), :func:`show` returns the static figure instead of the widget.
+
+* :class:`AmbiguityPanel` -- sliders for the annotation ambiguity; draws annotations of the
+  mean face and reports the measured tangent/normal spread.
+* :class:`LandmarkPanel` -- scheme, curve and landmark selectors; highlights them with their
+  normals on the mean face.
+* :class:`ComparisonPanel` -- pick runs to compare; CED curves and their summary.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from adnet_lab.data.synthetic import annotate_along_curves
+from adnet_lab.geometry import curve_normals, decompose_errors
+from adnet_lab.metrics import auc, failure_rate, normalizing_distance
+from adnet_lab.topology import get_scheme, mean_face
+
+__all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "has_widget_frontend",
+           "show"]
+
+
+def has_widget_frontend() -> bool:
+    """True inside a Jupyter kernel that can display widgets."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+class _Panel(ABC):
+    """Controls + an Output area holding the current figure."""
+
+    def __init__(self, controls: list[widgets.Widget],
+                 observed: list[widgets.Widget] | None = None) -> None:
+        self.output = widgets.Output()
+        self.figure: Figure | None = None
+        self.state: dict = {}
+        self.widget = widgets.VBox([widgets.HBox(controls), self.output])
+        for control in controls if observed is None else observed:
+            control.observe(lambda _change: self.update(), names="value")
+        self.update()
+
+    @abstractmethod
+    def draw(self) -> Figure:
+        """Build the figure from the controls (and fill ``self.state``)."""
+
+    def update(self) -> None:
+        """Redraw the figure from the controls' current values."""
+        if self.figure is not None:
+            plt.close(self.figure)
+        self.figure = self.draw()
+        self.output.clear_output(wait=True)
+        with self.output:
+            if has_widget_frontend():
+                from IPython.display import display
+
+                display(self.figure)
+
+
+def show(panel: _Panel):
+    """The panel's widget where widgets can be displayed, else its static figure."""
+    return panel.widget if has_widget_frontend() else panel.figure
+
+
+class AmbiguityPanel(_Panel):
+    """Annotation ambiguity on the mean face.
+
+    Sliders: ``sigma_tangent`` and ``sigma_normal`` (percent of the inter-ocular distance),
+    ``annotators`` (simulated annotations per landmark). ``state`` holds the measured RMS of
+    the tangent and normal components (percent, chord frame at the true point) and their
+    ratio. On tight curves (eyes, lips) a move along the arc also leaves the straight
+    tangent, so the measured ratio is below the requested one.
+    """
+
+    def __init__(self, scheme: str = "wflw", sigma_tangent: float = 3.0,
+                 sigma_normal: float = 0.5, annotators: int = 30, seed: int = 0) -> None:
+        self.scheme = get_scheme(scheme)
+        self.seed = seed
+        style = {"description_width": "initial"}
+        self.sigma_tangent = widgets.FloatSlider(sigma_tangent, min=0.0, max=8.0, step=0.25,
+                                                 description="sigma tangent (%)", style=style)
+        self.sigma_normal = widgets.FloatSlider(sigma_normal, min=0.0, max=8.0, step=0.25,
+                                                description="sigma normal (%)", style=style)
+        self.annotators = widgets.IntSlider(annotators, min=5, max=200, step=5,
+                                            description="annotators", style=style)
+        super().__init__([self.sigma_tangent, self.sigma_normal, self.annotators])
+
+    def draw(self) -> Figure:
+        face = mean_face(self.scheme) * 256
+        count = self.annotators.value
+        truth = np.repeat(face[None], count, axis=0)
+        rng = np.random.default_rng(self.seed)
+        annotated = annotate_along_curves(truth, self.scheme, self.sigma_tangent.value / 100,
+                                          self.sigma_normal.value / 100, rng)
+        distance = float(normalizing_distance(face, self.scheme, "inter_ocular"))
+        normal, tangent = decompose_errors(annotated, truth, self.scheme)
+        on_curve = self.scheme.on_curve_mask()
+        rms = lambda v: float(100 * np.sqrt(np.mean(v[:, on_curve] ** 2)) / distance)  # noqa: E731
+        self.state = {"tangent_rms_percent": rms(tangent), "normal_rms_percent": rms(normal)}
+        self.state["ratio"] = self.state["tangent_rms_percent"] / max(
+            self.state["normal_rms_percent"], 1e-9)
+        self.state["requested_ratio"] = self.sigma_tangent.value / max(self.sigma_normal.value,
+                                                                       1e-9)
+        figure, axis = plt.subplots(figsize=(5.5, 5.5), layout="constrained")
+        for curve in self.scheme.curves:
+            points = face[list(curve.indices)]
+            if curve.closed:
+                points = np.vstack([points, points[:1]])
+            axis.plot(points[:, 0], points[:, 1], color="0.6", lw=1)
+        axis.scatter(annotated[..., 0].ravel(), annotated[..., 1].ravel(), s=2, alpha=0.3,
+                     color="C1", label="annotations")
+        axis.scatter(face[:, 0], face[:, 1], s=8, color="k", label="true landmark")
+        axis.set_aspect("equal")
+        axis.invert_yaxis()
+        axis.set_axis_off()
+        axis.legend(loc="lower right", fontsize=8)
+        axis.set_title(f"tangent RMS {self.state['tangent_rms_percent']:.2f}%, normal RMS "
+                       f"{self.state['normal_rms_percent']:.2f}% "
+                       f"(ratio {self.state['ratio']:.1f})")
+        return figure
+
+
+class LandmarkPanel(_Panel):
+    """Pick a scheme, a curve and a landmark; see them with their normals on the mean face."""
+
+    def __init__(self, scheme: str = "wflw") -> None:
+        self.scheme_picker = widgets.Dropdown(options=["wflw", "300w", "cofw"], value=scheme,
+                                              description="scheme")
+        self.curve_picker = widgets.Dropdown(description="curve")
+        self.landmark_picker = widgets.Dropdown(description="landmark")
+        self._syncing = False
+        self._sync()
+        self.scheme_picker.observe(lambda _c: self._sync(), names="value")
+        self.curve_picker.observe(lambda _c: self._sync(), names="value")
+        super().__init__([self.scheme_picker, self.curve_picker, self.landmark_picker],
+                         observed=[self.landmark_picker])
+
+    def _sync(self) -> None:
+        """Keep the curve and landmark choices consistent with the scheme and curve."""
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            scheme = get_scheme(self.scheme_picker.value)
+            if list(self.curve_picker.options) != list(scheme.curve_names):
+                self.curve_picker.options = list(scheme.curve_names)
+            if self.curve_picker.value not in scheme.curve_names:
+                self.curve_picker.value = scheme.curve_names[0]
+            curve = next(c for c in scheme.curves if c.name == self.curve_picker.value)
+            if list(self.landmark_picker.options) != list(curve.indices):
+                self.landmark_picker.options = list(curve.indices)
+            if self.landmark_picker.value not in curve.indices:
+                self.landmark_picker.value = curve.indices[0]
+        finally:
+            self._syncing = False
+        if hasattr(self, "output"):
+            self.update()
+
+    def draw(self) -> Figure:
+        scheme = get_scheme(self.scheme_picker.value)
+        face = mean_face(scheme) * 256
+        normals = curve_normals(face, scheme, method="chord")
+        curve = next(c for c in scheme.curves if c.name == self.curve_picker.value)
+        chosen = self.landmark_picker.value
+        self.state = {"scheme": scheme.name, "curve": curve.name, "landmark": chosen,
+                      "closed": curve.closed, "normal": normals[chosen].tolist()}
+        figure, axis = plt.subplots(figsize=(5, 5), layout="constrained")
+        axis.scatter(face[:, 0], face[:, 1], s=6, color="0.6")
+        points = face[list(curve.indices)]
+        if curve.closed:
+            points = np.vstack([points, points[:1]])
+        axis.plot(points[:, 0], points[:, 1], color="C0", lw=2)
+        start, end = face[chosen], face[chosen] + 15 * normals[chosen]
+        axis.annotate("", end, start, arrowprops={"arrowstyle": "->", "color": "C3"})
+        tangent_end = face[chosen] + 15 * np.array([-normals[chosen][1], normals[chosen][0]])
+        axis.annotate("", tangent_end, start, arrowprops={"arrowstyle": "->", "color": "C2"})
+        axis.scatter(*face[chosen], s=40, color="C3", zorder=3)
+        axis.set_aspect("equal")
+        axis.invert_yaxis()
+        axis.set_axis_off()
+        axis.set_title(f"{scheme.name}: {curve.name} ({'closed' if curve.closed else 'open'}),"
+                       f" landmark {chosen}\nred: normal, green: tangent")
+        return figure
+
+
+class ComparisonPanel(_Panel):
+    """Choose runs (name -> per-image NMEs, fractions) to compare on one CED plot."""
+
+    def __init__(self, runs: Mapping[str, np.ndarray], threshold: float = 0.10) -> None:
+        if not runs:
+            raise ValueError("no runs to compare")
+        self.runs = {name: np.asarray(values, float) for name, values in runs.items()}
+        self.threshold = threshold
+        self.chooser = widgets.SelectMultiple(options=list(self.runs), value=list(self.runs),
+                                              description="runs")
+        super().__init__([self.chooser])
+
+    def draw(self) -> Figure:
+        from adnet_lab.plots import plot_ced
+
+        chosen = {name: self.runs[name] for name in self.chooser.value}
+        self.state = {name: {"nme_percent": 100 * float(v.mean()),
+                             "fr_percent": 100 * failure_rate(v, self.threshold),
+                             "auc_percent": 100 * auc(v, self.threshold)}
+                      for name, v in chosen.items()}
+        if not chosen:
+            figure, axis = plt.subplots(figsize=(5.5, 4))
+            axis.text(0.5, 0.5, "choose at least one run", ha="center")
+            axis.set_axis_off()
+            return figure
+        return plot_ced(chosen, self.threshold)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from adnet_lab.widgets import (
+    AmbiguityPanel,
+    ComparisonPanel,
+    LandmarkPanel,
+    has_widget_frontend,
+    show,
+)
+
+
+def test_ambiguity_slider_changes_the_figure_and_the_numbers():
+    panel = AmbiguityPanel(sigma_tangent=3.0, sigma_normal=0.5, annotators=60)
+    first_figure, first = panel.figure, dict(panel.state)
+    assert first["requested_ratio"] == pytest.approx(6.0)
+    assert 2.5 < first["ratio"] < 6.5  # tight curves bend part of the move into the normal
+    panel.sigma_tangent.value = 0.5  # equal sigmas remove the bias
+    assert panel.figure is not first_figure
+    assert panel.state["ratio"] == pytest.approx(1.0, abs=0.25)
+    assert "ratio" in panel.figure.axes[0].get_title()
+
+
+def test_landmark_panel_follows_the_scheme_and_curve():
+    panel = LandmarkPanel("wflw")
+    assert panel.curve_picker.options[0] == "jaw"
+    panel.scheme_picker.value = "cofw"
+    assert "upper_lip" in panel.curve_picker.options
+    panel.curve_picker.value = "right_eye"
+    assert list(panel.landmark_picker.options) == [9, 14, 11, 15]
+    assert panel.state["closed"] is False  # the release's COFW quirk
+    panel.landmark_picker.value = 14
+    assert panel.state["landmark"] == 14
+    assert np.linalg.norm(panel.state["normal"]) == pytest.approx(1.0)
+
+
+def test_comparison_panel_summarises_the_chosen_runs():
+    rng = np.random.default_rng(0)
+    runs = {"a": rng.gamma(3, 0.01, 50), "b": rng.gamma(3, 0.02, 50)}
+    panel = ComparisonPanel(runs)
+    assert set(panel.state) == {"a", "b"}
+    panel.chooser.value = ("b",)
+    assert set(panel.state) == {"b"}
+    assert panel.state["b"]["nme_percent"] == pytest.approx(100 * runs["b"].mean())
+    with pytest.raises(ValueError, match="no runs"):
+        ComparisonPanel({})
+
+
+def test_static_fallback_without_a_frontend():
+    assert not has_widget_frontend()
+    panel = AmbiguityPanel(annotators=10)
+    assert isinstance(show(panel), Figure)

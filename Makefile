@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench lab clean
+.PHONY: setup demo test bench lab weights notebooks clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,17 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval-lax tests adnet_lab notebooks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+weights: $(STAMP)
+	$(BIN)/python -m adnet_lab.weights
+
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/build_notebooks.py
+	cd notebooks && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace *.ipynb
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

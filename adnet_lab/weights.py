@@ -1,0 +1,70 @@
+"""Small trained checkpoints shipped with the package, so that notebooks start instantly.
+
+``baseline`` and ``adnet`` are the demo's two models (synthetic WFLW-98 faces with tangent
+ambiguity, preset ``cpu-small``, the recipe of :class:`adnet_lab.demo.DemoConfig`), stored as
+their EMA weights in float16 (about 1.2 MB each). ``make weights`` (:func:`make_weights`)
+retrains them; on the same machine and thread count the result is the same bit for bit,
+elsewhere close.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from adnet_lab.model import ADNet, ADNetConfig
+
+__all__ = ["SHIPPED", "load_shipped_model", "make_weights", "shipped_weights_path"]
+
+SHIPPED = ("baseline", "adnet")
+
+
+def shipped_weights_path(name: str) -> Path:
+    if name not in SHIPPED:
+        raise ValueError(f"shipped models are {SHIPPED}, not {name!r}")
+    return Path(str(resources.files("adnet_lab").joinpath(f"resources/weights/{name}.pt")))
+
+
+def load_shipped_model(name: str) -> ADNet:
+    """A shipped model in eval mode (float32); ``model.recipe`` describes its training."""
+    path = shipped_weights_path(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run `make weights`")
+    content = torch.load(path, map_location="cpu", weights_only=True)
+    model = ADNet(ADNetConfig(**content["config"]))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v
+                           for k, v in content["state_dict"].items()})
+    model.recipe = content["recipe"]
+    return model.eval()
+
+
+def make_weights(out_dir: Path | None = None, work_dir: Path = Path("runs/weights")) -> list[Path]:
+    """Retrain the shipped models with the demo's recipe and write them (float16 EMA)."""
+    from adnet_lab.demo import DemoConfig, run_demo
+    from adnet_lab.train import read_training_checkpoint
+
+    config = DemoConfig(out_dir=work_dir)
+    run_demo(config)
+    out_dir = out_dir or shipped_weights_path("adnet").parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in SHIPPED:
+        state = read_training_checkpoint(work_dir / name / "last.pt")
+        recipe = {k: str(v) if isinstance(v, Path) else v
+                  for k, v in dataclasses.asdict(config).items()}
+        content = {"config": state["train_config"]["model"],
+                   "state_dict": {k: v.half() if v.is_floating_point() else v
+                                  for k, v in state["net_ema"].items()},
+                   "recipe": recipe | {"model": name}}
+        path = out_dir / f"{name}.pt"
+        torch.save(content, path)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in make_weights():
+        print(written_path)

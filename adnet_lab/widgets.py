@@ -60,9 +60,10 @@ class _Panel(ABC):
 
     def update(self) -> None:
         """Redraw the figure from the controls' current values."""
-        if self.figure is not None:
-            plt.close(self.figure)
         self.figure = self.draw()
+        # Closed for pyplot (so inline backends do not show it a second time below the cell);
+        # the Figure object stays usable for display and savefig.
+        plt.close(self.figure)
         self.output.clear_output(wait=True)
         with self.output:
             if has_widget_frontend():

@@ -5,8 +5,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser test drives JupyterLab in Debian's Chromium (never a downloaded browser).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test bench lab weights notebooks clean
+.PHONY: setup demo test browser bench lab weights notebooks clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +21,13 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/adnet-lab demo
 
-test: $(STAMP)
+browser:
+	@test -x $(CHROMIUM) || { command -v apt-get > /dev/null \
+	  && $(SUDO) apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null; } \
+	  || echo "Chromium could not be installed: the browser test (-m browser) will be skipped"
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest --nbval-lax tests adnet_lab notebooks
 

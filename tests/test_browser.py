@@ -1,0 +1,216 @@
+"""The widget notebooks in a real browser: JupyterLab driven by Playwright in headless Chromium.
+
+Runs every notebook top to bottom, checks that no cell failed, and for the error-bias
+notebook moves the ambiguity slider and checks that the figure below it changed
+(screenshots before and after go to ``runs/browser/``). Select or skip with ``-m browser``.
+Needs Debian's Chromium (``/usr/bin/chromium``) and Playwright from PyPI; ``.ci/run``
+installs both. Without them the test is skipped, except under CI (``CI=true``), where that
+is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "runs" / "browser"
+NOTEBOOKS = ("01_error_bias.ipynb", "02_train_adl_aam.ipynb", "03_ced_and_paper_checks.ipynb")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def _requirements() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is not installed (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    missing = _requirements()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run under CI: {missing}")
+        pytest.skip(missing)
+    work = tmp_path_factory.mktemp("lab")
+    for name in NOTEBOOKS:  # copies without outputs: every prompt must be filled by this run
+        notebook = json.loads((ROOT / "notebooks" / name).read_text())
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+        (work / name).write_text(json.dumps(notebook))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = secrets.token_hex(16)
+    # Render every cell (no windowing), so widgets below the fold exist in the page.
+    # No news prompt; a private workspace store, so no earlier session's tabs are restored.
+    settings = work / "settings" / "@jupyterlab"
+    for extension, name, values in [("notebook-extension", "tracker", {"windowingMode": "none"}),
+                                    ("apputils-extension", "notification", {"fetchNews": "false"})]:
+        (settings / extension).mkdir(parents=True)
+        (settings / extension / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
+    environment = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
+                       JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"))
+    log = open(work / "jupyter.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
+         "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+         "jupyterlab.NeverCheckForUpdate"], stdout=log, stderr=subprocess.STDOUT, cwd=work,
+        env=environment)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("JupyterLab did not start:\n"
+                                       + (work / "jupyter.log").read_text()) from None
+                time.sleep(0.5)
+        yield url, token, work
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the visible tab
+PROMPTS = f"{PANEL} .jp-CodeCell .jp-InputArea-prompt"
+IDLE = """() => [...document.querySelectorAll('span')]
+                  .some(s => s.textContent.includes('Kernel status: Idle'))"""
+
+
+def _click_run_all(page) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _attempt in range(5):  # a click can land before the menu bar is ready
+        try:
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click(timeout=10_000)
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click(
+                timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError("the Run menu's Run All Cells could not be clicked")
+
+
+def _run_all(page, url: str, token: str, name: str, timeout: float = 300) -> None:
+    """Open ``name`` in JupyterLab, run all cells and wait until every one has finished.
+
+    A Run All that lands while the kernel is still connecting can leave cells unqueued
+    (prompt ``[ ]`` with nothing running); it is issued again then, at most three times.
+    """
+    # A workspace of its own per notebook: only this notebook's tab is open.
+    page.goto(f"{url}/lab/workspaces/{Path(name).stem}/tree/{name}?token={token}&reset")
+    page.wait_for_selector(f"{PANEL} .jp-Cell", state="attached", timeout=120_000)
+    page.wait_for_function(IDLE, timeout=120_000)
+    _click_run_all(page)
+    deadline, runs, stalled = time.monotonic() + timeout, 1, 0
+    while True:
+        time.sleep(2)
+        prompts = [text.strip() for text in page.locator(PROMPTS).all_text_contents()]
+        idle = page.evaluate(IDLE)
+        if idle and prompts and all(re.fullmatch(r"\[\d+\]:", text) for text in prompts):
+            return
+        stalled = stalled + 1 if idle and "[*]:" not in prompts else 0
+        if stalled >= 5 and runs < 4:  # idle for 10 s with cells left unrun
+            _click_run_all(page)
+            runs, stalled = runs + 1, 0
+        if time.monotonic() > deadline or (stalled >= 5 and runs >= 4):
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}_stuck.png"), full_page=True)
+            raise AssertionError(f"{name}: cells did not all run after {runs} Run All; "
+                                 f"prompts {prompts}")
+
+
+def _saved_errors(page, work: Path, name: str) -> list[str]:
+    """Save the notebook from the browser and list the error outputs in the saved file."""
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 60
+    while True:  # the save has landed when every code cell in the file has its count
+        cells = [cell for cell in json.loads((work / name).read_text())["cells"]
+                 if cell["cell_type"] == "code"]
+        if all(cell["execution_count"] for cell in cells):
+            break
+        assert time.monotonic() < deadline, f"{name}: the browser did not save the notebook"
+        time.sleep(0.5)
+    return [f"{output.get('ename')}: {output.get('evalue')}"
+            for cell in cells for output in cell["outputs"] if output["output_type"] == "error"]
+
+
+def test_error_bias_notebook_slider_redraws_the_figure(lab, browser):
+    url, token, work = lab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    started = time.monotonic()
+    _run_all(page, url, token, NOTEBOOKS[0])
+    assert _saved_errors(page, work, NOTEBOOKS[0]) == []
+    panel = page.locator(f"{PANEL} .widget-vbox", has_text="sigma tangent").first
+    panel.scroll_into_view_if_needed()
+    figure = panel.locator(".widget-output img").first
+    figure.wait_for(timeout=60_000)
+    before = figure.get_attribute("src")
+    panel.screenshot(path=str(ARTIFACTS / "ambiguity_before.png"))
+    handle = panel.locator(".noUi-handle").first
+    handle.focus()
+    for _ in range(6):
+        handle.press("ArrowLeft")
+    deadline = time.monotonic() + 60
+    while figure.get_attribute("src") == before:
+        assert time.monotonic() < deadline, "the figure did not change after moving the slider"
+        time.sleep(0.5)
+    panel.screenshot(path=str(ARTIFACTS / "ambiguity_after.png"))
+    assert (ARTIFACTS / "ambiguity_before.png").read_bytes() != \
+        (ARTIFACTS / "ambiguity_after.png").read_bytes()
+    print(f"error-bias notebook in the browser: {time.monotonic() - started:.0f} s")
+    page.close()
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS[1:])
+def test_other_notebooks_run_and_show_widgets(lab, browser, name):
+    url, token, work = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    _run_all(page, url, token, name)
+    assert _saved_errors(page, work, name) == []
+    assert page.locator(f"{PANEL} .jupyter-widgets").count() > 0
+    page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}.png"))
+    page.close()

@@ -3,9 +3,9 @@
 Runs every notebook top to bottom, checks that no cell failed, and for the error-bias
 notebook moves the ambiguity slider and checks that the figure below it changed
 (screenshots before and after go to ``runs/browser/``). Select or skip with ``-m browser``.
-Needs Debian's Chromium (``/usr/bin/chromium``) and Playwright from PyPI; ``.ci/run``
-installs both. Without them the test is skipped, except under CI (``CI=true``), where that
-is a failure.
+Needs Debian's Chromium (``/usr/bin/chromium``, which ``make test`` installs when missing)
+and Playwright (the dev extra). Without them the test is skipped, except under CI
+(``CI=true``), where that is a failure.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def lab(tmp_path_factory):
             pytest.fail(f"browser test cannot run under CI: {missing}")
         pytest.skip(missing)
     work = tmp_path_factory.mktemp("lab")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name in NOTEBOOKS:  # copies without outputs: every prompt must be filled by this run
         notebook = json.loads((ROOT / "notebooks" / name).read_text())
         for cell in notebook["cells"]:
@@ -156,7 +157,6 @@ def _run_all(page, url: str, token: str, name: str, timeout: float = 300) -> Non
             _click_run_all(page)
             runs, stalled = runs + 1, 0
         if time.monotonic() > deadline or (stalled >= 5 and runs >= 4):
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}_stuck.png"), full_page=True)
             raise AssertionError(f"{name}: cells did not all run after {runs} Run All; "
                                  f"prompts {prompts}")
@@ -177,13 +177,18 @@ def _saved_errors(page, work: Path, name: str) -> list[str]:
             for cell in cells for output in cell["outputs"] if output["output_type"] == "error"]
 
 
-def test_error_bias_notebook_slider_redraws_the_figure(lab, browser):
+def _run_without_errors(browser, lab, name: str):
+    """A new page with ``name`` run to the end in JupyterLab; fails if any cell errored."""
     url, token, work = lab
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    _run_all(page, url, token, name)
+    assert _saved_errors(page, work, name) == []
+    return page
+
+
+def test_error_bias_notebook_slider_redraws_the_figure(lab, browser):
     started = time.monotonic()
-    _run_all(page, url, token, NOTEBOOKS[0])
-    assert _saved_errors(page, work, NOTEBOOKS[0]) == []
+    page = _run_without_errors(browser, lab, NOTEBOOKS[0])
     panel = page.locator(f"{PANEL} .widget-vbox", has_text="sigma tangent").first
     panel.scroll_into_view_if_needed()
     figure = panel.locator(".widget-output img").first
@@ -207,10 +212,7 @@ def test_error_bias_notebook_slider_redraws_the_figure(lab, browser):
 
 @pytest.mark.parametrize("name", NOTEBOOKS[1:])
 def test_other_notebooks_run_and_show_widgets(lab, browser, name):
-    url, token, work = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    _run_all(page, url, token, name)
-    assert _saved_errors(page, work, name) == []
+    page = _run_without_errors(browser, lab, name)
     assert page.locator(f"{PANEL} .jupyter-widgets").count() > 0
     page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}.png"))
     page.close()

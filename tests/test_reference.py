@@ -37,3 +37,29 @@ def test_errors():
         paper_table("AFLW")
     with pytest.raises(KeyError, match="no published NME_percent of Nobody"):
         reported("Nobody", "WFLW", "test")
+
+
+@pytest.mark.parametrize("name", ["official_config.json", "meanface_WFLW.txt",
+                                  "meanface_300W.txt", "meanface_COFW.txt"])
+def test_packaged_resources_equal_the_reference_files(name, reference_dir):
+    from importlib import resources
+
+    packaged = resources.files("adnet_lab").joinpath(f"resources/{name}").read_bytes()
+    assert packaged == (reference_dir / name).read_bytes()
+
+
+def test_no_project_file_refers_outside_the_repository():
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("needs a git checkout to list the project's files")
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=root, capture_output=True, text=True, check=True).stdout
+    outside = "../" + "shared"
+    offenders = [name for name in listed.splitlines()
+                 if (root / name).is_file() and not name.endswith((".npz", ".pt", ".png"))
+                 and outside in (root / name).read_text(errors="ignore")]
+    assert offenders == []

@@ -18,6 +18,7 @@ not change an NME, so they equal NMEs in the original image.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,13 +30,17 @@ from tqdm.auto import tqdm
 
 from adnet_lab.data.formats import WFLW_ATTRIBUTES
 from adnet_lab.data.targets import denormalize_landmarks
+from adnet_lab.errors import InputFileError
 from adnet_lab.geometry import decompose_errors
 from adnet_lab.metrics import auc, failure_rate, landmark_errors, nme, normalizing_distance
 from adnet_lab.model import ADNet
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
-__all__ = ["Predictions", "evaluate", "evaluate_predictions", "paper_layout", "predict",
-           "summarize"]
+#: The arrays of a predictions ``.npz``.
+PREDICTION_ARRAYS = ("scheme", "pred_px", "gt_px", "image_ids", "tags", "input_size")
+
+__all__ = ["PREDICTION_ARRAYS", "Predictions", "evaluate", "evaluate_predictions", "paper_layout",
+           "predict", "summarize"]
 
 
 @dataclass
@@ -79,10 +84,34 @@ class Predictions:
 
     @classmethod
     def load(cls, path: str | Path) -> Predictions:
-        with np.load(path, allow_pickle=False) as data:
-            tags = [frozenset(filter(None, str(t).split(","))) for t in data["tags"]]
-            return cls(str(data["scheme"]), data["pred_px"], data["gt_px"],
-                       [str(i) for i in data["image_ids"]], tags, int(data["input_size"]))
+        """Read a file written by :meth:`save` (never unpickles).
+
+        Raises:
+            InputFileError: the file is missing or is not a predictions ``.npz`` (the
+                message names the path, what was expected and what was found).
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise InputFileError(f"{path}: predictions file not found")
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:
+            raise InputFileError(f"{path}: not a predictions .npz ({error})") from None
+        with data if hasattr(data, "files") else nullcontext(data):
+            found = sorted(getattr(data, "files", []))
+            missing = [key for key in PREDICTION_ARRAYS if key not in found]
+            if missing:
+                raise InputFileError(
+                    f"{path}: not a predictions file of adnet-lab (expected the arrays "
+                    f"{', '.join(PREDICTION_ARRAYS)}; found {', '.join(found) or 'none'}). "
+                    "Predictions come from `adnet-lab evaluate` (predictions.npz) or the "
+                    "demo (test_predictions.npz).")
+            try:
+                tags = [frozenset(filter(None, str(t).split(","))) for t in data["tags"]]
+                return cls(str(data["scheme"]), data["pred_px"], data["gt_px"],
+                           [str(i) for i in data["image_ids"]], tags, int(data["input_size"]))
+            except ValueError as error:
+                raise InputFileError(f"{path}: inconsistent predictions file ({error})") from None
 
 
 @torch.no_grad()

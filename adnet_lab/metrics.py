@@ -70,13 +70,31 @@ def normalizing_distance(gt: ArrayLike, scheme: str | LandmarkScheme,
 
 def landmark_errors(pred: ArrayLike, gt: ArrayLike, scheme: str | LandmarkScheme,
                     norm: Normalization | None = None) -> ArrayLike:
-    """Euclidean error of every landmark as a fraction of the normalising distance: ``B x N``."""
+    """Euclidean error of every landmark as a fraction of the normalising distance: ``B x N``.
+
+    Raises:
+        ValueError: NaN or infinite landmarks, or a zero normalising distance (both naming
+            the images); there is no silent ``nan``.
+    """
     scheme = resolve_scheme(scheme)
     pred_points, gt_points = _batched("pred", pred, scheme), _batched("gt", gt, scheme)
     if pred_points.shape != gt_points.shape:
         raise ValueError(f"pred and gt shapes must match, got {tuple(pred_points.shape)} and "
                          f"{tuple(gt_points.shape)}")
+    for name, points in (("pred", pred_points), ("gt", gt_points)):
+        finite = torch.isfinite(points).all(dim=-1).all(dim=-1)
+        if not finite.all():
+            bad = torch.nonzero(~finite).flatten().tolist()
+            raise ValueError(f"{name} has NaN or infinite landmarks in {len(bad)} image(s) "
+                             f"(indices {bad[:10]}{' ...' if len(bad) > 10 else ''}); "
+                             "NME is undefined there: drop or fix those images first")
     distance = _normalizing_distance(gt_points, scheme, norm or scheme.default_norm)
+    if not (distance > 0).all():
+        bad = torch.nonzero(~(distance > 0)).flatten().tolist()
+        raise ValueError(f"normalising distance ({norm or scheme.default_norm}) is zero in "
+                         f"{len(bad)} image(s) (indices {bad[:10]}"
+                         f"{' ...' if len(bad) > 10 else ''}): their reference points "
+                         "coincide, so no NME can be computed")
     errors = (pred_points - gt_points).norm(dim=-1) / distance[:, None]
     single = to_tensor(pred).ndim == 2
     return like_input(pred)(errors[0] if single else errors)

@@ -14,6 +14,8 @@ a terminal), :func:`show` returns the static figure instead of the widget.
 
 from __future__ import annotations
 
+import base64
+import io
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
@@ -72,9 +74,26 @@ class _Panel(ABC):
                 display(self.figure)
 
 
+class _WidgetWithSnapshot:
+    """Displays as the live widget where a widget manager runs (JupyterLab, Notebook) and
+    carries a PNG of the panel's figure as drawn when displayed, so that a saved notebook
+    read without a kernel (a code host, nbviewer) still shows the figure."""
+
+    def __init__(self, panel: _Panel) -> None:
+        self.panel = panel
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        bundle = dict(self.panel.widget._repr_mimebundle_(**kwargs))
+        buffer = io.BytesIO()
+        self.panel.figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+        bundle["image/png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+        return bundle
+
+
 def show(panel: _Panel):
-    """The panel's widget where widgets can be displayed, else its static figure."""
-    return panel.widget if has_widget_frontend() else panel.figure
+    """The panel's widget (with a PNG snapshot of its figure for readers without a kernel)
+    where widgets can be displayed, else its static figure."""
+    return _WidgetWithSnapshot(panel) if has_widget_frontend() else panel.figure
 
 
 class AmbiguityPanel(_Panel):

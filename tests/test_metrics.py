@@ -99,6 +99,23 @@ class TestNME:
         with pytest.raises(ValueError, match="has 68 points but the scheme has 29"):
             nme(pred, gt, "cofw")
 
+    def test_nan_landmarks_and_zero_distance_are_errors(self):
+        pred, gt = _faces("300w", batch=3, seed=0)
+        broken = pred.copy()
+        broken[2, 5, 1] = np.nan
+        with pytest.raises(ValueError, match=r"pred has NaN or infinite landmarks in 1 "
+                                             r"image\(s\) \(indices \[2\]\)"):
+            nme(broken, gt, "300w")
+        broken_gt = gt.copy()
+        broken_gt[0, 0, 0] = np.inf
+        with pytest.raises(ValueError, match=r"gt has NaN or infinite landmarks .*\[0\]"):
+            nme(pred, broken_gt, "300w")
+        collapsed = gt.copy()
+        collapsed[1] = 7.0                       # every point of image 1 at one place
+        with pytest.raises(ValueError, match=r"normalising distance \(inter_ocular\) is zero "
+                                             r"in 1 image\(s\) \(indices \[1\]\)"):
+            nme(pred, collapsed, "300w")
+
 
 class TestFailureRateAndAUC:
     def test_failure_rate_known_value(self):

@@ -172,7 +172,7 @@ class TestCheckpoints:
         with pytest.raises(CheckpointError, match="checkpoint not found"):
             load_official_checkpoint(tmp_path / "none.pth", "wflw")
         torch.save({"weights": {}}, tmp_path / "odd.pth")
-        with pytest.raises(CheckpointError, match="no 'net' entry"):
+        with pytest.raises(CheckpointError, match="no 'train_config' or 'net' entry"):
             load_official_checkpoint(tmp_path / "odd.pth", "wflw")
 
     def test_config_from_the_paper_state_dict(self):

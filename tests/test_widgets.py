@@ -57,3 +57,17 @@ def test_static_fallback_without_a_frontend():
     assert not has_widget_frontend()
     panel = AmbiguityPanel(annotators=10)
     assert isinstance(show(panel), Figure)
+
+
+def test_shown_widget_carries_a_png_of_its_figure(monkeypatch):
+    import base64
+
+    import adnet_lab.widgets as widgets_module
+
+    monkeypatch.setattr(widgets_module, "has_widget_frontend", lambda: True)
+    panel = AmbiguityPanel("wflw")
+    bundle = show(panel)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.widget.model_id
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(b"\x89PNG") and len(png) > 5000

@@ -21,6 +21,8 @@ from typing import Literal
 
 import numpy as np
 
+from adnet_lab.errors import InputFileError
+
 __all__ = [
     "WFLW_ATTRIBUTES",
     "AnnotationError",
@@ -31,10 +33,12 @@ __all__ = [
     "read_adnet_tsv",
     "read_cofw",
     "read_pts",
+    "read_pts_folder",
     "read_wflw",
 ]
 
 OnError = Literal["raise", "skip"]
+#: ``"exists"``: the file is there; ``"decode"``: it decodes completely; ``"none"``: unchecked.
 ImageCheck = Literal["exists", "decode", "none"]
 
 #: WFLW's six attribute flags, in list-file order.
@@ -53,7 +57,7 @@ _300W_SPLITS = ("train", "common", "challenge", "full")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
-class AnnotationError(ValueError):
+class AnnotationError(InputFileError):
     """Malformed annotation or image; the message names the file, the line or record and
     what was wrong."""
 
@@ -151,8 +155,9 @@ def _check_image(path: Path, where: str, check: ImageCheck) -> None:
 
         try:
             with Image.open(path) as image:
-                image.verify()
-        except (OSError, UnidentifiedImageError) as error:
+                image.load()  # a full decode: truncated or corrupt files fail here
+        except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as error:
+            # PIL reports corrupt data as OSError, and some broken chunks as SyntaxError
             raise AnnotationError(f"{where}: image cannot be read: {path} ({error})") from None
 
 
@@ -167,7 +172,7 @@ def load_image(record: FaceRecord) -> np.ndarray:
             return np.asarray(image.convert("RGB"))
     except FileNotFoundError:
         raise AnnotationError(f"{record.source}: image not found: {record.image_path}") from None
-    except (OSError, UnidentifiedImageError) as error:
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as error:
         raise AnnotationError(
             f"{record.source}: image cannot be read: {record.image_path} ({error})") from None
 
@@ -199,7 +204,7 @@ def read_wflw(list_file: str | Path, images_dir: str | Path, *,
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            where = f"{list_file.name} line {number}"
+            where = f"{list_file} line {number}"
             try:
                 record = _parse_wflw_line(line, where, images_dir, check_images)
             except AnnotationError as error:
@@ -253,30 +258,30 @@ def read_pts(path: str | Path) -> np.ndarray:
              for number, line in enumerate(_read_lines(path), start=1) if line.strip()]
     texts = [text for _, text in lines]
     if "{" not in texts:
-        raise AnnotationError(f"{path.name}: malformed .pts header: no '{{' line")
+        raise AnnotationError(f"{path}: malformed .pts header: no '{{' line")
     opening = texts.index("{")
     header = {}
     for number, text in lines[:opening]:
         key, colon, value = text.partition(":")
         if not colon:
-            raise AnnotationError(f"{path.name} line {number}: malformed header line {text!r} "
+            raise AnnotationError(f"{path} line {number}: malformed header line {text!r} "
                                   "(expected 'key: value')")
         header[key.strip()] = value.strip()
     if "n_points" not in header:
-        raise AnnotationError(f"{path.name}: malformed .pts header: no n_points")
+        raise AnnotationError(f"{path}: malformed .pts header: no n_points")
     try:
         count = int(header["n_points"])
     except ValueError:
-        raise AnnotationError(f"{path.name}: n_points must be an integer, got "
+        raise AnnotationError(f"{path}: n_points must be an integer, got "
                               f"{header['n_points']!r}") from None
     if "}" not in texts[opening:]:
-        raise AnnotationError(f"{path.name}: malformed .pts file: no closing '}}'")
+        raise AnnotationError(f"{path}: malformed .pts file: no closing '}}'")
     rows = lines[opening + 1:texts.index("}", opening)]
     if len(rows) != count:
-        raise AnnotationError(f"{path.name}: header says {count} points, found {len(rows)}")
+        raise AnnotationError(f"{path}: header says {count} points, found {len(rows)}")
     points = []
     for number, text in rows:
-        where = f"{path.name} line {number}"
+        where = f"{path} line {number}"
         values = text.split()
         if len(values) != 2:
             raise AnnotationError(f"{where}: expected 2 coordinates, got {len(values)}")
@@ -309,21 +314,40 @@ def read_300w(root: str | Path, split: str, *, on_error: OnError = "raise",
             subset = {"lfpw/testset": "common", "helen/testset": "common",
                       "ibug": "challenge"}.get(folder)
             tags = frozenset(filter(None, (subset, folder.split("/")[0])))
-            for pts in sorted((root / folder).glob("*.pts")):
-                try:
-                    landmarks = read_pts(pts)
-                    if landmarks.shape != (68, 2):
-                        raise AnnotationError(f"{pts.name}: expected 68 points, got "
-                                              f"{landmarks.shape[0]}")
-                    image_path = _image_beside(pts)
-                    _check_image(image_path, str(pts), check_images)
-                except AnnotationError as error:
-                    yield error
-                    continue
-                box = (*landmarks.min(0).tolist(), *landmarks.max(0).tolist())
-                yield FaceRecord(image_path, landmarks, box, tags, source=str(pts))
+            yield from _pts_records(root / folder, tags, check_images, num_points=68)
 
     return _collect(parse, on_error)
+
+
+def _pts_records(folder: Path, tags: frozenset[str], check_images: ImageCheck,
+                 num_points: int | None = None) -> Iterator[FaceRecord | AnnotationError]:
+    """A record (or the error in its place) for every ``.pts`` in ``folder``, by name; the
+    box is the landmarks' bounding box."""
+    for pts in sorted(folder.glob("*.pts")):
+        try:
+            landmarks = read_pts(pts)
+            if num_points is not None and landmarks.shape != (num_points, 2):
+                raise AnnotationError(f"{pts}: expected {num_points} points, got "
+                                      f"{landmarks.shape[0]}")
+            image_path = _image_beside(pts)
+            _check_image(image_path, str(pts), check_images)
+        except AnnotationError as error:
+            yield error
+            continue
+        box = (*landmarks.min(0).tolist(), *landmarks.max(0).tolist())
+        yield FaceRecord(image_path, landmarks, box, tags, source=str(pts))
+
+
+def read_pts_folder(folder: str | Path, *, on_error: OnError = "raise",
+                    check_images: ImageCheck = "exists") -> RecordList:
+    """Every ``.pts`` in ``folder`` with the image of the same name beside it (the layout
+    ``adnet-lab synth --scheme 300w`` writes), sorted by name. Boxes are the landmarks'
+    bounding boxes; tags are empty."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AnnotationError(f"{folder}: folder not found")
+
+    return _collect(lambda: _pts_records(folder, frozenset(), check_images), on_error)
 
 
 def _image_beside(pts: Path) -> Path:
@@ -347,7 +371,7 @@ def read_cofw(mat_path: str | Path, *, on_error: OnError = "raise") -> RecordLis
     import h5py
 
     mat_path = Path(mat_path)
-    name = mat_path.name
+    name = str(mat_path)
     try:
         handle = h5py.File(mat_path, "r")
     except FileNotFoundError:
@@ -442,14 +466,14 @@ def read_adnet_tsv(tsv_path: str | Path, images_dir: str | Path, scheme: str, *,
     # number there is a sample (and an error), not a header.
     has_header = bool(rows) and len(rows[0]) >= 6 and not any(
         _is_float(value) for value in rows[0][3:6])
-    notes = [f"{tsv_path.name}: first line is a header" if has_header
-             else f"{tsv_path.name}: no header line; the first line is a sample"]
+    notes = [f"{tsv_path}: first line is a header" if has_header
+             else f"{tsv_path}: no header line; the first line is a sample"]
 
     def parse() -> Iterator[FaceRecord | AnnotationError]:
         for number, row in enumerate(rows, start=1):
             if (has_header and number == 1) or not any(cell.strip() for cell in row):
                 continue
-            where = f"{tsv_path.name} line {number}"
+            where = f"{tsv_path} line {number}"
             try:
                 record = _parse_tsv_row(row, where, images_dir, num_points, check_images)
             except AnnotationError as error:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adnet_lab.data.formats import RecordList, read_300w, read_cofw, read_wflw
+from adnet_lab.data.formats import (
+    ImageCheck,
+    RecordList,
+    read_300w,
+    read_cofw,
+    read_pts_folder,
+    read_wflw,
+)
+from adnet_lab.errors import AdnetLabError
 
 __all__ = ["DATASETS", "DataNotFoundError", "open_split"]
 
 DATASETS = ("wflw", "300w", "cofw")
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(AdnetLabError, FileNotFoundError):
     """A dataset is not where it was looked for; the message says where to put it."""
 
 
@@ -26,14 +34,20 @@ def _first(candidates: list[Path]) -> Path | None:
     return next((path for path in candidates if path.exists()), None)
 
 
-def open_split(dataset: str, root: str | Path, split: str, *,
-               on_error: str = "raise") -> RecordList:
+def open_split(dataset: str, root: str | Path, split: str, *, on_error: str = "raise",
+               check_images: ImageCheck = "exists") -> RecordList:
     """Records of ``split`` of ``dataset`` (``wflw``: train/test; ``300w``: train/common/
     challenge/full; ``cofw``: train/test) found under ``root``.
 
     WFLW lists are looked for as ``root/list_98pt_rect_attr_<split>.txt`` or in the official
     ``WFLW_annotations/list_98pt_rect_attr_train_test/``; images in ``root/WFLW_images`` or
-    ``root/images`` (the synthetic sets written by ``adnet-lab synth``).
+    ``root/images`` (the synthetic sets written by ``adnet-lab synth``). For 300W, a folder
+    written by ``adnet-lab synth --scheme 300w`` (``root/images/<split>/*.pts`` beside the
+    images) is read as well as the official layout.
+
+    ``check_images``: ``"exists"``, ``"decode"`` (open and verify every image, so that an
+    unreadable one is reported -- or skipped with ``on_error="skip"`` -- before any
+    training) or ``"none"``.
     """
     root = Path(root)
     if dataset not in DATASETS:
@@ -47,10 +61,17 @@ def open_split(dataset: str, root: str | Path, split: str, *,
         images = _first([root / "WFLW_images", root / "images"])
         if list_file is None or images is None:
             raise _missing(dataset, root, f"no {name} or no WFLW_images/ (images/) folder")
-        return read_wflw(list_file, images, on_error=on_error)
+        return read_wflw(list_file, images, on_error=on_error, check_images=check_images)
     if dataset == "300w":
-        return read_300w(root, split, on_error=on_error)
+        synthetic = root / "images" / split
+        if synthetic.is_dir() and any(synthetic.glob("*.pts")):
+            return read_pts_folder(synthetic, on_error=on_error, check_images=check_images)
+        if not (root / "ibug").is_dir() and (root / "images").is_dir():
+            raise _missing(dataset, root, f"no images/{split}/*.pts (a synthetic set) and no "
+                                          "official 300W folders")
+        return read_300w(root, split, on_error=on_error, check_images=check_images)
     mat = _first([root / f"COFW_{split}_color.mat", root / f"COFW_{split}.mat"])
     if mat is None:
         raise _missing(dataset, root, f"no COFW_{split}_color.mat")
-    return read_cofw(mat, on_error=on_error)
+    records = read_cofw(mat, on_error=on_error)
+    return records

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from adnet_lab.errors import InputFileError
 from adnet_lab.model.config import ADNetConfig
 from adnet_lab.model.network import ADNet
 
@@ -24,15 +25,21 @@ __all__ = ["CheckpointError", "config_from_state_dict", "load_official_checkpoin
 log = logging.getLogger(__name__)
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputFileError):
     """A checkpoint that cannot be used: unreadable, unsafe, or not an ADNet."""
 
 
 def read_checkpoint(path: str | Path) -> dict:
-    """``torch.load`` a checkpoint dict safely (``weights_only=True``, onto the CPU)."""
+    """``torch.load`` a checkpoint dict safely (``weights_only=True``, onto the CPU).
+
+    Raises:
+        CheckpointError: the file is missing, needs pickled code, is not a torch file
+            (text, truncated, another format) or does not hold a dict.
+    """
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
+        raise CheckpointError(f"{path}: checkpoint not found" if not path.exists()
+                              else f"{path}: is a folder, not a checkpoint file")
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
@@ -40,10 +47,16 @@ def read_checkpoint(path: str | Path) -> dict:
             f"{path}: refused: the file needs pickled code to load (weights_only=True "
             f"allows only tensors and plain containers). Re-save it as a plain state dict. "
             f"({str(error).splitlines()[0]})") from None
-    except (RuntimeError, EOFError, OSError) as error:
-        raise CheckpointError(f"{path}: not a readable torch checkpoint ({error})") from None
+    except Exception as error:
+        # torch.load reports a file that is not a torch checkpoint (text, truncated, another
+        # format) through many exception types (RuntimeError, EOFError, KeyError, ...);
+        # nothing else runs inside this try.
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CheckpointError(f"{path}: not a readable torch checkpoint ({detail}); expected "
+                              "a checkpoint of adnet-lab train or of the ADNet release") from None
     if not isinstance(content, dict):
-        raise CheckpointError(f"{path}: expected a dict, found {type(content).__name__}")
+        raise CheckpointError(f"{path}: expected a checkpoint dict, found "
+                              f"{type(content).__name__}")
     return content
 
 
@@ -83,7 +96,9 @@ def load_official_checkpoint(path: str | Path, scheme: str, *, use_ema: bool = T
     content = read_checkpoint(path)
     key = "net_ema" if use_ema and "net_ema" in content else "net"
     if key not in content:
-        raise CheckpointError(f"{path}: no 'net' entry (found {sorted(content)})")
+        raise CheckpointError(f"{path}: not a checkpoint of adnet-lab train or of the ADNet "
+                              f"release (no 'train_config' or 'net' entry; found "
+                              f"{sorted(map(str, content))[:8]})")
     state_dict = _strip_module_prefix(content[key])
     model = ADNet(config_from_state_dict(state_dict, scheme, input_size))
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from adnet_lab.errors import UsageError
+
 __all__ = ["PRESETS", "ADNetConfig"]
 
 
@@ -34,18 +36,18 @@ class ADNetConfig:
 
     def __post_init__(self) -> None:
         if self.num_stacks < 1 or self.depth < 1:
-            raise ValueError("num_stacks and depth must be at least 1")
+            raise UsageError("num_stacks and depth must be at least 1")
         if self.input_size % (4 * 2**self.depth):
-            raise ValueError(f"input_size {self.input_size} must be a multiple of "
+            raise UsageError(f"input_size {self.input_size} must be a multiple of "
                              f"4 * 2**depth = {4 * 2**self.depth}")
         if self.channels % 2 or self.channels < 8:
-            raise ValueError(f"channels must be even and at least 8, got {self.channels}")
+            raise UsageError(f"channels must be even and at least 8, got {self.channels}")
 
     @classmethod
     def preset(cls, name: str, **overrides) -> ADNetConfig:
         """A named preset (see :data:`PRESETS`), with any field overridden."""
         if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+            raise UsageError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
         return dataclasses.replace(PRESETS[name], **overrides)
 
 

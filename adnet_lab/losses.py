@@ -329,8 +329,12 @@ class ADNetObjective(nn.Module):
       stack's attention-weighted heatmaps and predictions and reused for every stack, as the
       release does; without ADL, the isotropic baseline :func:`smooth_l1_loss` (s = 0.01),
       i.e. ADL with lambda = 1;
-    * with AAM (``use_aam``): 10 x AWing on the edge maps and 10 x AWing on the point maps.
-      Without AAM the network has no edge or point heads, and these terms are absent.
+    * with AAM (``use_aam``): ``map_weight`` (the release's 10) x AWing on the edge maps and
+      the same on the point maps. Without AAM the network has no edge or point heads, and
+      these terms are absent.
+
+    ``loss_lambda`` is ADL's lambda in ``lambda_mode="fixed"``. ``map_weight`` may be changed
+    between steps (a warm-up does so).
 
     ``forward(output, targets)`` takes an :class:`~adnet_lab.model.ADNetOutput` and the dict
     of :func:`~adnet_lab.data.targets.make_targets`; it returns the total and a dict of
@@ -339,11 +343,14 @@ class ADNetObjective(nn.Module):
 
     def __init__(self, scheme: str | LandmarkScheme, num_stacks: int, use_adl: bool = True,
                  use_aam: bool = True, lambda_mode: LambdaMode = "heatmap",
-                 map_weight: float = 10.0) -> None:
+                 map_weight: float = 10.0, loss_lambda: float = 2.0) -> None:
         super().__init__()
+        if map_weight < 0:
+            raise ValueError(f"map_weight must be non-negative, got {map_weight}")
         self.scheme = resolve_scheme(scheme)
         self.num_stacks, self.use_adl, self.use_aam = num_stacks, use_adl, use_aam
         self.lambda_mode, self.map_weight = lambda_mode, map_weight
+        self.loss_lambda = loss_lambda
         self.stack_weights = [2.0**i / 2.0 ** (num_stacks - 1) for i in range(num_stacks)]
 
     def forward(self, output, targets: dict[str, torch.Tensor]
@@ -360,7 +367,8 @@ class ADNetObjective(nn.Module):
             if self.use_adl:
                 term = anisotropic_direction_loss(pred, gt, self.scheme, self.lambda_mode,
                                                   heatmap=output.attention,
-                                                  landmarks=output.landmarks)
+                                                  landmarks=output.landmarks,
+                                                  loss_lambda=self.loss_lambda)
             else:
                 term = smooth_l1_loss(pred, gt)
             terms["landmarks"] = terms["landmarks"] + weight * term

@@ -157,18 +157,25 @@ def plot_landmark_bars(table, title: str = "Error per landmark") -> Figure:
 
 
 def plot_training_curves(history, title: str = "Training") -> Figure:
-    """Loss per head (log scale) and validation NME (percent) against the epoch, from the
-    history of :func:`adnet_lab.train.train`."""
+    """Loss per head (log scale) and the validation metrics (percent) against the epoch, from
+    the history of :func:`adnet_lab.train.train`: ``val_nme_percent`` and, where recorded,
+    the normal and tangent RMS errors (``val_normal_rms_percent``,
+    ``val_tangent_rms_percent``)."""
     figure, (loss_axis, nme_axis) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
     for column in [c for c in history.columns if c.startswith("train_")]:
         loss_axis.plot(history["epoch"], history[column], marker="o", ms=3,
                        label=column.removeprefix("train_"))
     loss_axis.set(xlabel="epoch", ylabel="loss", yscale="log", title="losses")
     loss_axis.legend(fontsize=8)
-    if "val_nme" in history:
-        nme_axis.plot(history["epoch"], 100 * history["val_nme"], marker="o", ms=3,
-                      color=_PALETTE[2])
-    nme_axis.set(xlabel="epoch", ylabel="validation NME (%)", title="validation")
+    for column, label, colour in (("val_nme_percent", "NME", _PALETTE[2]),
+                                  ("val_normal_rms_percent", "normal RMS", _PALETTE[0]),
+                                  ("val_tangent_rms_percent", "tangent RMS", _PALETTE[1])):
+        if column in history:
+            nme_axis.plot(history["epoch"], history[column], marker="o", ms=3, color=colour,
+                          label=label)
+    nme_axis.set(xlabel="epoch", ylabel="validation error (%)", title="validation")
+    if nme_axis.get_lines():
+        nme_axis.legend(fontsize=8)
     for axis in (loss_axis, nme_axis):
         axis.grid(alpha=0.3)
     figure.suptitle(title)

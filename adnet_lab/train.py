@@ -41,12 +41,16 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 from tqdm.auto import tqdm
 
-from adnet_lab.data.targets import denormalize_landmarks, make_targets
+from adnet_lab.data.targets import POINT_SIGMA, denormalize_landmarks, make_targets
+from adnet_lab.errors import UsageError
+from adnet_lab.geometry import decompose_errors
 from adnet_lab.losses import ADNetObjective
-from adnet_lab.metrics import nme
+from adnet_lab.metrics import nme, normalizing_distance
 from adnet_lab.model import ADNet, ADNetConfig
+from adnet_lab.model.checkpoint import CheckpointError
 
-__all__ = ["NonFiniteLossError", "TrainConfig", "TrainResult", "read_training_checkpoint", "train"]
+__all__ = ["NonFiniteLossError", "TrainConfig", "TrainResult", "read_training_checkpoint",
+           "resolve_device", "train"]
 
 RELEASE_EMA_DECAY = 0.5 ** (8 / 10000)
 
@@ -67,6 +71,12 @@ class TrainConfig:
         milestones: epochs after which the learning rate is multiplied by ``gamma``.
         use_adl: ADL on the landmarks, else the isotropic smooth-L1 baseline.
         lambda_mode: ADL's lambda (``"heatmap"``, ``"dynamic"``, ``"fixed"``).
+        loss_lambda: ADL's lambda in ``"fixed"`` mode.
+        map_weight: weight of each AWing map term (edge and point maps; the release's 10).
+        map_warmup_epochs: ramp the map weight linearly over this many epochs: epoch ``e``
+            (0-based) uses ``map_weight * min(1, (e + 1) / (map_warmup_epochs + 1))``;
+            0 (the release) keeps it constant.
+        point_sigma: width of the point-map targets' Gaussians, input pixels (release 1.5).
         ema_decay: EMA decay per step (the release's 0.5^(8/10000)).
         checkpoint_every: epochs between checkpoints.
         on_non_finite: ``"raise"`` or ``"skip"``.
@@ -86,6 +96,10 @@ class TrainConfig:
     gamma: float = 0.1
     use_adl: bool = True
     lambda_mode: Literal["heatmap", "dynamic", "fixed"] = "heatmap"
+    loss_lambda: float = 2.0
+    map_weight: float = 10.0
+    map_warmup_epochs: int = 0
+    point_sigma: float = POINT_SIGMA
     ema_decay: float = RELEASE_EMA_DECAY
     checkpoint_every: int = 1
     on_non_finite: Literal["raise", "skip"] = "raise"
@@ -95,6 +109,26 @@ class TrainConfig:
     compile: bool = False
     num_workers: int = 0
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = {"epochs": self.epochs >= 1, "batch_size": self.batch_size >= 1,
+                  "lr": self.lr > 0, "checkpoint_every": self.checkpoint_every >= 1,
+                  "num_workers": self.num_workers >= 0, "map_weight": self.map_weight >= 0,
+                  "map_warmup_epochs": self.map_warmup_epochs >= 0,
+                  "point_sigma": self.point_sigma > 0, "loss_lambda": self.loss_lambda > 0,
+                  "milestones": all(m >= 1 for m in self.milestones)}
+        wrong = [name for name, ok in checks.items() if not ok]
+        if wrong:
+            raise UsageError("training configuration out of range: " + ", ".join(
+                f"{name}={getattr(self, name)!r}" for name in wrong) + " (epochs, batch_size "
+                "and checkpoint_every >= 1; lr, point_sigma and loss_lambda > 0; "
+                "num_workers, map_weight and map_warmup_epochs >= 0; milestones >= 1)")
+        if self.lambda_mode not in ("heatmap", "dynamic", "fixed"):
+            raise UsageError(f"lambda_mode must be 'heatmap', 'dynamic' or 'fixed', got "
+                             f"{self.lambda_mode!r}")
+        if self.on_non_finite not in ("raise", "skip"):
+            raise UsageError(f"on_non_finite must be 'raise' or 'skip', got "
+                             f"{self.on_non_finite!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (stored in checkpoints, loadable with weights_only=True)."""
@@ -138,12 +172,27 @@ class _EpochSampler(Sampler[int]):
         return self.size
 
 
-def _pick_device(name: str) -> torch.device:
+def resolve_device(name: str | torch.device) -> torch.device:
+    """``"auto"`` (CUDA when available, else the CPU), ``"cpu"``, ``"cuda"`` or
+    ``"cuda:<index>"``; UsageError for a device this machine does not have."""
+    if isinstance(name, torch.device):
+        name = str(name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError("device='cuda' was asked for but no CUDA device is available")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:<index>") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError(f"device {name!r} was asked for, but no CUDA device is available "
+                             f"(torch {torch.__version__}); use --device cpu or auto")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise UsageError(f"device {name!r}: this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s)")
+    elif device.type != "cpu":
+        raise UsageError(f"device {name!r} is not supported; use auto, cpu or cuda")
+    return device
 
 
 def _distributed() -> tuple[int, int]:
@@ -193,7 +242,9 @@ def read_training_checkpoint(path: str | Path) -> dict[str, Any]:
 
     content = read_checkpoint(path)
     if "train_config" not in content:
-        raise ValueError(f"{path}: not a training checkpoint of adnet_lab (no 'train_config')")
+        raise CheckpointError(f"{path}: not a training checkpoint of adnet-lab (no "
+                              "'train_config'; a release checkpoint is read by "
+                              "load_official_checkpoint)")
     return content
 
 
@@ -207,18 +258,30 @@ def _update_ema(ema: ADNet, model: ADNet, decay: float) -> None:
 
 @torch.no_grad()
 def _validate(model: ADNet, loader: DataLoader, device: torch.device, autocast,
-              memory_format: torch.memory_format) -> float:
-    """Mean NME (fraction, the scheme's paper normalisation) over a loader."""
+              memory_format: torch.memory_format) -> dict[str, float]:
+    """Validation metrics in percent of the scheme's paper normalisation: ``val_nme_percent``
+    (mean over images) and the RMS of the normal and tangent error components over the
+    landmarks on curves (chord normals at the ground truth), ``val_normal_rms_percent`` and
+    ``val_tangent_rms_percent``."""
     model.eval()
-    values = []
+    scheme = model.scheme
+    on_curve = torch.from_numpy(scheme.on_curve_mask())
+    nmes, normal_sq, tangent_sq = [], [], []
     size = model.config.input_size
     for batch in loader:
         images = batch["image"].to(device).contiguous(memory_format=memory_format)
         with autocast():
             pred = model(images).landmarks.float()
-        pred_px = denormalize_landmarks(pred, size)
-        values.append(nme(pred_px.cpu(), batch["landmarks_px"], model.config.scheme))
-    return float(torch.cat(values).mean())
+        pred_px = denormalize_landmarks(pred, size).cpu()
+        gt_px = batch["landmarks_px"]
+        nmes.append(nme(pred_px, gt_px, scheme))
+        distance = normalizing_distance(gt_px, scheme)[:, None]
+        normal, tangent = decompose_errors(pred_px, gt_px, scheme)
+        normal_sq.append((normal / distance)[:, on_curve].square())
+        tangent_sq.append((tangent / distance)[:, on_curve].square())
+    rms = lambda parts: 100 * float(torch.cat(parts).mean().sqrt())  # noqa: E731
+    return {"val_nme_percent": 100 * float(torch.cat(nmes).mean()),
+            "val_normal_rms_percent": rms(normal_sq), "val_tangent_rms_percent": rms(tangent_sq)}
 
 
 def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset | None = None,
@@ -231,15 +294,16 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
         train_dataset: a dataset of samples as :class:`~adnet_lab.data.FaceAlignmentDataset`
             gives them (``image``, ``landmarks_px``); its crop size must match the model's.
         config: a :class:`TrainConfig`.
-        val_dataset: evaluated with the EMA weights after every epoch (``val_nme``); select
-            checkpoints on it, never on the test set.
+        val_dataset: evaluated with the EMA weights after every epoch (``val_nme_percent``,
+            ``val_normal_rms_percent``, ``val_tangent_rms_percent``); checkpoints are chosen
+            on it, never on the test set.
         out_dir: where checkpoints and ``history.csv`` go (None: nowhere).
         resume: a checkpoint to continue from, or True for ``out_dir/last.pt`` if present.
         callback: called after every epoch with that epoch's history row (for live plots).
         progress: show tqdm progress bars.
     """
     rank, world = _distributed()
-    device = _pick_device(config.device)
+    device = resolve_device(config.device)
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
@@ -258,7 +322,8 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.milestones),
                                                      config.gamma)
     objective = ADNetObjective(config.model.scheme, config.model.num_stacks, config.use_adl,
-                               config.model.use_aam, config.lambda_mode)
+                               config.model.use_aam, config.lambda_mode, config.map_weight,
+                               config.loss_lambda)
     history: list[dict[str, Any]] = []
     start_epoch, step, best = 0, 0, math.inf
 
@@ -270,14 +335,15 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
     if checkpoint_path is not None:
         state = read_training_checkpoint(checkpoint_path)
         if TrainConfig.from_dict(state["train_config"]).model != config.model:
-            raise ValueError(f"{checkpoint_path}: the checkpoint's model configuration differs "
-                             f"from the one asked for")
+            raise UsageError(f"{checkpoint_path}: the checkpoint's model configuration differs "
+                             f"from the one asked for; resume with the same preset and AAM "
+                             f"switch, or start again")
         model.load_state_dict(state["net"])
         ema.load_state_dict(state["net_ema"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, step = state["epoch"], state["step"]
-        best = state.get("best_val_nme", math.inf)
+        best = state.get("best_val_nme_percent", math.inf)
         history = list(state["history"])
         _set_rng_state(state["rng"])
 
@@ -306,6 +372,9 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
         if hasattr(train_dataset, "set_epoch"):
             train_dataset.set_epoch(epoch)
         model.train()
+        objective.map_weight = config.map_weight * min(
+            1.0, (epoch + 1) / (config.map_warmup_epochs + 1))
+        epoch_lr = optimizer.param_groups[0]["lr"]
         sums: dict[str, float] = {}
         batches = skipped = 0
         started = time.perf_counter()
@@ -315,7 +384,7 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
             images = batch["image"].to(device, non_blocking=True).contiguous(
                 memory_format=memory_format)
             targets = make_targets(batch["landmarks_px"].to(device), config.model.scheme,
-                                   input_size)
+                                   input_size, config.point_sigma, maps=config.model.use_aam)
             with autocast():
                 output = network(images)
             loss, terms = objective(_as_float(output), targets)
@@ -339,22 +408,22 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
                 sums[name] = sums.get(name, 0.0) + value.item()
             bar.set_postfix(loss=f"{loss.item():.4f}")
         scheduler.step()
-        row = {"epoch": epoch + 1, "step": step, "lr": optimizer.param_groups[0]["lr"],
+        row = {"epoch": epoch + 1, "step": step, "lr": epoch_lr,
                **{f"train_{k}": v / max(batches, 1) for k, v in sums.items()},
                "skipped_batches": skipped, "seconds": time.perf_counter() - started}
         if val_loader is not None and rank == 0:
-            row["val_nme"] = _validate(ema, val_loader, device, autocast, memory_format)
+            row |= _validate(ema, val_loader, device, autocast, memory_format)
         history.append(row)
         if rank == 0:
-            is_best = row.get("val_nme", math.inf) < best
-            best = min(best, row.get("val_nme", math.inf))
+            is_best = row.get("val_nme_percent", math.inf) < best
+            best = min(best, row.get("val_nme_percent", math.inf))
             last_epoch = epoch + 1 == config.epochs
             if out_dir is not None and ((epoch + 1) % config.checkpoint_every == 0
                                         or last_epoch or is_best):
                 content = {"net": model.state_dict(), "net_ema": ema.state_dict(),
                            "optimizer": optimizer.state_dict(),
                            "scheduler": scheduler.state_dict(), "epoch": epoch + 1,
-                           "step": step, "rng": _rng_state(), "best_val_nme": best,
+                           "step": step, "rng": _rng_state(), "best_val_nme_percent": best,
                            "train_config": config.to_dict(), "history": history}
                 if (epoch + 1) % config.checkpoint_every == 0 or last_epoch:
                     _atomic_save(content, out_dir / "last.pt")

@@ -71,11 +71,16 @@ def test_landmark_bars_heights(components):
 def test_training_curves_plot_the_history():
     history = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [1.0, 0.5, 0.3],
                             "train_landmarks": [0.2, 0.1, 0.05],
-                            "val_nme": [0.08, 0.06, 0.05]})
+                            "val_nme_percent": [8.0, 6.0, 5.0],
+                            "val_normal_rms_percent": [3.0, 2.0, 1.5],
+                            "val_tangent_rms_percent": [6.0, 5.0, 4.5]})
     figure = plot_training_curves(history)
     loss_lines = figure.axes[0].get_lines()
     np.testing.assert_allclose(loss_lines[0].get_ydata(), history["train_loss"])
-    np.testing.assert_allclose(figure.axes[1].get_lines()[0].get_ydata(), [8.0, 6.0, 5.0])
+    validation = figure.axes[1].get_lines()
+    np.testing.assert_allclose(validation[0].get_ydata(), [8.0, 6.0, 5.0])
+    np.testing.assert_allclose(validation[1].get_ydata(), [3.0, 2.0, 1.5])
+    np.testing.assert_allclose(validation[2].get_ydata(), [6.0, 5.0, 4.5])
 
 
 def test_image_grid_marks_the_landmarks():

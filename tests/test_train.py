@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -40,14 +41,19 @@ def _run_script(out_dir: Path, epochs: int, *extra: str) -> subprocess.Completed
 def test_history_checkpoints_and_validation(tmp_path):
     rows = []
     dataset = tiny_dataset(12)
-    result = train(dataset, tiny_config(2), val_dataset=dataset, out_dir=tmp_path,
+    config = dataclasses.replace(tiny_config(2), milestones=(1,))
+    result = train(dataset, config, val_dataset=dataset, out_dir=tmp_path,
                    callback=rows.append, progress=False)
     history = result.history
     assert list(history["epoch"]) == [1, 2] and len(rows) == 2
+    validation = ["val_nme_percent", "val_normal_rms_percent", "val_tangent_rms_percent"]
     assert {"train_loss", "train_landmarks", "train_edge_maps", "train_point_maps", "lr",
-            "val_nme", "skipped_batches"} <= set(history.columns)
-    assert history["lr"].tolist() == pytest.approx([1e-3, 1e-4])  # x0.1 after epoch 2
-    assert np.isfinite(history["val_nme"]).all()
+            "skipped_batches", *validation} <= set(history.columns)
+    # lr is the rate each epoch trained with: x0.1 after the milestone epoch 1. (An earlier
+    # version logged the rate *after* the epoch's scheduler step.)
+    assert history["lr"].tolist() == pytest.approx([1e-3, 1e-4])
+    assert np.isfinite(history[validation]).all().all()
+    assert (history["val_nme_percent"] > 1).all()  # percent, not a fraction
     state = read_training_checkpoint(tmp_path / "last.pt")
     assert state["epoch"] == 2 and state["step"] == 2  # 12 faces, batch 8, last one dropped
     assert (tmp_path / "best.pt").is_file() and (tmp_path / "history.csv").is_file()

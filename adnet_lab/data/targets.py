@@ -60,16 +60,22 @@ def denormalize_landmarks(landmarks: torch.Tensor, input_size: int) -> torch.Ten
     return ((landmarks + 1) * input_size - 1) / 2
 
 
-def point_maps(landmarks_px: torch.Tensor, input_size: int = 256) -> torch.Tensor:
+def point_maps(landmarks_px: torch.Tensor, input_size: int = 256,
+               sigma: float = POINT_SIGMA) -> torch.Tensor:
     """Gaussian point maps at 1/4 resolution.
 
     Args:
         landmarks_px: ``B x N x 2`` (x, y) landmarks in input-crop pixels.
         input_size: side of the square input crop (multiple of 4).
+        sigma: the Gaussian's width in input pixels (the release's 1.5). The window of
+            :data:`POINT_WINDOW` (offsets -5 .. +4) stays, as in the release's patch.
 
     Returns:
-        ``B x N x input_size/4 x input_size/4`` float32 maps in [0, 0.8107].
+        ``B x N x input_size/4 x input_size/4`` float32 maps in [0, 1] (peak 0.8107 at the
+        release's sigma).
     """
+    if sigma <= 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
     landmarks_px = _check(landmarks_px, input_size)
     size = input_size // 4
     centres = torch.floor(landmarks_px.float() + 0.5)                       # B x N x 2
@@ -78,7 +84,7 @@ def point_maps(landmarks_px: torch.Tensor, input_size: int = 256) -> torch.Tenso
     for offset in (1, 2):  # the two input pixels that bilinear 1/4 resizing averages
         distance = grid + offset - centres[..., None]                       # B x N x 2 x S
         inside = (distance >= POINT_WINDOW[0]) & (distance <= POINT_WINDOW[1])
-        profile += 0.5 * torch.exp(-distance.square() / (2 * POINT_SIGMA**2)) * inside
+        profile += 0.5 * torch.exp(-distance.square() / (2 * sigma**2)) * inside
     return profile[:, :, 1, :, None] * profile[:, :, 0, None, :]
 
 
@@ -180,11 +186,14 @@ def edge_maps(landmarks_px: torch.Tensor, scheme: str | LandmarkScheme,
 
 
 def make_targets(landmarks_px: torch.Tensor, scheme: str | LandmarkScheme,
-                 input_size: int = 256) -> dict[str, torch.Tensor]:
+                 input_size: int = 256, point_sigma: float = POINT_SIGMA,
+                 maps: bool = True) -> dict[str, torch.Tensor]:
     """All training targets of a batch: ``landmarks`` (B x N x 2 in [-1, 1], clamped),
-    ``edge_maps`` (B x C x S/4 x S/4) and ``point_maps`` (B x N x S/4 x S/4)."""
-    return {
-        "landmarks": normalize_landmarks(landmarks_px, input_size).clamp(-1.0, 1.0),
-        "edge_maps": edge_maps(landmarks_px, scheme, input_size),
-        "point_maps": point_maps(landmarks_px, input_size),
-    }
+    ``edge_maps`` (B x C x S/4 x S/4) and ``point_maps`` (B x N x S/4 x S/4, Gaussians of
+    ``point_sigma`` input pixels). With ``maps=False`` only ``landmarks`` (a network without
+    AAM needs no maps)."""
+    targets = {"landmarks": normalize_landmarks(landmarks_px, input_size).clamp(-1.0, 1.0)}
+    if maps:
+        targets["edge_maps"] = edge_maps(landmarks_px, scheme, input_size)
+        targets["point_maps"] = point_maps(landmarks_px, input_size, point_sigma)
+    return targets

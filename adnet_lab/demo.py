@@ -3,12 +3,14 @@
 1. Generate synthetic WFLW-98 faces whose annotations are ambiguous along the curves
    (``sigma_tangent``) and precise across them (``sigma_normal``), as fractions of the
    inter-ocular distance: train, validation and test sets.
-2. Train, at the same CPU preset and budget, the isotropic **baseline** (same network
-   without AAM, smooth-L1 on the coordinates) and **ADNet** (ADL + AAM).
+2. Train, at the same CPU preset, budget, data and seed, the isotropic **baseline** (same
+   network without AAM, smooth-L1 on the coordinates) and **ADNet** (ADL + AAM, in the recipe
+   of :data:`DEMO_RECIPE`, chosen by the ablation study of ``docs/ablation.md``).
 3. Evaluate both on the test set against its annotations (as benchmarks do) and against the
-   true landmarks, decompose the errors into normal and tangent parts, and write
-   ``summary.csv``, ``report.md``, ``ced.png``, ``normal_tangent.png``, the predictions and
-   the training histories to the output folder.
+   true landmarks, decompose the errors into normal and tangent parts, compare the two models
+   image by image (paired differences with 95% intervals and Wilcoxon signed-rank p-values),
+   and write ``summary.csv``, ``comparison.csv``, ``report.md``, ``ced.png``,
+   ``normal_tangent.png``, the predictions and the training histories to the output folder.
 """
 
 from __future__ import annotations
@@ -20,43 +22,59 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
+from scipy import stats
 
-from adnet_lab.analysis import components_from_table
+from adnet_lab.analysis import components_from_table, paired_comparison
 from adnet_lab.data.dataset import FaceAlignmentDataset
-from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
+from adnet_lab.data.synthetic import generate_faces
 from adnet_lab.evaluate import Predictions, evaluate_predictions, predict, summarize
-from adnet_lab.model import ADNetConfig
+from adnet_lab.experiments import STUDIES, VARIANTS, StudyConfig, Variant
 from adnet_lab.topology import get_scheme
-from adnet_lab.train import TrainConfig, train
+from adnet_lab.train import train
 
-__all__ = ["DemoConfig", "error_components", "markdown_table", "run_demo", "summary_row"]
+__all__ = ["DEMO_RECIPE", "DEMO_STUDY", "DemoConfig", "compare_models", "error_components",
+           "markdown_table", "run_demo", "summary_row"]
 
-MODELS = {"baseline": {"use_adl": False, "use_aam": False},
-          "adnet": {"use_adl": True, "use_aam": True}}
+#: ADNet's recipe in the demo (ADL + AAM; see docs/ablation.md for why these values).
+DEMO_RECIPE: Variant = dataclasses.replace(VARIANTS["adnet-mw0.1-fixed9"], name="adnet")
+
+
+#: The demo's data and budget: the ``main`` study's (docs/ablation.md).
+DEMO_STUDY: StudyConfig = STUDIES["main"][0]
 
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Sizes and budget of the demo (defaults: about 8 minutes on 2 CPU cores)."""
+    """What the demo runs (defaults: about 6 minutes on 2 CPU cores).
 
-    num_train: int = 2000
-    num_val: int = 200
-    num_test: int = 500
-    image_size: int = 128
-    sigma_tangent: float = 0.03
-    sigma_normal: float = 0.005
-    preset: str = "cpu-small"
-    epochs: int = 8
-    batch_size: int = 16
+    Attributes:
+        study: the data and budget (:class:`~adnet_lab.experiments.StudyConfig`; the
+            ``main`` study's by default).
+        seed: seed of the data sets and of the training.
+        recipe: ADNet's :class:`~adnet_lab.experiments.Variant`; the baseline is always the
+            isotropic network without AAM.
+        out_dir: where everything is written.
+    """
+
+    study: StudyConfig = DEMO_STUDY
     seed: int = 0
+    recipe: Variant = DEMO_RECIPE
     out_dir: Path = Path("runs/demo")
 
     @classmethod
-    def quick(cls, out_dir: Path = Path("runs/demo")) -> DemoConfig:
+    def quick(cls, out_dir: Path = Path("runs/demo"), **overrides) -> DemoConfig:
         """A reduced run (about a minute) that exercises every step."""
-        return cls(num_train=96, num_val=16, num_test=32, image_size=64, preset="cpu-tiny",
-                   epochs=1, batch_size=16, out_dir=out_dir)
+        return cls(study=dataclasses.replace(
+            DEMO_STUDY, num_train=96, num_val=16, num_test=32, image_size=64,
+            preset="cpu-tiny", epochs=1), out_dir=out_dir, **overrides)
+
+    def replace(self, **changes) -> DemoConfig:
+        """A copy with fields of the config or of its study changed (None: unchanged)."""
+        changes = {key: value for key, value in changes.items() if value is not None}
+        own = {key: changes.pop(key) for key in list(changes)
+               if key in {f.name for f in dataclasses.fields(self)}}
+        return dataclasses.replace(self, study=dataclasses.replace(self.study, **changes),
+                                   **own)
 
 
 def error_components(predictions: Predictions) -> tuple[np.ndarray, np.ndarray]:
@@ -67,48 +85,112 @@ def error_components(predictions: Predictions) -> tuple[np.ndarray, np.ndarray]:
     return normal[:, on_curve], tangent[:, on_curve]
 
 
+def _rms(values: np.ndarray) -> float:
+    return float(100 * np.sqrt(np.mean(np.square(values))))
+
+
 def summary_row(model: str, annotated: Predictions, truth: Predictions) -> dict[str, float]:
     """One row of ``summary.csv``: metrics against the annotations and against the truth."""
     summary = summarize(evaluate_predictions(annotated)).loc["test"]
     normal, tangent = error_components(annotated)
     true_normal, true_tangent = error_components(truth)
-    rms = lambda values: float(100 * np.sqrt(np.mean(values**2)))  # noqa: E731
     return {
         "model": model,
         "nme_percent": summary["nme_percent"],
         "fr10_percent": summary["fr10_percent"],
         "auc10_percent": summary["auc10_percent"],
-        "normal_rms_percent": rms(normal),
-        "tangent_rms_percent": rms(tangent),
-        "tangent_over_normal": rms(tangent) / rms(normal),
+        "normal_rms_percent": _rms(normal),
+        "tangent_rms_percent": _rms(tangent),
+        "tangent_over_normal": _rms(tangent) / _rms(normal),
         "nme_vs_truth_percent": summarize(evaluate_predictions(truth)).loc["test",
                                                                           "nme_percent"],
-        "normal_rms_vs_truth_percent": rms(true_normal),
-        "tangent_rms_vs_truth_percent": rms(true_tangent),
+        "normal_rms_vs_truth_percent": _rms(true_normal),
+        "tangent_rms_vs_truth_percent": _rms(true_tangent),
     }
 
 
-def _report(config: DemoConfig, summary: pd.DataFrame, seconds: float) -> str:
+def _per_image(annotated: Predictions, truth: Predictions) -> dict[str, np.ndarray]:
+    """Per-image measures (percent): NME and normal / tangent RMS, against both."""
+    measures = {}
+    for suffix, predictions in (("", annotated), ("_vs_truth", truth)):
+        table = evaluate_predictions(predictions)
+        normal, tangent = error_components(predictions)
+        norm = get_scheme(predictions.scheme).default_norm
+        measures[f"nme{suffix}"] = 100 * table[f"nme_{norm}"].to_numpy()
+        measures[f"normal_rms{suffix}"] = 100 * np.sqrt((normal**2).mean(axis=1))
+        measures[f"tangent_rms{suffix}"] = 100 * np.sqrt((tangent**2).mean(axis=1))
+    return measures
+
+
+def compare_models(model: dict[str, np.ndarray], baseline: dict[str, np.ndarray],
+                   alpha: float = 0.01) -> pd.DataFrame:
+    """Paired per-image comparison of two models on the same test images.
+
+    For each measure of ``_per_image`` (percent): the two means, the mean difference
+    (model - baseline) with its 95% t-interval over images, the relative change of the
+    means (percent), the Wilcoxon signed-rank p-value and whether ``p < alpha``.
+    """
+    rows = {}
+    for measure, values in model.items():
+        difference = values - baseline[measure]
+        half = stats.t.ppf(0.975, len(difference) - 1) * stats.sem(difference)
+        test = paired_comparison(values / 100, baseline[measure] / 100)
+        rows[measure] = {
+            "model_mean": values.mean(), "baseline_mean": baseline[measure].mean(),
+            "difference": difference.mean(), "difference_low": difference.mean() - half,
+            "difference_high": difference.mean() + half,
+            "change_percent": 100 * (values.mean() / baseline[measure].mean() - 1),
+            "p_value": test["p_value"], "significant": bool(test["p_value"] < alpha)}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "measure"
+    return table
+
+
+def _verdict(row: pd.Series, what: str) -> str:
+    direction = "lower" if row["difference"] < 0 else "higher"
+    strength = ("significant" if row["significant"] else "**not** significant")
+    return (f"{what}: {row['model_mean']:.2f}% vs {row['baseline_mean']:.2f}% "
+            f"({row['change_percent']:+.1f}%, difference {row['difference']:+.2f} "
+            f"[{row['difference_low']:+.2f}, {row['difference_high']:+.2f}] points, "
+            f"{direction}; p = {row['p_value']:.2g}, {strength} at 0.01)")
+
+
+def _report(config: DemoConfig, summary: pd.DataFrame, comparison: pd.DataFrame,
+            seconds: float) -> str:
+    study = config.study
     table = markdown_table(summary)
-    base, adnet = summary.set_index("model").loc["baseline"], summary.set_index("model").loc[
-        "adnet"]
+    base = summary.set_index("model").loc["baseline"]
+    recipe = config.recipe
+    lam = (f"fixed lambda {recipe.loss_lambda:g}" if recipe.lambda_mode == "fixed"
+           else f"{recipe.lambda_mode} lambda")
+    lines = "\n".join(f"- {_verdict(comparison.loc[measure], text)}" for measure, text in (
+        ("normal_rms_vs_truth", "Normal RMS error against the truth"),
+        ("tangent_rms_vs_truth", "Tangent RMS error against the truth"),
+        ("nme_vs_truth", "NME against the truth"),
+        ("nme", "NME against the annotations")))
     return f"""# adnet_lab demo: the error-bias and ADNet
 
-Synthetic WFLW-98 faces ({config.num_train} train, {config.num_val} validation,
-{config.num_test} test, {config.image_size} px) whose annotations are moved along their curve
-by N(0, {100 * config.sigma_tangent:.1f}%) and across it by
-N(0, {100 * config.sigma_normal:.1f}%) of the inter-ocular distance. Both models: preset
-`{config.preset}`, {config.epochs} epochs, batch {config.batch_size}, same seed and data; the
-baseline has no AAM and an isotropic smooth-L1 loss, ADNet has ADL and AAM. Errors in percent
-of the inter-ocular distance; "vs truth" compares with the true (unambiguous) landmarks.
+Synthetic WFLW-98 faces ({study.num_train} train, {study.num_val} validation,
+{study.num_test} test, {study.image_size} px, seed {config.seed}) whose annotations are
+moved along their curve by N(0, {100 * study.sigma_tangent:.1f}%) and across it by
+N(0, {100 * study.sigma_normal:.1f}%) of the inter-ocular distance. Both models: preset
+`{study.preset}`, {study.epochs} epochs, batch {study.batch_size}, same seed and data. The
+baseline has no AAM and an isotropic smooth-L1 loss; ADNet has ADL ({lam}) and AAM (map-loss
+weight {recipe.map_weight:g}, the release uses 10; see docs/ablation.md). Errors in percent of
+the inter-ocular distance; "vs truth" compares with the true (unambiguous) landmarks.
 
 {table}
 
-- Error-bias of the baseline: its tangent RMS error is {base['tangent_over_normal']:.2f} times
-  its normal RMS error ({base['tangent_rms_percent']:.2f}% vs {base['normal_rms_percent']:.2f}%).
-- ADNet vs baseline: normal RMS {adnet['normal_rms_percent']:.2f}% vs
-  {base['normal_rms_percent']:.2f}%, NME {adnet['nme_percent']:.2f}% vs
-  {base['nme_percent']:.2f}%.
+Error-bias of the baseline: its tangent RMS error is {base['tangent_over_normal']:.2f} times
+its normal RMS error ({base['tangent_rms_percent']:.2f}% vs {base['normal_rms_percent']:.2f}%).
+
+ADNet against the baseline, image by image on the {study.num_test} test faces (mean
+difference with its 95% interval; Wilcoxon signed-rank test):
+
+{lines}
+
+One training seed: the interval covers the test images, not training randomness; the
+ablation study (docs/ablation.md, `make study`) repeats the comparison over seeds.
 
 Figures: `ced.png` (cumulative error distribution), `normal_tangent.png` (errors in each
 landmark's local frame). Run time {seconds / 60:.1f} min.
@@ -128,61 +210,65 @@ def markdown_table(table: pd.DataFrame, digits: int = 2) -> str:
 
 
 def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.DataFrame:
-    """Run the demo and return the summary table (also written to ``out_dir``)."""
-    import matplotlib
+    """Run the demo and return the summary table (also written to ``out_dir``); its
+    ``attrs["comparison"]`` holds the paired comparison of :func:`compare_models`."""
+    import matplotlib.pyplot as plt
 
-    matplotlib.use("Agg")
     from adnet_lab.plots import plot_ced, plot_normal_tangent
 
     config = config or DemoConfig()
     started = time.perf_counter()
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    synthetic = SyntheticConfig("wflw", config.image_size, config.sigma_tangent,
-                                config.sigma_normal)
-    sets = {name: generate_faces(count, dataclasses.replace(synthetic,
-                                                            seed=3 * config.seed + offset),
+    study = config.study
+    sets = {name: generate_faces(count, study.synthetic_config(config.seed, offset),
                                  progress=progress)
-            for offset, (name, count) in enumerate((("train", config.num_train),
-                                                    ("val", config.num_val),
-                                                    ("test", config.num_test)))}
-    model_config = ADNetConfig.preset(config.preset, scheme="wflw")
-    size = model_config.input_size
+            for offset, (name, count) in enumerate((("train", study.num_train),
+                                                    ("val", study.num_val),
+                                                    ("test", study.num_test)))}
+    size = study.model_config().input_size
     train_set = FaceAlignmentDataset(sets["train"].records(), "wflw", size, augment=False)
     val_set = FaceAlignmentDataset(sets["val"].records(), "wflw", size)
     test_annotated = FaceAlignmentDataset(sets["test"].records(), "wflw", size)
     test_truth = FaceAlignmentDataset(sets["test"].records(truth=True), "wflw", size)
-    rows, nmes, components = [], {}, {}
-    for name, switches in MODELS.items():
-        train_config = TrainConfig(
-            model=dataclasses.replace(model_config, use_aam=switches["use_aam"]),
-            epochs=config.epochs, batch_size=config.batch_size,
-            milestones=(max(1, round(0.8 * config.epochs)),), use_adl=switches["use_adl"],
-            seed=config.seed)
+    models = {"baseline": VARIANTS["baseline"], "adnet": config.recipe}
+    rows, nmes, components, measures = [], {}, {}, {}
+    for name, variant in models.items():
         model_started = time.perf_counter()
-        result = train(train_set, train_config, val_dataset=val_set, out_dir=out / name,
-                       progress=progress)
+        result = train(train_set, study.train_config(variant, config.seed),
+                       val_dataset=val_set, out_dir=out / name, progress=progress)
         seconds = time.perf_counter() - model_started
         annotated = predict(result.ema_model, test_annotated, progress=False)
         truth = predict(result.ema_model, test_truth, progress=False)
         annotated.save(out / name / "test_predictions.npz")
+        truth.save(out / name / "truth_predictions.npz")
         rows.append(summary_row(name, annotated, truth) | {"train_seconds": seconds})
         nmes[name] = evaluate_predictions(annotated)["nme_inter_ocular"].to_numpy()
         components[name] = error_components(annotated)
+        measures[name] = _per_image(annotated, truth)
     summary = pd.DataFrame(rows)
     summary.to_csv(out / "summary.csv", index=False)
-    plot_ced(nmes).savefig(out / "ced.png", dpi=120)
-    plot_normal_tangent(components).savefig(out / "normal_tangent.png", dpi=120)
-    (out / "report.md").write_text(_report(config, summary, time.perf_counter() - started))
+    comparison = compare_models(measures["adnet"], measures["baseline"])
+    comparison.to_csv(out / "comparison.csv")
+    summary.attrs["comparison"] = comparison
+    for figure, file in ((plot_ced(nmes), "ced.png"),
+                         (plot_normal_tangent(components), "normal_tangent.png")):
+        figure.savefig(out / file, dpi=120)
+        plt.close(figure)
+    (out / "report.md").write_text(_report(config, summary, comparison,
+                                           time.perf_counter() - started))
     return summary
 
 
-def main(quick: bool = False, out_dir: Path | None = None) -> None:
-    config = DemoConfig.quick() if quick else DemoConfig()
-    if out_dir is not None:
-        config = dataclasses.replace(config, out_dir=out_dir)
+def main(quick: bool = False, out_dir: Path | None = None, **overrides) -> None:
+    """The ``adnet-lab demo`` command: ``overrides`` are fields of :class:`DemoConfig` or of
+    its study (None: the default)."""
+    config = (DemoConfig.quick() if quick else DemoConfig()).replace(out_dir=out_dir,
+                                                                     **overrides)
     summary = run_demo(config)
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(summary.round(2).to_string(index=False))
-    print(f"\nreport, table and figures in {config.out_dir}/")
+        print("\nADNet - baseline, per test image (percent of the inter-ocular distance; "
+              "significant: Wilcoxon p < 0.01):")
+        print(summary.attrs["comparison"].round(3).to_string())
+    print(f"\nreport, tables and figures in {config.out_dir}/")

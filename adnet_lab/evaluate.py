@@ -18,6 +18,7 @@ not change an NME, so they equal NMEs in the original image.
 
 from __future__ import annotations
 
+import zipfile
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,9 @@ class Predictions:
         path = Path(path)
         if not path.is_file():
             raise InputFileError(f"{path}: predictions file not found")
+        if not zipfile.is_zipfile(path):
+            raise InputFileError(f"{path}: not a predictions file of adnet-lab (not an .npz "
+                                 "archive)")
         try:
             data = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError) as error:
@@ -101,9 +105,13 @@ class Predictions:
             found = sorted(getattr(data, "files", []))
             missing = [key for key in PREDICTION_ARRAYS if key not in found]
             if missing:
+                shown = ", ".join(found[:6]) + (f" and {len(found) - 6} more"
+                                                if len(found) > 6 else "")
+                if any(name.endswith("data.pkl") for name in found):
+                    shown = "a torch checkpoint's entries"
                 raise InputFileError(
                     f"{path}: not a predictions file of adnet-lab (expected the arrays "
-                    f"{', '.join(PREDICTION_ARRAYS)}; found {', '.join(found) or 'none'}). "
+                    f"{', '.join(PREDICTION_ARRAYS)}; found {shown or 'none'}). "
                     "Predictions come from `adnet-lab evaluate` (predictions.npz) or the "
                     "demo (test_predictions.npz).")
             try:

@@ -294,11 +294,11 @@ def _bad_checkpoints(folder: Path, good: Path) -> dict[str, tuple[Path, str]]:
     torch.save({"weights": torch.zeros(3)}, other)
     empty = folder / "empty.pt"
     empty.write_bytes(b"")
-    return {"text": (text, "not a readable torch checkpoint"),
-            "truncated": (truncated, "not a readable torch checkpoint"),
-            "foreign pickle": (foreign, "refused: the file needs pickled code"),
+    return {"text": (text, "not a torch checkpoint (neither a zip archive nor a pickle)"),
+            "truncated": (truncated, "not a readable torch checkpoint ("),
+            "foreign pickle": (foreign, "refused: the file needs pickled code to load"),
             "another dict": (other, "not a checkpoint of adnet-lab train or of the ADNet"),
-            "empty": (empty, "not a readable torch checkpoint"),
+            "empty": (empty, "not a torch checkpoint (an empty file)"),
             "missing": (folder / "missing.pt", "checkpoint not found")}
 
 
@@ -316,9 +316,10 @@ def test_report_on_files_that_are_not_predictions(tiny_run, synthetic_set, tmp_p
     text = tmp_path / "notes.npz"
     text.write_text("hello")
     out = tmp_path / "report"
-    cases = {tiny_run / "last.pt": "not a predictions file of adnet-lab",
-             synthetic_set / "truth_test.npz": "not a predictions file of adnet-lab",
-             text: "not a predictions .npz",
+    cases = {tiny_run / "last.pt": "found a torch checkpoint's entries",
+             synthetic_set / "truth_test.npz": "found config, landmarks, occluded, "
+                                               "true_landmarks",
+             text: "not a predictions file of adnet-lab (not an .npz archive)",
              tmp_path / "missing.npz": "predictions file not found"}
     for path, fragment in cases.items():
         code, _, err = run(["report", str(path), "--out", str(out)], capsys)

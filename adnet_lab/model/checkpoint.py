@@ -40,18 +40,27 @@ def read_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found" if not path.exists()
                               else f"{path}: is a folder, not a checkpoint file")
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if not head.startswith((b"PK", b"\x80")):  # torch's zip format, or a legacy pickle
+        kind = "an empty file" if not head else "neither a zip archive nor a pickle"
+        raise CheckpointError(f"{path}: not a torch checkpoint ({kind}); expected a "
+                              "checkpoint of adnet-lab train or of the ADNet release")
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
+        reason = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n\n|$)", str(error),
+                           flags=re.DOTALL)
         raise CheckpointError(
-            f"{path}: refused: the file needs pickled code to load (weights_only=True "
-            f"allows only tensors and plain containers). Re-save it as a plain state dict. "
-            f"({str(error).splitlines()[0]})") from None
-    except Exception as error:
-        # torch.load reports a file that is not a torch checkpoint (text, truncated, another
-        # format) through many exception types (RuntimeError, EOFError, KeyError, ...);
-        # nothing else runs inside this try.
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+            f"{path}: refused: the file needs pickled code to load"
+            + (f" ({' '.join(reason.group(1).split())})" if reason else "")
+            + "; weights_only=True allows only tensors and plain containers. Re-save it as a "
+              "plain state dict.") from None
+    except Exception as error:  # whatever torch.load makes of a damaged file
+        # torch.load reports a damaged file (truncated, another zip) through many exception
+        # types (RuntimeError, EOFError, KeyError, ...); nothing else runs inside this try.
+        detail = str(error).split(". ")[0].splitlines()[0] if str(error) else \
+            type(error).__name__
         raise CheckpointError(f"{path}: not a readable torch checkpoint ({detail}); expected "
                               "a checkpoint of adnet-lab train or of the ADNet release") from None
     if not isinstance(content, dict):

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test browser bench lab weights notebooks clean
+.PHONY: setup demo test browser bench study lab weights notebooks clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The ablation study of docs/ablation.md (about an hour on 2 cores; resumable): runs into
+# runs/ablation/, then rewrites docs/ablation/ (tables, CSVs, figures).
+study: $(STAMP)
+	$(BIN)/python -m adnet_lab.study
 
 weights: $(STAMP)
 	$(BIN)/python -m adnet_lab.weights

@@ -61,7 +61,8 @@ from adnet_lab.topology import get_scheme
 from adnet_lab.train import TrainConfig, train
 
 __all__ = ["METRICS", "STUDIES", "VARIANTS", "StudyConfig", "Variant", "diagnose",
-           "error_parts", "paired_tests", "run_ablation", "summarize_ablation"]
+           "error_parts", "load_runs", "paired_tests", "run_ablation", "study_datasets",
+           "summarize_ablation"]
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,10 @@ def _faces(config: SyntheticConfig, count: int) -> SyntheticFaces:
     return generate_faces(count, config, progress=False)
 
 
-def _datasets(study: StudyConfig, seed: int) -> dict[str, FaceAlignmentDataset]:
+def study_datasets(study: StudyConfig, seed: int) -> dict[str, FaceAlignmentDataset]:
+    """The datasets of seed ``seed`` of a study: ``train`` (annotated, augmented if the study
+    says so), ``val_truth`` (validation faces with their true landmarks), ``test`` (annotated)
+    and ``test_truth``. Generated faces are cached for the next variant of the same seed."""
     size = study.model_config().input_size
     sets = {name: _faces(study.synthetic_config(seed, offset), count)
             for offset, (name, count) in enumerate((("train", study.num_train),
@@ -413,7 +417,7 @@ def _json(data: Any) -> Any:
 
 def _run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: Path,
              progress: bool) -> dict[str, Any]:
-    datasets = _datasets(study, seed)
+    datasets = study_datasets(study, seed)
     config = study.train_config(variant, seed)
     run_dir.mkdir(parents=True, exist_ok=True)
     description = {"variant": dataclasses.asdict(variant), "seed": seed,

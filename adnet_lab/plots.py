@@ -15,7 +15,8 @@ from matplotlib.figure import Figure
 from adnet_lab.metrics import auc, ced
 
 __all__ = ["plot_ced", "plot_error_ellipses", "plot_image_grid", "plot_landmark_bars",
-           "plot_normal_tangent", "plot_training_curves"]
+           "plot_learning_curves", "plot_normal_tangent", "plot_tradeoff",
+           "plot_training_curves"]
 
 _PALETTE = sns.color_palette("colorblind")
 
@@ -211,4 +212,50 @@ def plot_image_grid(images: np.ndarray, pred_px: np.ndarray | None, gt_px: np.nd
             axis.scatter(pred_px[index, :, 0], pred_px[index, :, 1], s=4, color="red",
                          label="prediction")
     axes[0, 0].legend(loc="lower left", fontsize=6, markerscale=2)
+    return figure
+
+
+def plot_tradeoff(summary, variants: Sequence[str], x: str = "tangent_rms_vs_truth_percent",
+                  y: str = "normal_rms_vs_truth_percent",
+                  title: str = "Normal / tangent trade-off") -> Figure:
+    """Each variant of an ablation summary (:func:`adnet_lab.experiments.summarize_ablation`)
+    as a point (mean over seeds) with its 95% intervals on both axes, joined in the order
+    given (e.g. a lambda sweep)."""
+    figure, axis = plt.subplots(figsize=(5.5, 4.2), layout="constrained")
+    rows = summary.loc[list(variants)]
+    axis.plot(rows[x], rows[y], color="0.7", lw=1, zorder=1)
+    for colour, (name, row) in zip(_PALETTE * 3, rows.iterrows(), strict=False):
+        xerr = [[row[x] - row[f"{x}_low"]], [row[f"{x}_high"] - row[x]]]
+        yerr = [[row[y] - row[f"{y}_low"]], [row[f"{y}_high"] - row[y]]]
+        axis.errorbar(row[x], row[y], xerr=xerr, yerr=yerr, fmt="o", color=colour,
+                      capsize=3, label=name, zorder=2)
+    axis.set(xlabel=x.replace("_", " "), ylabel=y.replace("_", " "), title=title)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    return figure
+
+
+def plot_learning_curves(histories, columns: Sequence[str] = ("val_normal_rms_percent",
+                                                              "val_tangent_rms_percent"),
+                         title: str = "Learning curves") -> Figure:
+    """Validation curves per variant against the training step: the mean over seeds and a
+    band spanning the seeds' minimum and maximum.
+
+    ``histories``: a table with columns ``variant``, ``seed``, ``step`` and ``columns`` (the
+    histories of an ablation's runs stacked).
+    """
+    figure, axes = plt.subplots(1, len(columns), figsize=(4.5 * len(columns), 3.8),
+                                layout="constrained", squeeze=False)
+    for axis, column in zip(axes[0], columns, strict=True):
+        for colour, (name, group) in zip(_PALETTE * 3, histories.groupby("variant", sort=False),
+                                         strict=False):
+            stats = group.groupby("step")[column].agg(["mean", "min", "max"])
+            axis.plot(stats.index, stats["mean"], color=colour, lw=1.8, label=name)
+            if group["seed"].nunique() > 1:
+                axis.fill_between(stats.index, stats["min"], stats["max"], color=colour,
+                                  alpha=0.15, lw=0)
+        axis.set(xlabel="training step", ylabel=column.replace("_", " "))
+        axis.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    figure.suptitle(title)
     return figure

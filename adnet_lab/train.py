@@ -287,6 +287,7 @@ def _validate(model: ADNet, loader: DataLoader, device: torch.device, autocast,
 def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset | None = None,
           out_dir: str | Path | None = None, resume: str | Path | bool | None = None,
           callback: Callable[[dict[str, Any]], None] | None = None,
+          should_stop: Callable[[], bool] | None = None,
           progress: bool = True) -> TrainResult:
     """Train an ADNet (or the baseline) and return it with its EMA and history.
 
@@ -300,6 +301,9 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
         out_dir: where checkpoints and ``history.csv`` go (None: nowhere).
         resume: a checkpoint to continue from, or True for ``out_dir/last.pt`` if present.
         callback: called after every epoch with that epoch's history row (for live plots).
+        should_stop: asked before every batch; when it answers True the run stops there
+            (a widget's Stop button, a time limit). The history and checkpoints hold the
+            epochs completed; the returned weights include the interrupted epoch's steps.
         progress: show tqdm progress bars.
     """
     rank, world = _distributed()
@@ -380,7 +384,11 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
         started = time.perf_counter()
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
                    disable=not progress or rank != 0)
+        stopped = False
         for index, batch in enumerate(bar):
+            if should_stop is not None and should_stop():
+                stopped = True
+                break
             images = batch["image"].to(device, non_blocking=True).contiguous(
                 memory_format=memory_format)
             targets = make_targets(batch["landmarks_px"].to(device), config.model.scheme,
@@ -407,6 +415,9 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
             for name, value in {"loss": loss, **terms}.items():
                 sums[name] = sums.get(name, 0.0) + value.item()
             bar.set_postfix(loss=f"{loss.item():.4f}")
+        bar.close()
+        if stopped:
+            break
         scheduler.step()
         row = {"epoch": epoch + 1, "step": step, "lr": epoch_lr,
                **{f"train_{k}": v / max(batches, 1) for k, v in sums.items()},

@@ -41,18 +41,31 @@ def load_shipped_model(name: str) -> ADNet:
     return model.eval()
 
 
-def make_weights(out_dir: Path | None = None, work_dir: Path = Path("runs/weights")) -> list[Path]:
-    """Retrain the shipped models with the demo's recipe and write them (float16 EMA)."""
-    from adnet_lab.demo import DemoConfig, run_demo
-    from adnet_lab.train import read_training_checkpoint
+def make_weights(out_dir: Path | None = None, work_dir: Path = Path("runs/weights"),
+                 from_demo: Path | None = None) -> list[Path]:
+    """Retrain the shipped models with the demo's recipe and write them (float16 EMA).
 
-    config = DemoConfig(out_dir=work_dir)
-    run_demo(config)
+    With ``from_demo`` the models of a finished default demo run in that folder are
+    exported instead of training again (its ``last.pt`` checkpoints must hold the demo's
+    configuration).
+    """
+    from adnet_lab.demo import DemoConfig, run_demo
+    from adnet_lab.experiments import VARIANTS
+    from adnet_lab.train import TrainConfig, read_training_checkpoint
+
+    config = DemoConfig(out_dir=from_demo or work_dir)
+    if from_demo is None:
+        run_demo(config)
     out_dir = out_dir or shipped_weights_path("adnet").parent
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name in SHIPPED:
-        state = read_training_checkpoint(work_dir / name / "last.pt")
+        state = read_training_checkpoint(Path(config.out_dir) / name / "last.pt")
+        variant = config.recipe if name == "adnet" else VARIANTS["baseline"]
+        expected = config.study.train_config(variant, config.seed)
+        if TrainConfig.from_dict(state["train_config"]) != expected:
+            raise ValueError(f"{config.out_dir / name}: not trained with the demo's default "
+                             "configuration; run the default demo (or make weights)")
         recipe = {k: str(v) if isinstance(v, Path) else v
                   for k, v in dataclasses.asdict(config).items()}
         content = {"config": state["train_config"]["model"],
@@ -66,5 +79,9 @@ def make_weights(out_dir: Path | None = None, work_dir: Path = Path("runs/weight
 
 
 if __name__ == "__main__":
-    for written_path in make_weights():
+    import sys
+
+    source = Path(sys.argv[sys.argv.index("--from-demo") + 1]) if "--from-demo" in sys.argv \
+        else None
+    for written_path in make_weights(from_demo=source):
         print(written_path)

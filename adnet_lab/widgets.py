@@ -10,6 +10,9 @@ a terminal), :func:`show` returns the static figure instead of the widget.
 * :class:`LandmarkPanel` -- scheme, curve and landmark selectors; highlights them with their
   normals on the mean face.
 * :class:`ComparisonPanel` -- pick runs to compare; CED curves and their summary.
+* :class:`TrainingPanel` -- toggles for ADL, AAM, lambda and map weight, preset and epochs; a
+  Train button that trains in the background with live loss, NME and normal/tangent curves,
+  and a Stop button.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from adnet_lab.geometry import curve_normals, decompose_errors
 from adnet_lab.metrics import auc, failure_rate, normalizing_distance
 from adnet_lab.topology import get_scheme, mean_face
 
-__all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "has_widget_frontend",
-           "show"]
+__all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "TrainingPanel",
+           "has_widget_frontend", "show"]
 
 
 def has_widget_frontend() -> bool:
@@ -243,3 +246,155 @@ class ComparisonPanel(_Panel):
             axis.set_axis_off()
             return figure
         return plot_ced(chosen, self.threshold)
+
+
+class TrainingPanel(_Panel):
+    """Train a variant on synthetic faces from the notebook and watch it learn.
+
+    Controls: ADL and AAM switches, ADL's lambda mode and fixed value, the map-loss weight,
+    the preset and the number of epochs; **Train** starts a run in a background thread (the
+    notebook stays responsive) and redraws the curves after every epoch (training losses;
+    validation NME and normal/tangent RMS against the true landmarks, percent); **Stop** ends
+    it before the next batch. :meth:`run` trains in the calling thread (scripts, tests).
+    ``state`` holds the rows of the history so far and the run's status; ``result`` the last
+    :class:`~adnet_lab.train.TrainResult`.
+
+    Args:
+        faces: training faces (a quarter as many more are generated for validation).
+        presets: the presets offered (default: all on a GPU, the CPU ones otherwise).
+        seed: seed of the faces and the training.
+    """
+
+    def __init__(self, faces: int = 320, presets: list[str] | None = None,
+                 image_size: int = 128, seed: int = 7) -> None:
+        import threading
+
+        import torch
+
+        from adnet_lab.model.config import PRESETS
+
+        self.faces, self.image_size, self.seed = faces, image_size, seed
+        if presets is None:
+            presets = list(PRESETS) if torch.cuda.is_available() else [
+                name for name in PRESETS if name.startswith("cpu")]
+        style = {"description_width": "initial"}
+        self.use_adl = widgets.Checkbox(True, description="ADL", indent=False)
+        self.use_aam = widgets.Checkbox(True, description="AAM", indent=False)
+        self.lambda_mode = widgets.Dropdown(options=["fixed", "heatmap", "dynamic"],
+                                            value="fixed", description="lambda", style=style)
+        self.loss_lambda = widgets.FloatSlider(9.0, min=1.0, max=9.0, step=0.5,
+                                               description="fixed lambda", style=style)
+        self.map_weight = widgets.FloatLogSlider(0.1, base=10, min=-2, max=1, step=0.5,
+                                                 description="map weight", style=style)
+        self.preset = widgets.Dropdown(options=presets, value=presets[-1],
+                                       description="preset", style=style)
+        self.epochs = widgets.IntSlider(4, min=1, max=50, description="epochs", style=style)
+        self.train_button = widgets.Button(description="Train", button_style="primary",
+                                           icon="play")
+        self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
+        self.status = widgets.Label("press Train")
+        self.image = widgets.Image(format="png")
+        self.rows: list[dict] = []
+        self.result = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.train_button.on_click(lambda _button: self.start())
+        self.stop_button.on_click(lambda _button: self.stop())
+        controls = [widgets.VBox([widgets.HBox([self.use_adl, self.use_aam, self.lambda_mode,
+                                                self.loss_lambda]),
+                                  widgets.HBox([self.map_weight, self.preset, self.epochs]),
+                                  widgets.HBox([self.train_button, self.stop_button,
+                                                self.status])])]
+        super().__init__(controls, observed=[])
+        self.widget.children = (*self.widget.children, self.image)
+
+    def variant(self):
+        """The :class:`~adnet_lab.experiments.Variant` the controls describe."""
+        from adnet_lab.experiments import Variant
+
+        return Variant("panel", use_adl=self.use_adl.value, use_aam=self.use_aam.value,
+                       lambda_mode=self.lambda_mode.value, loss_lambda=self.loss_lambda.value,
+                       map_weight=self.map_weight.value)
+
+    def draw(self) -> Figure:
+        import pandas as pd
+
+        from adnet_lab.plots import plot_training_curves
+
+        self.state = {"rows": list(self.rows), "status": self.status.value}
+        if not self.rows:
+            figure, axis = plt.subplots(figsize=(9, 3.5), layout="constrained")
+            axis.text(0.5, 0.5, "press Train: the losses and the validation errors appear "
+                                "here after every epoch", ha="center", va="center")
+            axis.set_axis_off()
+            return figure
+        return plot_training_curves(pd.DataFrame(self.rows),
+                                    title=f"{self.variant_label()}: {self.status.value}")
+
+    def variant_label(self) -> str:
+        variant = self.variant()
+        parts = [("ADL " + (f"fixed {variant.loss_lambda:g}" if variant.lambda_mode == "fixed"
+                            else variant.lambda_mode)) if variant.use_adl else "smooth-L1",
+                 f"AAM (map weight {variant.map_weight:g})" if variant.use_aam else "no AAM"]
+        return ", ".join(parts)
+
+    def update(self) -> None:
+        """Redraw into the panel's image (safe from the training thread)."""
+        self.figure = self.draw()
+        plt.close(self.figure)
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=80)
+        self.image.value = buffer.getvalue()
+
+    def run(self):
+        """Train with the controls' settings in this thread; returns the TrainResult."""
+        from adnet_lab.experiments import StudyConfig, study_datasets
+        from adnet_lab.train import train
+
+        self._stop.clear()
+        self.rows.clear()
+        study = StudyConfig(num_train=self.faces, num_val=max(8, self.faces // 4),
+                            num_test=8, image_size=self.image_size, preset=self.preset.value,
+                            epochs=self.epochs.value)
+        data = study_datasets(study, self.seed)
+        self.status.value = "training..."
+        self.train_button.disabled, self.stop_button.disabled = True, False
+        self.update()
+
+        def on_epoch(row: dict) -> None:
+            self.rows.append(row)
+            self.status.value = f"epoch {row['epoch']}/{self.epochs.value}"
+            self.update()
+
+        try:
+            self.result = train(data["train"], study.train_config(self.variant(), self.seed),
+                                val_dataset=data["val_truth"], callback=on_epoch,
+                                should_stop=self._stop.is_set, progress=False)
+            self.status.value = ("stopped" if self._stop.is_set() else "done") + \
+                f" after {len(self.rows)} epoch(s)"
+        except Exception as error:
+            self.status.value = f"failed: {error}"
+            raise
+        finally:
+            self.train_button.disabled, self.stop_button.disabled = False, True
+            self.update()
+        return self.result
+
+    def start(self) -> None:
+        """Train in a background thread (what the Train button does)."""
+        import threading
+
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._thread = threading.Thread(target=self.run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the run to stop before its next batch (what the Stop button does)."""
+        self._stop.set()
+        self.status.value = "stopping..."
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for a background run to end."""
+        if self._thread is not None:
+            self._thread.join(timeout)

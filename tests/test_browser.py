@@ -14,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,12 +54,15 @@ def lab(tmp_path_factory):
         pytest.skip(missing)
     work = tmp_path_factory.mktemp("lab")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (work / "notebooks").mkdir()
     for name in NOTEBOOKS:  # copies without outputs: every prompt must be filled by this run
         notebook = json.loads((ROOT / "notebooks" / name).read_text())
         for cell in notebook["cells"]:
             if cell["cell_type"] == "code":
                 cell["outputs"], cell["execution_count"] = [], None
-        (work / name).write_text(json.dumps(notebook))
+        (work / "notebooks" / name).write_text(json.dumps(notebook))
+    # the committed study the training notebook reads, at the same place relative to it
+    shutil.copytree(ROOT / "docs" / "ablation", work / "docs" / "ablation")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -188,7 +192,7 @@ def _run_without_errors(browser, lab, name: str):
 
 def test_error_bias_notebook_slider_redraws_the_figure(lab, browser):
     started = time.monotonic()
-    page = _run_without_errors(browser, lab, NOTEBOOKS[0])
+    page = _run_without_errors(browser, lab, f"notebooks/{NOTEBOOKS[0]}")
     panel = page.locator(f"{PANEL} .widget-vbox", has_text="sigma tangent").first
     panel.scroll_into_view_if_needed()
     figure = panel.locator(".widget-output img").first
@@ -212,7 +216,23 @@ def test_error_bias_notebook_slider_redraws_the_figure(lab, browser):
 
 @pytest.mark.parametrize("name", NOTEBOOKS[1:])
 def test_other_notebooks_run_and_show_widgets(lab, browser, name):
-    page = _run_without_errors(browser, lab, name)
+    page = _run_without_errors(browser, lab, f"notebooks/{name}")
     assert page.locator(f"{PANEL} .jupyter-widgets").count() > 0
     page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}.png"))
+    page.close()
+
+
+def test_training_panel_trains_in_the_browser(lab, browser):
+    """Notebook 02's Train button trains in the background and the curves appear."""
+    page = _run_without_errors(browser, lab, f"notebooks/{NOTEBOOKS[1]}")
+    panel = page.locator(f"{PANEL} .widget-vbox", has_text="map weight").first
+    panel.scroll_into_view_if_needed()
+    figure = panel.locator("img").last
+    before = figure.get_attribute("src")
+    panel.locator("button", has_text="Train").first.click()
+    status = panel.locator(".widget-label", has_text="after").first
+    status.wait_for(timeout=240_000)
+    assert re.fullmatch(r"done after \d+ epoch\(s\)", status.text_content().strip())
+    assert figure.get_attribute("src") != before
+    panel.screenshot(path=str(ARTIFACTS / "training_panel.png"))
     page.close()

@@ -86,7 +86,7 @@ def test_summary_intervals_and_changes():
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory):
     torch.set_num_threads(2)
-    out = tmp_path_factory.mktemp("ablation")
+    out = tmp_path_factory.mktemp("ablation") / "main"
     rows = []
     runs = run_ablation(["baseline", "adnet", "adl-fixed9"], 2, TINY, out, progress=False,
                         callback=rows.append)
@@ -197,3 +197,21 @@ def test_ablate_command(tmp_path, capsys):
         assert (out / name).is_file()
     assert main([*argv[:2], "adl", *argv[4:]]) == 2
     assert "needs a 'baseline' run" in capsys.readouterr().err
+
+
+def test_study_report_writes_tables_and_figures(grid, tmp_path, monkeypatch):
+    import adnet_lab.study as study_module
+
+    out, runs, _ = grid
+    monkeypatch.setattr(study_module, "STUDIES",
+                        {"main": (TINY, ("baseline", "adl-fixed9", "adnet"), 2)})
+    written = study_module.write_study_report(out.parent, tmp_path / "docs")
+    names = {path.name for path in written}
+    assert {"main_runs.csv", "main_summary.csv", "main_paired.csv", "main_histories.csv",
+            "tables.md", "tradeoff.png", "learning_curves.png"} <= names
+    histories = pd.read_csv(tmp_path / "docs" / "main_histories.csv")
+    assert len(histories) == len(runs) * TINY.epochs
+    tables = (tmp_path / "docs" / "tables.md").read_text()
+    assert "| adl-fixed9 |" in tables and "same sign" in tables and "Wilcoxon" in tables
+    summary = pd.read_csv(tmp_path / "docs" / "main_summary.csv", index_col="variant")
+    assert summary.loc["adnet", "seeds"] == 2

@@ -71,3 +71,31 @@ def test_shown_widget_carries_a_png_of_its_figure(monkeypatch):
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.widget.model_id
     png = base64.b64decode(bundle["image/png"])
     assert png.startswith(b"\x89PNG") and len(png) > 5000
+
+
+def test_training_panel_trains_draws_and_stops():
+    from adnet_lab.widgets import TrainingPanel
+
+    panel = TrainingPanel(faces=32, image_size=64, presets=["cpu-tiny"])
+    assert bytes(panel.image.value).startswith(b"\x89PNG") and panel.state["rows"] == []
+    panel.epochs.value = 2
+    panel.use_aam.value = False
+    result = panel.run()
+    assert [row["epoch"] for row in panel.rows] == [1, 2]
+    assert {"val_normal_rms_percent", "val_tangent_rms_percent"} <= set(panel.rows[0])
+    assert panel.status.value == "done after 2 epoch(s)"
+    assert not result.model.config.use_aam
+    assert len(panel.figure.axes[1].get_lines()) == 3      # NME, normal, tangent
+    # Stop: asked while training in the background, the run ends before its last epoch.
+    panel.epochs.value = 50
+    panel.start()
+    import time
+
+    deadline = time.monotonic() + 120
+    while not panel.rows and time.monotonic() < deadline:
+        time.sleep(0.05)
+    panel.stop()
+    panel.join(timeout=120)
+    assert panel.status.value.startswith("stopped after")
+    assert 1 <= len(panel.rows) < 50
+    assert not panel.train_button.disabled and panel.stop_button.disabled

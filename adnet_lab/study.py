@@ -1,0 +1,157 @@
+"""The committed ablation study: run it (``make study``) and write its tables and figures.
+
+``python -m adnet_lab.study`` runs every study of :data:`adnet_lab.experiments.STUDIES`
+into ``runs/ablation/<name>/`` (resumable: finished runs are skipped) and then writes
+``docs/ablation/``:
+
+* ``<name>_runs.csv`` -- one row per run (metrics and diagnostics);
+* ``<name>_summary.csv`` -- mean and 95% interval over seeds, change against the baseline;
+* ``<name>_paired.csv`` -- pooled per-image Wilcoxon tests against the baseline;
+* ``<name>_histories.csv`` -- every run's per-epoch history (validation against the truth);
+* ``tables.md`` -- the tables that ``docs/ablation.md`` discusses;
+* ``tradeoff.png``, ``learning_curves.png``, ``budget.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from adnet_lab.demo import markdown_table
+from adnet_lab.experiments import STUDIES, load_runs, paired_tests, run_ablation, summarize_ablation
+from adnet_lab.plots import plot_learning_curves, plot_tradeoff
+
+__all__ = ["LAMBDA_SWEEP", "study_histories", "study_tables", "write_study_report"]
+
+#: The variants of the ``main`` study that form the lambda sweep (baseline = lambda 1).
+LAMBDA_SWEEP = ("baseline", "adl", "adl-fixed4", "adl-fixed9")
+
+_SHOWN = ("nme_vs_truth_percent", "normal_rms_vs_truth_percent",
+          "tangent_rms_vs_truth_percent", "normal_systematic_vs_truth_percent",
+          "normal_random_vs_truth_percent", "nme_percent")
+_DIAGNOSTICS = ("lambda_median", "lambda_at_floor", "lambda_at_ceiling",
+                "edge_map_correlation", "point_map_correlation", "point_map_peak",
+                "fused_effective_cells", "train_seconds")
+
+
+def study_histories(out_dir: str | Path) -> pd.DataFrame:
+    """The per-epoch histories of every finished run under ``out_dir``, stacked, with
+    ``variant`` and ``seed`` columns."""
+    tables = []
+    for metrics in sorted(Path(out_dir).glob("*/seed*/metrics.json")):
+        row = json.loads(metrics.read_text())
+        history = pd.read_csv(metrics.parent / "history.csv")
+        tables.append(history.assign(variant=row["variant"], seed=row["seed"]))
+    if not tables:
+        raise FileNotFoundError(f"no finished runs under {out_dir}")
+    return pd.concat(tables, ignore_index=True)
+
+
+def _cell(row: pd.Series, metric: str) -> str:
+    low, high = row[f"{metric}_low"], row[f"{metric}_high"]
+    if pd.isna(low):
+        return f"{row[metric]:.2f}"
+    return f"{row[metric]:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def study_tables(summary: pd.DataFrame, paired: pd.DataFrame | None, runs: pd.DataFrame,
+                 order: Sequence[str]) -> str:
+    """Markdown: metrics per variant (mean [95% interval] over seeds), the change against
+    the baseline per seed, the pooled paired tests and the diagnostics."""
+    order = [name for name in order if name in summary.index]
+    metrics = pd.DataFrame({"variant": order, "seeds": [int(summary.loc[v, "seeds"])
+                                                         for v in order]})
+    for metric in _SHOWN:
+        metrics[metric.removesuffix("_percent")] = [_cell(summary.loc[v], metric)
+                                                    for v in order]
+    changes = pd.DataFrame({"variant": order})
+    for metric in ("normal_rms_vs_truth_percent", "tangent_rms_vs_truth_percent",
+                   "nme_vs_truth_percent"):
+        changes[metric.removesuffix("_percent") + " change %"] = [
+            _cell(summary.loc[v], f"{metric}_change") + f" ({int(summary.loc[v, metric + '_change_same_sign'])}/{int(summary.loc[v, 'seeds'])} same sign)"  # noqa: E501
+            for v in order]
+    parts = ["### Metrics (percent of the inter-ocular distance; mean [95% interval] over "
+             "seeds)\n", markdown_table(metrics),
+             "\n### Change against the baseline (percent, per seed; mean [95% interval])\n",
+             markdown_table(changes[changes["variant"] != "baseline"])]
+    if paired is not None and len(paired):
+        table = paired.reset_index()
+        table["p_value"] = table["p_value"].map(lambda p: f"{p:.2g}")
+        parts += ["\n### Paired per-image tests against the baseline (all seeds' test images "
+                  "pooled; difference in points of percent; Wilcoxon signed-rank)\n",
+                  markdown_table(table, digits=3)]
+    diagnostics = runs.groupby("variant", sort=False)[list(_DIAGNOSTICS)].mean()
+    diagnostics = diagnostics.loc[[v for v in order if v in diagnostics.index]].reset_index()
+    parts += ["\n### Diagnostics (mean over seeds; see `adnet_lab.experiments.diagnose`)\n",
+              markdown_table(diagnostics)]
+    return "\n".join(parts) + "\n"
+
+
+def write_study_report(runs_root: str | Path = "runs/ablation",
+                       docs_dir: str | Path = "docs/ablation") -> list[Path]:
+    """Write the CSVs, ``tables.md`` and the figures of every finished study."""
+    runs_root, docs = Path(runs_root), Path(docs_dir)
+    docs.mkdir(parents=True, exist_ok=True)
+    written, markdown = [], ["# Ablation tables (written by `make study`)\n"]
+    for name, (_, variants, _) in STUDIES.items():
+        folder = runs_root / name
+        if not folder.is_dir():
+            continue
+        runs = load_runs(folder)
+        summary = summarize_ablation(runs)
+        paired = paired_tests(folder, variants=[v for v in variants if v != "baseline"
+                                                and v in set(runs["variant"])])
+        histories = study_histories(folder)
+        for suffix, table, index in (("runs", runs, False), ("summary", summary, True),
+                                     ("paired", paired, True), ("histories", histories, False)):
+            path = docs / f"{name}_{suffix}.csv"
+            table.to_csv(path, index=index)
+            written.append(path)
+        markdown += [f"## Study `{name}`\n", study_tables(summary, paired, runs, variants)]
+        if name == "main":
+            sweep = [v for v in LAMBDA_SWEEP if v in summary.index]
+            figures = {"tradeoff.png": plot_tradeoff(
+                           summary, sweep, title="ADL's lambda: normal vs tangent error "
+                                                 "(against the truth)"),
+                       "learning_curves.png": plot_learning_curves(
+                           histories, title="Validation error against the truth (band: range "
+                                            "over seeds)")}
+        else:
+            figures = {f"{name}.png": plot_learning_curves(
+                histories, ("val_nme_percent", "val_normal_rms_percent",
+                            "val_tangent_rms_percent"),
+                title=f"Study '{name}': validation error against the truth")}
+        for file, figure in figures.items():
+            figure.savefig(docs / file, dpi=110)
+            plt.close(figure)
+            written.append(docs / file)
+    (docs / "tables.md").write_text("\n".join(markdown))
+    written.append(docs / "tables.md")
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the committed ablation studies "
+                                                 "(resumable) and write docs/ablation/.")
+    parser.add_argument("--runs", type=Path, default=Path("runs/ablation"),
+                        help="where the runs go (default: %(default)s)")
+    parser.add_argument("--docs", type=Path, default=Path("docs/ablation"),
+                        help="where the tables and figures go (default: %(default)s)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only write the report from the finished runs")
+    args = parser.parse_args(argv)
+    if not args.report_only:
+        for name, (study, variants, seeds) in STUDIES.items():
+            print(f"study {name}: {len(variants)} variants x {seeds} seeds")
+            run_ablation(variants, seeds, study, args.runs / name)
+    for path in write_study_report(args.runs, args.docs):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -219,11 +219,14 @@ def plot_tradeoff(summary, variants: Sequence[str], x: str = "tangent_rms_vs_tru
                   y: str = "normal_rms_vs_truth_percent",
                   title: str = "Normal / tangent trade-off") -> Figure:
     """Each variant of an ablation summary (:func:`adnet_lab.experiments.summarize_ablation`)
-    as a point (mean over seeds) with its 95% intervals on both axes, joined in the order
-    given (e.g. a lambda sweep)."""
+    as a point (mean over seeds) with its 95% intervals on both axes; the baseline and the
+    ADL-only variants (``adl*``: a lambda sweep) are joined in the order given. ``x`` and
+    ``y`` name summary columns (with ``_low`` / ``_high`` beside them), e.g. the errors or
+    their per-seed changes against the baseline."""
     figure, axis = plt.subplots(figsize=(5.5, 4.2), layout="constrained")
     rows = summary.loc[list(variants)]
-    axis.plot(rows[x], rows[y], color="0.7", lw=1, zorder=1)
+    sweep = [name for name in variants if name == "baseline" or name.startswith("adl")]
+    axis.plot(summary.loc[sweep, x], summary.loc[sweep, y], color="0.7", lw=1, zorder=1)
     for colour, (name, row) in zip(_PALETTE * 3, rows.iterrows(), strict=False):
         xerr = [[row[x] - row[f"{x}_low"]], [row[f"{x}_high"] - row[x]]]
         yerr = [[row[y] - row[f"{y}_low"]], [row[f"{y}_high"] - row[y]]]
@@ -238,8 +241,8 @@ def plot_tradeoff(summary, variants: Sequence[str], x: str = "tangent_rms_vs_tru
 def plot_learning_curves(histories, columns: Sequence[str] = ("val_normal_rms_percent",
                                                               "val_tangent_rms_percent"),
                          title: str = "Learning curves") -> Figure:
-    """Validation curves per variant against the training step: the mean over seeds and a
-    band spanning the seeds' minimum and maximum.
+    """Validation curves per variant against the training step (log scale): the mean over
+    seeds and a band spanning the seeds' minimum and maximum.
 
     ``histories``: a table with columns ``variant``, ``seed``, ``step`` and ``columns`` (the
     histories of an ablation's runs stacked).
@@ -254,8 +257,8 @@ def plot_learning_curves(histories, columns: Sequence[str] = ("val_normal_rms_pe
             if group["seed"].nunique() > 1:
                 axis.fill_between(stats.index, stats["min"], stats["max"], color=colour,
                                   alpha=0.15, lw=0)
-        axis.set(xlabel="training step", ylabel=column.replace("_", " "))
-        axis.grid(alpha=0.3)
+        axis.set(xlabel="training step", ylabel=column.replace("_", " "), yscale="log")
+        axis.grid(alpha=0.3, which="both")
     axes[0][0].legend(fontsize=8)
     figure.suptitle(title)
     return figure

@@ -116,8 +116,12 @@ def write_study_report(runs_root: str | Path = "runs/ablation",
         if name == "main":
             sweep = [v for v in LAMBDA_SWEEP if v in summary.index]
             figures = {"tradeoff.png": plot_tradeoff(
-                           summary, sweep, title="ADL's lambda: normal vs tangent error "
-                                                 "(against the truth)"),
+                           summary, [*sweep, *(v for v in ("aam-mw0.1", "adnet-mw0.1-fixed4",
+                                                           "adnet-mw0.1-fixed9")
+                                               if v in summary.index)],
+                           x="tangent_rms_vs_truth_percent_change",
+                           y="normal_rms_vs_truth_percent_change",
+                           title="Change against the baseline (%, per seed, 95% CI)"),
                        "learning_curves.png": plot_learning_curves(
                            histories, title="Validation error against the truth (band: range "
                                             "over seeds)")}

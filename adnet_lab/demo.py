@@ -36,7 +36,7 @@ __all__ = ["DEMO_RECIPE", "DEMO_STUDY", "DemoConfig", "compare_models", "error_c
            "markdown_table", "run_demo", "summary_row"]
 
 #: ADNet's recipe in the demo (ADL + AAM; see docs/ablation.md for why these values).
-DEMO_RECIPE: Variant = dataclasses.replace(VARIANTS["adnet-mw0.1-fixed9"], name="adnet")
+DEMO_RECIPE: Variant = dataclasses.replace(VARIANTS["adnet-mw0.1-fixed4"], name="adnet")
 
 
 #: The demo's data and budget: the ``main`` study's (docs/ablation.md).

@@ -491,7 +491,9 @@ def _add_ablate(commands) -> None:
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="the release's training augmentation (default: the study's)")
     parser.add_argument("--threads", type=_at_least(1), default=None,
-                        help="torch threads (default: torch's choice)")
+                        help="torch threads with --jobs 1 (default: torch's choice)")
+    parser.add_argument("--jobs", type=_at_least(1), default=1,
+                        help="runs trained at a time, each in a process with one thread")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder of the grid (default: runs/ablation/<study or custom>)")
 
@@ -526,7 +528,7 @@ def _run_ablate(args: argparse.Namespace) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     with output_folder(out):
-        runs = run_ablation(chosen, args.seeds or seeds, study, out)
+        runs = run_ablation(chosen, args.seeds or seeds, study, out, jobs=args.jobs)
     summary = summarize_ablation(runs)
     summary.to_csv(out / "summary.csv")
     paired = paired_tests(out, variants=[v.name for v in chosen if v.name != "baseline"])

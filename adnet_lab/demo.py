@@ -184,8 +184,10 @@ the inter-ocular distance; "vs truth" compares with the true (unambiguous) landm
 Error-bias of the baseline: its tangent RMS error is {base['tangent_over_normal']:.2f} times
 its normal RMS error ({base['tangent_rms_percent']:.2f}% vs {base['normal_rms_percent']:.2f}%).
 
-ADNet against the baseline, image by image on the {study.num_test} test faces (mean
-difference with its 95% interval; Wilcoxon signed-rank test):
+ADNet against the baseline, image by image on the {study.num_test} test faces (each
+measure is a per-image value -- the image's NME, or the RMS over its landmarks on curves --
+averaged over the images; the difference is given with its 95% interval; Wilcoxon
+signed-rank test):
 
 {lines}
 

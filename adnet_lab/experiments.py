@@ -35,8 +35,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -444,7 +446,7 @@ def _run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: Path,
 
 def run_ablation(variants: Iterable[str | Variant], seeds: Sequence[int] | int,
                  study: StudyConfig | None = None, out_dir: str | Path = "runs/ablation", *,
-                 progress: bool = True,
+                 progress: bool = True, jobs: int = 1,
                  callback: Callable[[dict[str, Any]], None] | None = None) -> pd.DataFrame:
     """Train every variant on every seed (seeds outer, variants inner) and return the tidy
     per-run table (also written to ``out_dir/runs.csv``).
@@ -457,7 +459,10 @@ def run_ablation(variants: Iterable[str | Variant], seeds: Sequence[int] | int,
         study: the shared data and budget (default :class:`StudyConfig`).
         out_dir: where the runs go. A folder that already holds a different study is
             refused; finished runs are skipped and an unfinished one resumes.
-        callback: called with each finished run's row.
+        jobs: runs trained at a time, each in its own process with one torch thread (on 2
+            cores, 2 finished the ``main`` study about 1.2x sooner than 1 run at a time on
+            two threads).
+        callback: called with each finished run's row (in the order runs finish).
 
     Returns:
         One row per run: ``variant``, ``seed``, the :data:`METRICS`, the diagnostics of
@@ -482,23 +487,44 @@ def run_ablation(variants: Iterable[str | Variant], seeds: Sequence[int] | int,
                              "another folder")
     else:
         study_file.write_text(json.dumps(described, indent=2) + "\n")
-    rows = []
     grid = [(seed, variant) for seed in seed_list for variant in chosen]
-    bar = tqdm(grid, desc="ablation", unit="run", disable=not progress)
-    for seed, variant in bar:
-        bar.set_postfix(run=f"{variant.name}/seed{seed}")
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    pending = []
+    for seed, variant in grid:
         run_dir = out / variant.name / f"seed{seed}"
         done = run_dir / "metrics.json"
         if done.is_file():
             stored = json.loads((run_dir / "run.json").read_text())["variant"]
             if stored != _json(dataclasses.asdict(variant)):
                 raise ValueError(f"{run_dir} holds another variant named {variant.name!r}")
-            row = json.loads(done.read_text())
+            rows[seed, variant.name] = json.loads(done.read_text())
         else:
-            row = _run_one(study, variant, seed, run_dir, progress)
-        rows.append(row)
-        if callback is not None:
-            callback(row)
+            pending.append((seed, variant, run_dir))
+    bar = tqdm(total=len(grid), initial=len(rows), desc="ablation", unit="run",
+               disable=not progress)
+    if jobs <= 1 or len(pending) <= 1:
+        for seed, variant, run_dir in pending:
+            bar.set_postfix(run=f"{variant.name}/seed{seed}")
+            rows[seed, variant.name] = row = _run_one(study, variant, seed, run_dir, progress)
+            bar.update()
+            if callback is not None:
+                callback(row)
+    else:
+        # Processes started with "spawn" (forking a process with torch's thread pools can
+        # deadlock), one torch thread each: on small networks two single-threaded runs at
+        # a time finish a grid sooner than one run on two threads.
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            futures = {pool.submit(_run_one, study, variant, seed, run_dir, False):
+                       (seed, variant) for seed, variant, run_dir in pending}
+            for future in as_completed(futures):
+                seed, variant = futures[future]
+                rows[seed, variant.name] = row = future.result()
+                bar.update()
+                if callback is not None:
+                    callback(row)
+    bar.close()
+    rows = [rows[seed, variant.name] for seed, variant in grid]
     table = pd.DataFrame(rows)
     table.to_csv(out / "runs.csv", index=False)
     return table

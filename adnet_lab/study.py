@@ -26,7 +26,8 @@ from adnet_lab.demo import markdown_table
 from adnet_lab.experiments import STUDIES, load_runs, paired_tests, run_ablation, summarize_ablation
 from adnet_lab.plots import plot_learning_curves, plot_tradeoff
 
-__all__ = ["LAMBDA_SWEEP", "study_histories", "study_tables", "write_study_report"]
+__all__ = ["LAMBDA_SWEEP", "curve_changes", "study_histories", "study_tables",
+           "write_study_report"]
 
 #: The variants of the ``main`` study that form the lambda sweep (baseline = lambda 1).
 LAMBDA_SWEEP = ("baseline", "adl", "adl-fixed4", "adl-fixed9")
@@ -50,6 +51,25 @@ def study_histories(out_dir: str | Path) -> pd.DataFrame:
     if not tables:
         raise FileNotFoundError(f"no finished runs under {out_dir}")
     return pd.concat(tables, ignore_index=True)
+
+
+def curve_changes(out_dir: str | Path, column: str = "normal_rms_percent",
+                  baseline: str = "baseline") -> pd.DataFrame:
+    """Per curve and variant: the change of ``column`` (a ``curves.csv`` column, e.g. the
+    normal RMS against the truth) against the baseline in percent, averaged over the seeds
+    both finished. Rows: curves in the scheme's order; columns: variants."""
+    folder = Path(out_dir)
+    tables = {}
+    for path in sorted(folder.glob("*/seed*/curves.csv")):
+        tables[path.parent.parent.name, path.parent.name] = pd.read_csv(path, index_col="curve")
+    changes = {}
+    for (variant, seed), table in tables.items():
+        if variant == baseline or (baseline, seed) not in tables:
+            continue
+        reference = tables[baseline, seed][column]
+        changes.setdefault(variant, []).append(100 * (table[column] / reference - 1))
+    return pd.DataFrame({variant: pd.concat(values, axis=1).mean(axis=1)
+                         for variant, values in changes.items()})
 
 
 def _cell(row: pd.Series, metric: str) -> str:
@@ -100,10 +120,12 @@ def write_study_report(runs_root: str | Path = "runs/ablation",
     written, markdown = [], ["# Ablation tables (written by `make study`)\n"]
     for name, (_, variants, _) in STUDIES.items():
         folder = runs_root / name
-        if not folder.is_dir():
-            continue
+        if not any(folder.glob("*/seed*/metrics.json")):
+            continue  # not run (yet)
         runs = load_runs(folder)
         summary = summarize_ablation(runs)
+        summary = summary.loc[[v for v in variants if v in summary.index]
+                              + [v for v in summary.index if v not in variants]]
         paired = paired_tests(folder, variants=[v for v in variants if v != "baseline"
                                                 and v in set(runs["variant"])])
         histories = study_histories(folder)
@@ -113,6 +135,14 @@ def write_study_report(runs_root: str | Path = "runs/ablation",
             table.to_csv(path, index=index)
             written.append(path)
         markdown += [f"## Study `{name}`\n", study_tables(summary, paired, runs, variants)]
+        per_curve = curve_changes(folder)
+        if not per_curve.empty:
+            per_curve = per_curve[[v for v in variants if v in per_curve.columns]]
+            per_curve.to_csv(docs / f"{name}_curves.csv")
+            written.append(docs / f"{name}_curves.csv")
+            markdown += ["### Where: change of the normal RMS error against the truth per curve "
+                         "(percent against the baseline, mean over seeds)\n",
+                         markdown_table(per_curve.round(1).reset_index(), digits=1), ""]
         if name == "main":
             sweep = [v for v in LAMBDA_SWEEP if v in summary.index]
             figures = {"tradeoff.png": plot_tradeoff(
@@ -148,11 +178,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="where the tables and figures go (default: %(default)s)")
     parser.add_argument("--report-only", action="store_true",
                         help="only write the report from the finished runs")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="runs trained at a time, one thread each (default: %(default)s)")
     args = parser.parse_args(argv)
     if not args.report_only:
         for name, (study, variants, seeds) in STUDIES.items():
             print(f"study {name}: {len(variants)} variants x {seeds} seeds")
-            run_ablation(variants, seeds, study, args.runs / name)
+            run_ablation(variants, seeds, study, args.runs / name, jobs=args.jobs)
     for path in write_study_report(args.runs, args.docs):
         print(path)
 

@@ -150,6 +150,15 @@ class TestRunAblation:
                                       runs.drop(columns="wall_seconds"))
         assert load_runs(out).shape == runs.shape
 
+    def test_parallel_runs_give_the_same_table(self, grid, tmp_path):
+        _, runs, _ = grid
+        parallel = run_ablation(["baseline", "adnet", "adl-fixed9"], [1], TINY, tmp_path,
+                                progress=False, jobs=2)
+        serial = runs[runs["seed"] == 1].reset_index(drop=True)
+        assert list(parallel["variant"]) == list(serial["variant"])
+        pd.testing.assert_frame_equal(parallel[list(METRICS)], serial[list(METRICS)],
+                                      rtol=0.05)   # one thread here, two there
+
     def test_refuses_another_study_or_variant_in_the_folder(self, grid):
         out, _, _ = grid
         with pytest.raises(ValueError, match="holds runs of another study"):

@@ -13,7 +13,8 @@ def test_shipped_models_load_and_run(name):
     model = load_shipped_model(name)
     assert not model.training and model.config.input_size == 64
     assert model.config.use_aam is (name == "adnet")
-    assert model.recipe["model"] == name and model.recipe["sigma_tangent"] == 0.03
+    assert model.recipe["model"] == name and model.recipe["study"]["sigma_tangent"] == 0.03
+    assert model.recipe["recipe"]["loss_lambda"] == 4.0     # the demo's ADNet recipe
     with torch.no_grad():
         landmarks = model(torch.zeros(2, 3, 64, 64)).landmarks
     assert landmarks.shape == (2, 98, 2) and torch.isfinite(landmarks).all()

@@ -282,7 +282,7 @@ class TrainingPanel(_Panel):
         self.use_aam = widgets.Checkbox(True, description="AAM", indent=False)
         self.lambda_mode = widgets.Dropdown(options=["fixed", "heatmap", "dynamic"],
                                             value="fixed", description="lambda", style=style)
-        self.loss_lambda = widgets.FloatSlider(9.0, min=1.0, max=9.0, step=0.5,
+        self.loss_lambda = widgets.FloatSlider(4.0, min=1.0, max=9.0, step=0.5,
                                                description="fixed lambda", style=style)
         self.map_weight = widgets.FloatLogSlider(0.1, base=10, min=-2, max=1, step=0.5,
                                                  description="map weight", style=style)

@@ -62,7 +62,7 @@ from adnet_lab.model import ADNet, ADNetConfig
 from adnet_lab.topology import get_scheme
 from adnet_lab.train import TrainConfig, train
 
-__all__ = ["METRICS", "STUDIES", "VARIANTS", "StudyConfig", "Variant", "diagnose",
+__all__ = ["CORE_STUDIES", "METRICS", "STUDIES", "VARIANTS", "StudyConfig", "Variant", "diagnose",
            "error_parts", "load_runs", "paired_tests", "run_ablation", "study_datasets",
            "summarize_ablation"]
 
@@ -236,12 +236,24 @@ class StudyConfig:
 #:   ADNet with a light map weight and a fixed lambda 9 or 4; three seeds.
 #: * ``budget`` -- the same data for 16 epochs, one seed: does the release's ADNet catch up
 #:   with the baseline?
+#: * ``annotator`` -- the ``annotator`` ambiguity profile (2x sigma tangent on the jaw, 0.4x
+#:   at the eyes, ...), two seeds: does per-curve ambiguity change where ADL and AAM help?
+#: * ``maps32`` -- 128 px input, so 32 x 32 maps (4x the cost), one seed: do larger maps
+#:   help the attention?
 STUDIES: dict[str, tuple[StudyConfig, tuple[str, ...], int]] = {
     "main": (StudyConfig(num_train=1200),
              ("baseline", "adl", "adl-fixed4", "adl-fixed9", "aam-mw0.1", "adnet",
               "adnet-mw0.1-fixed9", "adnet-mw0.1-fixed4"), 3),
     "budget": (StudyConfig(num_train=1200, epochs=16), ("baseline", "adnet"), 1),
+    "annotator": (StudyConfig(num_train=1200, ambiguity_profile="annotator"),
+                  ("baseline", "adl-fixed4", "adnet-mw0.1-fixed4"), 2),
+    "maps32": (StudyConfig(num_train=1200, input_size=128),
+               ("baseline", "adnet-mw0.1-fixed4"), 1),
 }
+
+#: The studies ``make study`` runs (about 50 minutes on 2 cores); the others are follow-ups
+#: run on request (``adnet-lab ablate --study NAME`` or ``python -m adnet_lab.study --all``).
+CORE_STUDIES = ("main", "budget")
 
 
 # ------------------------------------------------------------------------------- measures

@@ -1,8 +1,9 @@
 """The committed ablation study: run it (``make study``) and write its tables and figures.
 
-``python -m adnet_lab.study`` runs every study of :data:`adnet_lab.experiments.STUDIES`
-into ``runs/ablation/<name>/`` (resumable: finished runs are skipped) and then writes
-``docs/ablation/``:
+``python -m adnet_lab.study`` runs the studies of :data:`adnet_lab.experiments.CORE_STUDIES`
+(``--all``: every study of :data:`~adnet_lab.experiments.STUDIES`) into
+``runs/ablation/<name>/`` (resumable: finished runs are skipped) and then writes
+``docs/ablation/`` for every study with finished runs:
 
 * ``<name>_runs.csv`` -- one row per run (metrics and diagnostics);
 * ``<name>_summary.csv`` -- mean and 95% interval over seeds, change against the baseline;
@@ -23,7 +24,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from adnet_lab.demo import markdown_table
-from adnet_lab.experiments import STUDIES, load_runs, paired_tests, run_ablation, summarize_ablation
+from adnet_lab.experiments import (
+    CORE_STUDIES,
+    STUDIES,
+    load_runs,
+    paired_tests,
+    run_ablation,
+    summarize_ablation,
+)
 from adnet_lab.plots import plot_learning_curves, plot_tradeoff
 
 __all__ = ["LAMBDA_SWEEP", "curve_changes", "study_histories", "study_tables",
@@ -178,11 +186,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="where the tables and figures go (default: %(default)s)")
     parser.add_argument("--report-only", action="store_true",
                         help="only write the report from the finished runs")
+    parser.add_argument("--all", action="store_true",
+                        help="run every study, not only " + ", ".join(CORE_STUDIES))
     parser.add_argument("--jobs", type=int, default=2,
                         help="runs trained at a time, one thread each (default: %(default)s)")
     args = parser.parse_args(argv)
     if not args.report_only:
         for name, (study, variants, seeds) in STUDIES.items():
+            if not args.all and name not in CORE_STUDIES:
+                continue
             print(f"study {name}: {len(variants)} variants x {seeds} seeds")
             run_ablation(variants, seeds, study, args.runs / name, jobs=args.jobs)
     for path in write_study_report(args.runs, args.docs):

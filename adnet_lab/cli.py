@@ -485,8 +485,8 @@ def _add_ablate(commands) -> None:
                              "study's, else baseline adl adnet)")
     parser.add_argument("--seeds", type=_at_least(1), default=None,
                         help="number of seeds, 0 .. N-1 (default: the study's, else 3)")
-    for option, (_, kind, text) in _STUDY_KNOBS.items():
-        parser.add_argument(option, type=kind, default=None,
+    for option, (field, kind, text) in _STUDY_KNOBS.items():
+        parser.add_argument(option, dest=field, type=kind, default=None,
                             help=text + " (default: the study's, else the StudyConfig default)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="the release's training augmentation (default: the study's)")
@@ -515,9 +515,8 @@ def _run_ablate(args: argparse.Namespace) -> None:
 
     base, variants, seeds = (STUDIES[args.study] if args.study
                              else (StudyConfig(), ("baseline", "adl", "adnet"), 3))
-    overrides = {field: getattr(args, option[2:].replace("-", "_"))
-                 for option, (field, _, _) in _STUDY_KNOBS.items()
-                 if getattr(args, option[2:].replace("-", "_")) is not None}
+    overrides = {field: getattr(args, field) for field, _, _ in _STUDY_KNOBS.values()
+                 if getattr(args, field) is not None}
     if args.augment is not None:
         overrides["augment"] = args.augment
     study = dataclasses.replace(base, **overrides)

@@ -24,12 +24,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from adnet_lab.analysis import components_from_table, paired_comparison
-from adnet_lab.data.dataset import FaceAlignmentDataset
-from adnet_lab.data.synthetic import generate_faces
+from adnet_lab.analysis import paired_comparison
 from adnet_lab.evaluate import Predictions, evaluate_predictions, predict, summarize
-from adnet_lab.experiments import STUDIES, VARIANTS, StudyConfig, Variant
-from adnet_lab.topology import get_scheme
+from adnet_lab.experiments import (
+    STUDIES,
+    VARIANTS,
+    StudyConfig,
+    Variant,
+    curve_error_components,
+    per_image_measures,
+    run_metrics,
+    study_datasets,
+)
 from adnet_lab.train import train
 
 __all__ = ["DEMO_RECIPE", "DEMO_STUDY", "DemoConfig", "compare_models", "error_components",
@@ -80,46 +86,33 @@ class DemoConfig:
 def error_components(predictions: Predictions) -> tuple[np.ndarray, np.ndarray]:
     """Normal and tangent error components of the landmarks on curves, ``M x K``,
     fractions of the scheme's paper normalisation."""
-    normal, tangent = components_from_table(evaluate_predictions(predictions))
-    on_curve = get_scheme(predictions.scheme).on_curve_mask()
-    return normal[:, on_curve], tangent[:, on_curve]
-
-
-def _rms(values: np.ndarray) -> float:
-    return float(100 * np.sqrt(np.mean(np.square(values))))
+    _, normal, tangent = curve_error_components(predictions)
+    return normal, tangent
 
 
 def summary_row(model: str, annotated: Predictions, truth: Predictions) -> dict[str, float]:
     """One row of ``summary.csv``: metrics against the annotations and against the truth."""
     summary = summarize(evaluate_predictions(annotated)).loc["test"]
-    normal, tangent = error_components(annotated)
-    true_normal, true_tangent = error_components(truth)
+    metrics = run_metrics(annotated, truth)
     return {
         "model": model,
         "nme_percent": summary["nme_percent"],
         "fr10_percent": summary["fr10_percent"],
         "auc10_percent": summary["auc10_percent"],
-        "normal_rms_percent": _rms(normal),
-        "tangent_rms_percent": _rms(tangent),
-        "tangent_over_normal": _rms(tangent) / _rms(normal),
-        "nme_vs_truth_percent": summarize(evaluate_predictions(truth)).loc["test",
-                                                                          "nme_percent"],
-        "normal_rms_vs_truth_percent": _rms(true_normal),
-        "tangent_rms_vs_truth_percent": _rms(true_tangent),
+        "normal_rms_percent": metrics["normal_rms_percent"],
+        "tangent_rms_percent": metrics["tangent_rms_percent"],
+        "tangent_over_normal": metrics["tangent_rms_percent"] / metrics["normal_rms_percent"],
+        "nme_vs_truth_percent": metrics["nme_vs_truth_percent"],
+        "normal_rms_vs_truth_percent": metrics["normal_rms_vs_truth_percent"],
+        "tangent_rms_vs_truth_percent": metrics["tangent_rms_vs_truth_percent"],
     }
 
 
 def _per_image(annotated: Predictions, truth: Predictions) -> dict[str, np.ndarray]:
     """Per-image measures (percent): NME and normal / tangent RMS, against both."""
-    measures = {}
-    for suffix, predictions in (("", annotated), ("_vs_truth", truth)):
-        table = evaluate_predictions(predictions)
-        normal, tangent = error_components(predictions)
-        norm = get_scheme(predictions.scheme).default_norm
-        measures[f"nme{suffix}"] = 100 * table[f"nme_{norm}"].to_numpy()
-        measures[f"normal_rms{suffix}"] = 100 * np.sqrt((normal**2).mean(axis=1))
-        measures[f"tangent_rms{suffix}"] = 100 * np.sqrt((tangent**2).mean(axis=1))
-    return measures
+    return {f"{name}{suffix}": 100 * values
+            for suffix, predictions in (("", annotated), ("_vs_truth", truth))
+            for name, values in per_image_measures(predictions).items()}
 
 
 def compare_models(model: dict[str, np.ndarray], baseline: dict[str, np.ndarray],
@@ -223,31 +216,22 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     study = config.study
-    sets = {name: generate_faces(count, study.synthetic_config(config.seed, offset),
-                                 progress=progress)
-            for offset, (name, count) in enumerate((("train", study.num_train),
-                                                    ("val", study.num_val),
-                                                    ("test", study.num_test)))}
-    size = study.model_config().input_size
-    train_set = FaceAlignmentDataset(sets["train"].records(), "wflw", size, augment=False)
-    val_set = FaceAlignmentDataset(sets["val"].records(), "wflw", size)
-    test_annotated = FaceAlignmentDataset(sets["test"].records(), "wflw", size)
-    test_truth = FaceAlignmentDataset(sets["test"].records(truth=True), "wflw", size)
+    data = study_datasets(study, config.seed, progress=progress)
     models = {"baseline": VARIANTS["baseline"], "adnet": config.recipe}
     rows, nmes, components, measures = [], {}, {}, {}
     for name, variant in models.items():
         model_started = time.perf_counter()
-        result = train(train_set, study.train_config(variant, config.seed),
-                       val_dataset=val_set, out_dir=out / name, progress=progress)
+        result = train(data["train"], study.train_config(variant, config.seed),
+                       val_dataset=data["val"], out_dir=out / name, progress=progress)
         seconds = time.perf_counter() - model_started
-        annotated = predict(result.ema_model, test_annotated, progress=False)
-        truth = predict(result.ema_model, test_truth, progress=False)
+        annotated = predict(result.ema_model, data["test"], progress=False)
+        truth = predict(result.ema_model, data["test_truth"], progress=False)
         annotated.save(out / name / "test_predictions.npz")
         truth.save(out / name / "truth_predictions.npz")
         rows.append(summary_row(name, annotated, truth) | {"train_seconds": seconds})
-        nmes[name] = evaluate_predictions(annotated)["nme_inter_ocular"].to_numpy()
-        components[name] = error_components(annotated)
         measures[name] = _per_image(annotated, truth)
+        nmes[name] = measures[name]["nme"] / 100
+        components[name] = error_components(annotated)
     summary = pd.DataFrame(rows)
     summary.to_csv(out / "summary.csv", index=False)
     comparison = compare_models(measures["adnet"], measures["baseline"])

@@ -19,7 +19,6 @@ not change an NME, so they equal NMEs in the original image.
 from __future__ import annotations
 
 import zipfile
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from adnet_lab.geometry import decompose_errors
 from adnet_lab.metrics import auc, failure_rate, landmark_errors, nme, normalizing_distance
 from adnet_lab.model import ADNet
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
+from adnet_lab.train import resolve_device
 
 #: The arrays of a predictions ``.npz``.
 PREDICTION_ARRAYS = ("scheme", "pred_px", "gt_px", "image_ids", "tags", "input_size")
@@ -101,8 +101,8 @@ class Predictions:
             data = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError) as error:
             raise InputFileError(f"{path}: not a predictions .npz ({error})") from None
-        with data if hasattr(data, "files") else nullcontext(data):
-            found = sorted(getattr(data, "files", []))
+        with data:  # an archive: np.load gives an NpzFile
+            found = sorted(data.files)
             missing = [key for key in PREDICTION_ARRAYS if key not in found]
             if missing:
                 shown = ", ".join(found[:6]) + (f" and {len(found) - 6} more"
@@ -131,9 +131,7 @@ def predict(model: ADNet, dataset: Dataset, *, batch_size: int = 32, flip_test: 
     With ``flip_test`` each batch is also predicted mirrored; the mirrored landmarks are
     flipped back (``u -> -u``, points permuted by the scheme's flip permutation) and averaged.
     """
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
+    device = resolve_device(device)
     model = model.to(device=device, memory_format=torch.channels_last).eval()
     scheme = model.scheme
     permutation = torch.from_numpy(scheme.flip_permutation.copy()).to(device)

@@ -55,15 +55,16 @@ from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.synthetic import SyntheticConfig, SyntheticFaces, generate_faces
 from adnet_lab.data.targets import POINT_SIGMA, make_targets
 from adnet_lab.evaluate import Predictions, predict
-from adnet_lab.geometry import curve_normals, decompose_errors
+from adnet_lab.geometry import curve_normals, decompose_errors, rotate_90
 from adnet_lab.losses import anisotropic_lambda
 from adnet_lab.metrics import nme, normalizing_distance
 from adnet_lab.model import ADNet, ADNetConfig
 from adnet_lab.topology import get_scheme
 from adnet_lab.train import TrainConfig, train
 
-__all__ = ["CORE_STUDIES", "METRICS", "STUDIES", "VARIANTS", "StudyConfig", "Variant", "diagnose",
-           "error_parts", "load_runs", "paired_tests", "run_ablation", "study_datasets",
+__all__ = ["CORE_STUDIES", "METRICS", "STUDIES", "VARIANTS", "StudyConfig", "Variant",
+           "curve_error_components", "diagnose", "error_parts", "load_runs", "paired_tests",
+           "per_image_measures", "run_ablation", "run_metrics", "study_datasets",
            "summarize_ablation"]
 
 
@@ -268,8 +269,11 @@ METRICS = (
 )
 
 
-def _components(predictions: Predictions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-image NME and the ``M x K`` normal / tangent components on curves (fractions)."""
+def curve_error_components(predictions: Predictions
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-image NME (``M``) and the ``M x K`` normal / tangent error components of the K
+    landmarks on curves (chord frame at the ground truth), all fractions of the scheme's
+    paper normalisation."""
     scheme = get_scheme(predictions.scheme)
     pred, gt = predictions.pred_px, predictions.gt_px
     distance = np.asarray(normalizing_distance(gt, scheme))[:, None]
@@ -277,6 +281,14 @@ def _components(predictions: Predictions) -> tuple[np.ndarray, np.ndarray, np.nd
     on_curve = scheme.on_curve_mask()
     return (np.asarray(nme(pred, gt, scheme)), (normal / distance)[:, on_curve],
             (tangent / distance)[:, on_curve])
+
+
+def per_image_measures(predictions: Predictions) -> dict[str, np.ndarray]:
+    """Per image (fractions): ``nme``, and the RMS over its landmarks on curves of the
+    normal and tangent components, ``normal_rms`` and ``tangent_rms``."""
+    nmes, normal, tangent = curve_error_components(predictions)
+    return {"nme": nmes, "normal_rms": np.sqrt((normal**2).mean(axis=1)),
+            "tangent_rms": np.sqrt((tangent**2).mean(axis=1))}
 
 
 def error_parts(components: np.ndarray) -> dict[str, float]:
@@ -298,9 +310,11 @@ def error_parts(components: np.ndarray) -> dict[str, float]:
             "random": float(np.sqrt(((values - mean) ** 2).mean()))}
 
 
-def _metrics(annotated: Predictions, truth: Predictions) -> dict[str, float]:
-    nme_annotated, normal, tangent = _components(annotated)
-    nme_truth, true_normal, true_tangent = _components(truth)
+def run_metrics(annotated: Predictions, truth: Predictions) -> dict[str, float]:
+    """The :data:`METRICS` (percent) of a model's predictions of one test set against its
+    annotations (``annotated``) and against its true landmarks (``truth``)."""
+    nme_annotated, normal, tangent = curve_error_components(annotated)
+    nme_truth, true_normal, true_tangent = curve_error_components(truth)
     row = {"nme_percent": 100 * float(nme_annotated.mean()),
            "nme_vs_truth_percent": 100 * float(nme_truth.mean()),
            "normal_rms_percent": error_parts(normal)["rms"],
@@ -370,7 +384,7 @@ def diagnose(model: ADNet, dataset: FaceAlignmentDataset, point_sigma: float = P
         pred = output.landmarks.float()
         error = pred - gt
         normal_error = (error * normals).sum(-1)
-        tangent_error = (error * torch.stack([-normals[..., 1], normals[..., 0]], -1)).sum(-1)
+        tangent_error = (error * rotate_90(normals)).sum(-1)
         fused = output.fused_heatmaps[-1].float()
         lam = anisotropic_lambda(normal_error, tangent_error, normals, "heatmap", fused, pred)
         lambdas.append(lam[normals.norm(dim=-1) > 0.5])
@@ -402,16 +416,18 @@ def diagnose(model: ADNet, dataset: FaceAlignmentDataset, point_sigma: float = P
 # ------------------------------------------------------------------------------------ runs
 
 @lru_cache(maxsize=3)
-def _faces(config: SyntheticConfig, count: int) -> SyntheticFaces:
-    return generate_faces(count, config, progress=False)
+def _faces(config: SyntheticConfig, count: int, progress: bool) -> SyntheticFaces:
+    return generate_faces(count, config, progress=progress)
 
 
-def study_datasets(study: StudyConfig, seed: int) -> dict[str, FaceAlignmentDataset]:
+def study_datasets(study: StudyConfig, seed: int,
+                   progress: bool = False) -> dict[str, FaceAlignmentDataset]:
     """The datasets of seed ``seed`` of a study: ``train`` (annotated, augmented if the study
-    says so), ``val_truth`` (validation faces with their true landmarks), ``test`` (annotated)
-    and ``test_truth``. Generated faces are cached for the next variant of the same seed."""
+    says so), ``val`` and ``val_truth`` (validation faces with their annotations and with
+    their true landmarks), ``test`` (annotated) and ``test_truth``. Generated faces are
+    cached for the next variant of the same seed; ``progress`` shows the generation."""
     size = study.model_config().input_size
-    sets = {name: _faces(study.synthetic_config(seed, offset), count)
+    sets = {name: _faces(study.synthetic_config(seed, offset), count, progress)
             for offset, (name, count) in enumerate((("train", study.num_train),
                                                     ("val", study.num_val),
                                                     ("test", study.num_test)))}
@@ -419,6 +435,7 @@ def study_datasets(study: StudyConfig, seed: int) -> dict[str, FaceAlignmentData
     return {
         "train": FaceAlignmentDataset(sets["train"].records(), scheme, size,
                                       augment=study.augment, seed=seed),
+        "val": FaceAlignmentDataset(sets["val"].records(), scheme, size),
         "val_truth": FaceAlignmentDataset(sets["val"].records(truth=True), scheme, size),
         "test": FaceAlignmentDataset(sets["test"].records(), scheme, size),
         "test_truth": FaceAlignmentDataset(sets["test"].records(truth=True), scheme, size),
@@ -449,7 +466,7 @@ def _run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: Path,
     diagnostics = diagnose(result.ema_model, datasets["test"], variant.point_sigma)
     (run_dir / "diagnostics.json").write_text(json.dumps(diagnostics, indent=2) + "\n")
     _curve_table(truth).to_csv(run_dir / "curves.csv")
-    row = {"variant": variant.name, "seed": seed, **_metrics(annotated, truth),
+    row = {"variant": variant.name, "seed": seed, **run_metrics(annotated, truth),
            **diagnostics, "train_seconds": seconds,
            "wall_seconds": time.perf_counter() - started}
     (run_dir / "metrics.json").write_text(json.dumps(row, indent=2) + "\n")
@@ -595,10 +612,8 @@ def summarize_ablation(runs: pd.DataFrame, baseline: str = "baseline",
 
 
 def _per_image(run_dir: Path) -> dict[str, np.ndarray]:
-    truth = Predictions.load(run_dir / "truth.npz")
-    nmes, normal, tangent = _components(truth)
-    return {"nme_vs_truth": nmes, "normal_rms_vs_truth": np.sqrt((normal**2).mean(axis=1)),
-            "tangent_rms_vs_truth": np.sqrt((tangent**2).mean(axis=1))}
+    measures = per_image_measures(Predictions.load(run_dir / "truth.npz"))
+    return {f"{name}_vs_truth": values for name, values in measures.items()}
 
 
 def paired_tests(out_dir: str | Path, baseline: str = "baseline",

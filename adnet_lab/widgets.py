@@ -77,6 +77,13 @@ class _Panel(ABC):
                 display(self.figure)
 
 
+def _png(figure: Figure, dpi: int = 80, **options) -> bytes:
+    """A figure as PNG bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, **options)
+    return buffer.getvalue()
+
+
 class _WidgetWithSnapshot:
     """Displays as the live widget where a widget manager runs (JupyterLab, Notebook) and
     carries a PNG of the panel's figure as drawn when displayed, so that a saved notebook
@@ -87,9 +94,8 @@ class _WidgetWithSnapshot:
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
         bundle = dict(self.panel.widget._repr_mimebundle_(**kwargs))
-        buffer = io.BytesIO()
-        self.panel.figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        bundle["image/png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+        png = _png(self.panel.figure, bbox_inches="tight")
+        bundle["image/png"] = base64.b64encode(png).decode("ascii")
         return bundle
 
 
@@ -342,9 +348,7 @@ class TrainingPanel(_Panel):
         """Redraw into the panel's image (safe from the training thread)."""
         self.figure = self.draw()
         plt.close(self.figure)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80)
-        self.image.value = buffer.getvalue()
+        self.image.value = _png(self.figure)
 
     def run(self):
         """Train with the controls' settings in this thread; returns the TrainResult."""

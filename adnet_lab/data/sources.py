@@ -45,7 +45,7 @@ def open_split(dataset: str, root: str | Path, split: str, *, on_error: str = "r
     written by ``adnet-lab synth --scheme 300w`` (``root/images/<split>/*.pts`` beside the
     images) is read as well as the official layout.
 
-    ``check_images``: ``"exists"``, ``"decode"`` (open and verify every image, so that an
+    ``check_images``: ``"exists"``, ``"decode"`` (decode every image, so that an
     unreadable one is reported -- or skipped with ``on_error="skip"`` -- before any
     training) or ``"none"``.
     """
@@ -73,5 +73,4 @@ def open_split(dataset: str, root: str | Path, split: str, *, on_error: str = "r
     mat = _first([root / f"COFW_{split}_color.mat", root / f"COFW_{split}.mat"])
     if mat is None:
         raise _missing(dataset, root, f"no COFW_{split}_color.mat")
-    records = read_cofw(mat, on_error=on_error)
-    return records
+    return read_cofw(mat, on_error=on_error)

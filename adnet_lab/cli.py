@@ -21,12 +21,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from adnet_lab import __version__
+from adnet_lab.data.synthetic import AMBIGUITY_PROFILES, SYNTHETIC_SCHEMES
 from adnet_lab.errors import AdnetLabError, UsageError
+from adnet_lab.model.config import PRESETS
+from adnet_lab.topology import DATASET_SCHEMES, get_scheme
 
-SCHEMES = ("wflw", "300w", "cofw")
-SYNTHETIC_SCHEMES = ("wflw", "300w")
-PRESET_NAMES = ("paper", "cpu-medium", "cpu-small", "cpu-tiny")
-DATA_FOLDERS = {"wflw": "WFLW", "300w": "300W", "cofw": "COFW"}
+#: Kept names: the schemes and presets the options accept (from their single sources).
+SCHEMES = DATASET_SCHEMES
+PRESET_NAMES = tuple(PRESETS)
 RUN_FILES = ("last.pt", "best.pt", "history.csv")
 
 
@@ -133,7 +135,7 @@ def _records(args: argparse.Namespace, split: str, seed_offset: int):
         return generate_faces(args.synthetic, config).records()
     from adnet_lab.data.sources import open_split
 
-    root = args.data or Path("data") / DATA_FOLDERS[args.dataset]
+    root = args.data or Path("data") / get_scheme(args.dataset).official_name
     records = open_split(args.dataset, root, split,
                          on_error="skip" if args.skip_bad_records else "raise",
                          check_images="decode")
@@ -168,7 +170,7 @@ def _add_synth(commands) -> None:
     parser.add_argument("--sigma-normal", type=_number(0), default=0.005,
                         help="annotation spread across the curves, fraction of the "
                              "inter-ocular distance (>= 0)")
-    parser.add_argument("--ambiguity-profile", choices=("uniform", "annotator"),
+    parser.add_argument("--ambiguity-profile", choices=tuple(AMBIGUITY_PROFILES),
                         default="uniform",
                         help="per-curve multipliers of sigma-tangent (annotator: vaguest "
                              "along the jaw, sharpest at eyes and lips)")
@@ -287,14 +289,14 @@ def _run_train(args: argparse.Namespace) -> None:
 
     from adnet_lab.data.dataset import FaceAlignmentDataset
     from adnet_lab.model import ADNetConfig
-    from adnet_lab.train import TrainConfig, resolve_device, train
+    from adnet_lab.train import TrainConfig, default_milestones, resolve_device, train
 
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite contradict each other: choose one")
     resolve_device(args.device)
     model = ADNetConfig.preset(args.preset, scheme=args.dataset, use_aam=not args.no_aam)
     milestones = (tuple(args.milestones) if args.milestones is not None
-                  else (max(1, round(0.8 * args.epochs)),))
+                  else default_milestones(args.epochs))
     config = TrainConfig(model=model, epochs=args.epochs, batch_size=args.batch_size,
                          lr=args.lr, milestones=milestones, use_adl=not args.no_adl,
                          lambda_mode=args.lambda_mode, loss_lambda=args.loss_lambda,
@@ -351,28 +353,21 @@ def _add_evaluate(commands) -> None:
 
 
 def load_model_for_evaluation(path: Path, scheme: str, use_ema: bool = True):
-    """An ADNet from an adnet-lab training checkpoint or a release checkpoint."""
-    from adnet_lab.model import ADNet, load_official_checkpoint
-    from adnet_lab.model.checkpoint import read_checkpoint
-    from adnet_lab.train import TrainConfig
+    """Kept name for ``adnet_lab.load_model(path, scheme=scheme, weights=...)``."""
+    from adnet_lab.loading import load_model
 
-    content = read_checkpoint(path)
-    if "train_config" not in content:
-        return load_official_checkpoint(path, scheme, use_ema=use_ema)
-    config = TrainConfig.from_dict(content["train_config"])
-    model = ADNet(config.model)
-    model.load_state_dict(content["net_ema" if use_ema else "net"])
-    return model.eval()
+    return load_model(path, scheme=scheme, weights="ema" if use_ema else "raw")
 
 
 def _run_evaluate(args: argparse.Namespace) -> None:
     from adnet_lab.data.dataset import FaceAlignmentDataset
     from adnet_lab.evaluate import evaluate_predictions, paper_layout, predict, summarize
+    from adnet_lab.loading import load_model
     from adnet_lab.train import resolve_device
 
     device = resolve_device(args.device)
     with output_folder(args.out):
-        model = load_model_for_evaluation(args.checkpoint, args.dataset, not args.raw_weights)
+        model = load_model(args.checkpoint, weights="raw" if args.raw_weights else "ema")
         if model.config.scheme != args.dataset:
             raise UsageError(f"{args.checkpoint}: the checkpoint is for "
                              f"{model.config.scheme!r}, not {args.dataset!r} (pass --dataset "

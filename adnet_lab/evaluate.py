@@ -8,7 +8,8 @@
   row per image: id, tags, the NME under every normalisation the scheme has, and per landmark
   the error and its signed normal and tangent components (fractions of the scheme's paper
   normalisation; chord normals at the ground truth).
-* :func:`summarize` gives NME / FR@10 / AUC@10 (percent) per subset: all images, WFLW's six
+* :func:`summarize` gives NME / FR / AUC (percent; at a threshold of 10% by default, which
+  the column names carry: ``fr10_percent``) per subset: all images, WFLW's six
   attributes, 300W's common / challenge / full; :func:`paper_layout` pivots it to the
   paper's table (metrics by subsets).
 
@@ -18,6 +19,8 @@ not change an NME, so they equal NMEs in the original image.
 
 from __future__ import annotations
 
+import copy
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,20 +31,20 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from adnet_lab.conventions import denormalize_landmarks
 from adnet_lab.data.formats import WFLW_ATTRIBUTES
-from adnet_lab.data.targets import denormalize_landmarks
-from adnet_lab.errors import InputFileError
+from adnet_lab.errors import InputFileError, UsageError
 from adnet_lab.geometry import decompose_errors
 from adnet_lab.metrics import auc, failure_rate, landmark_errors, nme, normalizing_distance
 from adnet_lab.model import ADNet
-from adnet_lab.topology import LandmarkScheme, resolve_scheme
+from adnet_lab.topology import DATASET_SCHEMES, LandmarkScheme, get_scheme, resolve_scheme
 from adnet_lab.train import resolve_device
 
 #: The arrays of a predictions ``.npz``.
 PREDICTION_ARRAYS = ("scheme", "pred_px", "gt_px", "image_ids", "tags", "input_size")
 
-__all__ = ["PREDICTION_ARRAYS", "Predictions", "evaluate", "evaluate_predictions", "paper_layout",
-           "predict", "summarize"]
+__all__ = ["PREDICTION_ARRAYS", "Predictions", "evaluate", "evaluate_predictions",
+           "metric_columns", "paper_layout", "predict", "summarize", "threshold_label"]
 
 
 @dataclass
@@ -130,13 +133,17 @@ def predict(model: ADNet, dataset: Dataset, *, batch_size: int = 32, flip_test: 
 
     With ``flip_test`` each batch is also predicted mirrored; the mirrored landmarks are
     flipped back (``u -> -u``, points permuted by the scheme's flip permutation) and averaged.
+
+    The model runs as an eval-mode copy on ``device`` in channels_last; the caller's model
+    keeps its device, memory format and mode.
     """
     device = resolve_device(device)
-    model = model.to(device=device, memory_format=torch.channels_last).eval()
+    model = copy.deepcopy(model).to(device=device, memory_format=torch.channels_last).eval()
     scheme = model.scheme
     permutation = torch.from_numpy(scheme.flip_permutation.copy()).to(device)
     size = model.config.input_size
-    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers)
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
+                        generator=torch.Generator())  # leaves the global RNG alone
     predictions, truths, indices = [], [], []
     for batch in tqdm(loader, desc="predict", disable=not progress, leave=False):
         images = batch["image"].to(device).contiguous(memory_format=torch.channels_last)
@@ -200,31 +207,66 @@ def _subsets(table: pd.DataFrame, scheme: LandmarkScheme) -> dict[str, np.ndarra
     return subsets
 
 
+def threshold_label(threshold: float) -> str:
+    """The percent a threshold stands for in metric names: ``0.10 -> "10"``, ``0.08 -> "8"``,
+    ``0.075 -> "7.5"``."""
+    return f"{100 * threshold:.6g}"
+
+
+def metric_columns(threshold: float = 0.10) -> tuple[str, str, str]:
+    """The summary's metric columns at ``threshold``: ``("nme_percent", "fr<T>_percent",
+    "auc<T>_percent")`` with T from :func:`threshold_label` (``fr10_percent`` at 0.10)."""
+    label = threshold_label(threshold)
+    return "nme_percent", f"fr{label}_percent", f"auc{label}_percent"
+
+
+def _table_scheme(table: pd.DataFrame, scheme: str | LandmarkScheme | None) -> LandmarkScheme:
+    """The scheme of a per-image table: given, from ``attrs``, or from its landmark count
+    (``attrs`` does not survive a CSV round trip)."""
+    if scheme is not None:
+        return resolve_scheme(scheme)
+    if "scheme" in table.attrs:
+        return resolve_scheme(table.attrs["scheme"])
+    count = sum(bool(re.fullmatch(r"error_\d+", str(column))) for column in table.columns)
+    matches = [name for name in DATASET_SCHEMES if get_scheme(name).num_points == count]
+    if len(matches) != 1:
+        raise UsageError(f"summarize: the table does not say its scheme (no attrs['scheme'], "
+                         f"which a CSV round trip drops, and {count} error_k columns); pass "
+                         f"scheme='wflw', '300w' or 'cofw'")
+    return get_scheme(matches[0])
+
+
 def summarize(table: pd.DataFrame, scheme: str | LandmarkScheme | None = None,
               norm: str | None = None, threshold: float = 0.10) -> pd.DataFrame:
     """NME, FR and AUC (percent) per subset of a per-image table.
 
     Rows: ``test`` and WFLW's six attributes, or 300W's ``common``, ``challenge``, ``full``
-    (when the tags say which image is which); columns ``count``, ``nme_percent``,
-    ``fr10_percent``, ``auc10_percent`` (at ``threshold``). Empty subsets get NaN.
+    (when the tags say which image is which); columns ``count`` and
+    :func:`metric_columns` of ``threshold`` (``nme_percent``, ``fr10_percent``,
+    ``auc10_percent`` at the default 0.10). Empty subsets get NaN. The scheme is
+    ``scheme``, else ``table.attrs["scheme"]``, else inferred from the landmark columns.
     """
-    scheme = resolve_scheme(scheme or table.attrs["scheme"])
+    scheme = _table_scheme(table, scheme)
     values = table[f"nme_{norm or scheme.default_norm}"].to_numpy()
+    nme_column, fr_column, auc_column = metric_columns(threshold)
     rows = {}
     for name, mask in _subsets(table, scheme).items():
         subset = values[mask]
         rows[name] = {"count": int(mask.sum()),
-                      "nme_percent": 100 * subset.mean() if subset.size else np.nan,
-                      "fr10_percent": 100 * failure_rate(subset, threshold) if subset.size
+                      nme_column: 100 * subset.mean() if subset.size else np.nan,
+                      fr_column: 100 * failure_rate(subset, threshold) if subset.size
                       else np.nan,
-                      "auc10_percent": 100 * auc(subset, threshold) if subset.size else np.nan}
+                      auc_column: 100 * auc(subset, threshold) if subset.size else np.nan}
     summary = pd.DataFrame.from_dict(rows, orient="index")
     summary.index.name = "subset"
     return summary
 
 
 def paper_layout(summary: pd.DataFrame) -> pd.DataFrame:
-    """The paper's layout: rows NME / FR@10 / AUC@10 (percent), one column per subset."""
-    layout = summary[["nme_percent", "fr10_percent", "auc10_percent"]].T
-    layout.index = ["NME (%)", "FR@10 (%)", "AUC@10 (%)"]
+    """The paper's layout: rows NME / FR@T / AUC@T (percent), one column per subset, at the
+    threshold the summary was made with."""
+    fr_column = next(c for c in summary.columns if re.fullmatch(r"fr[\d.]+_percent", c))
+    label = fr_column[2:-len("_percent")]
+    layout = summary[["nme_percent", fr_column, f"auc{label}_percent"]].T
+    layout.index = ["NME (%)", f"FR@{label} (%)", f"AUC@{label} (%)"]
     return layout

@@ -55,16 +55,16 @@ from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.synthetic import SyntheticConfig, SyntheticFaces, generate_faces
 from adnet_lab.data.targets import POINT_SIGMA, make_targets
 from adnet_lab.evaluate import Predictions, predict
-from adnet_lab.geometry import curve_normals, decompose_errors, rotate_90
-from adnet_lab.losses import anisotropic_lambda
-from adnet_lab.metrics import nme, normalizing_distance
-from adnet_lab.model import ADNet, ADNetConfig
+from adnet_lab.geometry import curve_normals
+from adnet_lab.losses import LAMBDA_RANGE, heatmap_lambda
+from adnet_lab.metrics import NormalTangentAccumulator, nme, rms
+from adnet_lab.model import ADNet, ADNetConfig, evaluation_mode
 from adnet_lab.topology import get_scheme
-from adnet_lab.train import TrainConfig, train
+from adnet_lab.train import TrainConfig, default_milestones, train
 
-__all__ = ["CORE_STUDIES", "METRICS", "STUDIES", "VARIANTS", "StudyConfig", "Variant",
-           "curve_error_components", "diagnose", "error_parts", "load_runs", "paired_tests",
-           "per_image_measures", "run_ablation", "run_metrics", "study_datasets",
+__all__ = ["CORE_STUDIES", "LAMBDA_SWEEP", "METRICS", "STUDIES", "VARIANTS", "StudyConfig",
+           "Variant", "curve_error_components", "diagnose", "error_parts", "load_runs",
+           "paired_tests", "per_image_measures", "run_ablation", "run_metrics", "study_datasets",
            "summarize_ablation"]
 
 
@@ -212,7 +212,7 @@ class StudyConfig:
 
     def train_config(self, variant: Variant, seed: int) -> TrainConfig:
         milestones = (self.milestones if self.milestones is not None
-                      else (max(1, round(0.8 * self.epochs)),))
+                      else default_milestones(self.epochs))
         return TrainConfig(
             model=self.model_config(variant.use_aam), epochs=self.epochs,
             batch_size=self.batch_size, lr=self.lr, milestones=tuple(milestones),
@@ -252,6 +252,9 @@ STUDIES: dict[str, tuple[StudyConfig, tuple[str, ...], int]] = {
                ("baseline", "adnet-mw0.1-fixed4"), 1),
 }
 
+#: The variants of the ``main`` study that form the lambda sweep (baseline = lambda 1).
+LAMBDA_SWEEP = ("baseline", "adl", "adl-fixed4", "adl-fixed9")
+
 #: The studies ``make study`` runs (about 50 minutes on 2 cores); the others are follow-ups
 #: run on request (``adnet-lab ablate --study NAME`` or ``python -m adnet_lab.study --all``).
 CORE_STUDIES = ("main", "budget")
@@ -274,21 +277,17 @@ def curve_error_components(predictions: Predictions
     """Per-image NME (``M``) and the ``M x K`` normal / tangent error components of the K
     landmarks on curves (chord frame at the ground truth), all fractions of the scheme's
     paper normalisation."""
-    scheme = get_scheme(predictions.scheme)
     pred, gt = predictions.pred_px, predictions.gt_px
-    distance = np.asarray(normalizing_distance(gt, scheme))[:, None]
-    normal, tangent = decompose_errors(pred, gt, scheme)
-    on_curve = scheme.on_curve_mask()
-    return (np.asarray(nme(pred, gt, scheme)), (normal / distance)[:, on_curve],
-            (tangent / distance)[:, on_curve])
+    components = NormalTangentAccumulator(predictions.scheme)
+    components.update(pred, gt)
+    return (np.asarray(nme(pred, gt, predictions.scheme)), *components.components())
 
 
 def per_image_measures(predictions: Predictions) -> dict[str, np.ndarray]:
     """Per image (fractions): ``nme``, and the RMS over its landmarks on curves of the
     normal and tangent components, ``normal_rms`` and ``tangent_rms``."""
     nmes, normal, tangent = curve_error_components(predictions)
-    return {"nme": nmes, "normal_rms": np.sqrt((normal**2).mean(axis=1)),
-            "tangent_rms": np.sqrt((tangent**2).mean(axis=1))}
+    return {"nme": nmes, "normal_rms": rms(normal, axis=1), "tangent_rms": rms(tangent, axis=1)}
 
 
 def error_parts(components: np.ndarray) -> dict[str, float]:
@@ -305,9 +304,7 @@ def error_parts(components: np.ndarray) -> dict[str, float]:
     """
     values = 100 * np.asarray(components, float)
     mean = values.mean(axis=0)
-    return {"rms": float(np.sqrt((values**2).mean())),
-            "systematic": float(np.sqrt((mean**2).mean())),
-            "random": float(np.sqrt(((values - mean) ** 2).mean()))}
+    return {"rms": rms(values), "systematic": rms(mean), "random": rms(values - mean)}
 
 
 def run_metrics(annotated: Predictions, truth: Predictions) -> dict[str, float]:
@@ -330,15 +327,15 @@ def run_metrics(annotated: Predictions, truth: Predictions) -> dict[str, float]:
 def _curve_table(truth: Predictions) -> pd.DataFrame:
     """Per curve: RMS, systematic and random parts of the normal and tangent errors against
     the truth (percent)."""
-    scheme = get_scheme(truth.scheme)
-    distance = np.asarray(normalizing_distance(truth.gt_px, scheme))[:, None]
-    normal, tangent = decompose_errors(truth.pred_px, truth.gt_px, scheme)
+    components = NormalTangentAccumulator(truth.scheme)
+    components.update(truth.pred_px, truth.gt_px)
+    normal, tangent = components.components(all_landmarks=True)
     rows = {}
-    for curve in scheme.curves:
+    for curve in get_scheme(truth.scheme).curves:
         ids = list(curve.indices)
         row = {}
         for name, values in (("normal", normal), ("tangent", tangent)):
-            for part, value in error_parts(values[:, ids] / distance).items():
+            for part, value in error_parts(values[:, ids]).items():
                 row[f"{name}_{part}_percent"] = value
         rows[curve.name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
@@ -359,34 +356,31 @@ def _pearson_per_map(maps: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def diagnose(model: ADNet, dataset: FaceAlignmentDataset, point_sigma: float = POINT_SIGMA,
              batch_size: int = 32) -> dict[str, float]:
-    """What the heads of a trained model do on ``dataset`` (its annotations as targets).
+    """What the heads of a trained model do on ``dataset`` (its annotations as targets); the
+    model runs in eval mode and is left in the mode it came in.
 
     Returns (all floats; map entries NaN without AAM):
 
     * ``lambda_p10``, ``lambda_median``, ``lambda_p90``, ``lambda_at_floor``,
       ``lambda_at_ceiling`` -- ADL's heatmap lambda (the release's mode) on the final fused
-      maps, over landmarks with a non-zero official normal; floor 1, ceiling 9 (fractions).
+      maps, over landmarks with a non-zero official normal; floor and ceiling
+      :data:`~adnet_lab.losses.LAMBDA_RANGE` (1, 9) (fractions).
     * ``edge_map_correlation``, ``point_map_correlation`` -- mean Pearson correlation of the
       last stack's edge / point maps with their targets.
     * ``point_map_peak`` -- median peak of the last stack's point maps (targets: 0.81).
     * ``fused_effective_cells`` -- median over landmarks of ``1 / sum w^2`` for the final
       fused map normalised to sum 1: how many heatmap cells carry the soft-argmax.
     """
-    model = model.eval()
     scheme = model.scheme
     size = model.config.input_size
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size)
     lambdas, edge_corr, point_corr, peaks, cells = [], [], [], [], []
     for batch in loader:
-        output = model(batch["image"].contiguous(memory_format=torch.channels_last))
-        gt = batch["landmarks"]
-        normals = curve_normals(gt, scheme, method="official")
-        pred = output.landmarks.float()
-        error = pred - gt
-        normal_error = (error * normals).sum(-1)
-        tangent_error = (error * rotate_90(normals)).sum(-1)
-        fused = output.fused_heatmaps[-1].float()
-        lam = anisotropic_lambda(normal_error, tangent_error, normals, "heatmap", fused, pred)
+        with evaluation_mode(model):
+            output = model(batch["image"].contiguous(memory_format=torch.channels_last))
+        normals = curve_normals(batch["landmarks"], scheme, method="official")
+        fused = output.final_fused_heatmaps.float()
+        lam = heatmap_lambda(fused, output.landmarks.float(), normals)
         lambdas.append(lam[normals.norm(dim=-1) > 0.5])
         weights = fused.flatten(2) / fused.flatten(2).sum(-1, keepdim=True).clamp_min(1e-12)
         cells.append(1.0 / weights.square().sum(-1).clamp_min(1e-12).flatten())
@@ -402,8 +396,8 @@ def diagnose(model: ADNet, dataset: FaceAlignmentDataset, point_sigma: float = P
     result = {"lambda_p10": float(np.quantile(lam, 0.1)),
               "lambda_median": float(np.median(lam)),
               "lambda_p90": float(np.quantile(lam, 0.9)),
-              "lambda_at_floor": float(np.mean(lam <= 1.0 + 1e-6)),
-              "lambda_at_ceiling": float(np.mean(lam >= 9.0 - 1e-6)),
+              "lambda_at_floor": float(np.mean(lam <= LAMBDA_RANGE[0] + 1e-6)),
+              "lambda_at_ceiling": float(np.mean(lam >= LAMBDA_RANGE[1] - 1e-6)),
               "fused_effective_cells": float(torch.cat(cells).median())}
     result["edge_map_correlation"] = (float(torch.cat(edge_corr).nanmean()) if edge_corr
                                       else nan)

@@ -20,10 +20,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from adnet_lab.conventions import heatmap_grid
 from adnet_lab.geometry import curve_normals, rotate_90
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
 __all__ = [
+    "AWING_FOREGROUND",
+    "AWING_WEIGHT",
+    "LAMBDA_EPSILON",
+    "LAMBDA_RANGE",
     "ADNetObjective",
     "AWingLoss",
     "AnisotropicDirectionLoss",
@@ -33,6 +38,7 @@ __all__ = [
     "anisotropic_direction_loss",
     "anisotropic_lambda",
     "awing_loss",
+    "heatmap_lambda",
     "l1_loss",
     "l2_loss",
     "smooth_l1_loss",
@@ -41,6 +47,15 @@ __all__ = [
 ]
 
 LambdaMode = Literal["fixed", "dynamic", "heatmap"]
+
+#: ADL's adaptive lambdas (``"dynamic"``, ``"heatmap"``) are clamped to this range (the
+#: release's): 1 is isotropic, 9 weights the normal component 9 times the tangent one.
+LAMBDA_RANGE = (1.0, 9.0)
+#: Lower bound of the normal spread (and error) that divides a tangent one in the lambdas.
+LAMBDA_EPSILON = 1e-6
+#: AWing's weight map: ``AWING_WEIGHT * [3x3 max-pool of the target >= AWING_FOREGROUND] + 1``.
+AWING_WEIGHT = 10.0
+AWING_FOREGROUND = 0.2
 
 
 def _check_pair(pred: torch.Tensor, gt: torch.Tensor, what: str = "points") -> None:
@@ -65,10 +80,9 @@ def _smooth_l1_of_squared(distance2: torch.Tensor, scale: float) -> torch.Tensor
 
 
 def _grid(height: int, width: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pixel-centre grid ``i / (n - 1) * 2 - 1`` along x (W) and y (H), the release's."""
-    xs = torch.linspace(-1.0, 1.0, width, device=like.device, dtype=like.dtype)
-    ys = torch.linspace(-1.0, 1.0, height, device=like.device, dtype=like.dtype)
-    return xs, ys
+    """The soft-argmax's pixel-centre grid along x (W) and y (H)
+    (:func:`adnet_lab.conventions.heatmap_grid`)."""
+    return heatmap_grid(width, like), heatmap_grid(height, like)
 
 
 def _normalized_weights(heatmap: torch.Tensor) -> torch.Tensor:
@@ -87,39 +101,65 @@ def _second_moments(weights: torch.Tensor, centres: torch.Tensor) -> torch.Tenso
     return torch.stack([torch.stack([xx, xy], -1), torch.stack([xy, yy], -1)], -2)
 
 
+def _centres(heatmap_centres: torch.Tensor | None, landmarks: torch.Tensor | None
+             ) -> torch.Tensor | None:
+    """``heatmap_centres``, or its older keyword ``landmarks`` (not both)."""
+    if landmarks is not None and heatmap_centres is not None:
+        raise ValueError("pass heatmap_centres or its older name landmarks, not both")
+    return heatmap_centres if heatmap_centres is not None else landmarks
+
+
+def heatmap_lambda(heatmap: torch.Tensor, heatmap_centres: torch.Tensor,
+                   normals: torch.Tensor) -> torch.Tensor:
+    """ADL's heatmap lambda (the release's), ``B x N``, detached: with ``w`` the ``B x N x H x W``
+    map normalised per landmark and ``d`` the grid point minus the landmark's centre
+    (``B x N x 2``), ``clamp(sum w (d.t)^2 / max(sum w (d.n)^2, eps), lo, hi)`` for the unit
+    normals ``n`` (``B x N x 2``) and tangents ``t = rotate_90(n)``."""
+    if heatmap.shape[:2] != normals.shape[:2] or heatmap_centres.shape != normals.shape:
+        raise ValueError(f"heatmap {tuple(heatmap.shape)} and heatmap_centres "
+                         f"{tuple(heatmap_centres.shape)} must match B x N = "
+                         f"{tuple(normals.shape[:2])}")
+    moments = _second_moments(_normalized_weights(heatmap.detach()), heatmap_centres.detach())
+    moments = moments.to(normals.dtype)
+    tangents = rotate_90(normals)
+    normal_spread = torch.einsum("bni,bnij,bnj->bn", normals, moments, normals)
+    tangent_spread = torch.einsum("bni,bnij,bnj->bn", tangents, moments, tangents)
+    ratio = tangent_spread / normal_spread.clamp_min(LAMBDA_EPSILON)
+    return ratio.clamp(*LAMBDA_RANGE).detach()
+
+
 def anisotropic_lambda(normal_error: torch.Tensor, tangent_error: torch.Tensor,
                        normals: torch.Tensor, lambda_mode: LambdaMode = "heatmap",
                        heatmap: torch.Tensor | None = None,
-                       landmarks: torch.Tensor | None = None,
-                       loss_lambda: float = 2.0) -> torch.Tensor:
+                       heatmap_centres: torch.Tensor | None = None,
+                       loss_lambda: float = 2.0, *,
+                       landmarks: torch.Tensor | None = None) -> torch.Tensor:
     """ADL's per-landmark lambda (detached), ``B x N`` or a scalar for ``"fixed"``.
 
+    With ``lo, hi = LAMBDA_RANGE`` (1, 9) and ``eps = LAMBDA_EPSILON`` (1e-6):
+
     * ``"fixed"``: ``loss_lambda``.
-    * ``"dynamic"``: ``clamp(t^2 / max(n^2, 1e-6), 1, 9)`` of the current error components.
+    * ``"dynamic"``: ``clamp(t^2 / max(n^2, eps), lo, hi)`` of the current error components.
     * ``"heatmap"`` (the release's default): with ``w`` the map normalised per landmark and
-      ``d`` the grid point minus ``landmarks``,
-      ``clamp(sum w (d.t)^2 / max(sum w (d.n)^2, 1e-6), 1, 9)``.
+      ``d`` the grid point minus ``heatmap_centres``,
+      ``clamp(sum w (d.t)^2 / max(sum w (d.n)^2, eps), lo, hi)``.
+
+    ``heatmap_centres`` (``B x N x 2``) are the points about which the heatmap's spread is
+    measured; the release passes the final stack's predicted landmarks. ``landmarks`` is its
+    older keyword.
     """
+    heatmap_centres = _centres(heatmap_centres, landmarks)
     if lambda_mode == "fixed":
         return torch.as_tensor(loss_lambda, dtype=normal_error.dtype,
                                device=normal_error.device)
     if lambda_mode == "dynamic":
-        ratio = tangent_error.square() / normal_error.square().clamp_min(1e-6)
-        return ratio.clamp(1.0, 9.0).detach()
+        ratio = tangent_error.square() / normal_error.square().clamp_min(LAMBDA_EPSILON)
+        return ratio.clamp(*LAMBDA_RANGE).detach()
     if lambda_mode == "heatmap":
-        if heatmap is None or landmarks is None:
+        if heatmap is None or heatmap_centres is None:
             raise ValueError("lambda_mode='heatmap' needs heatmap (B x N x H x W) and "
-                             "landmarks (B x N x 2)")
-        if heatmap.shape[:2] != normals.shape[:2] or landmarks.shape != normals.shape:
-            raise ValueError(f"heatmap {tuple(heatmap.shape)} and landmarks "
-                             f"{tuple(landmarks.shape)} must match B x N = "
-                             f"{tuple(normals.shape[:2])}")
-        moments = _second_moments(_normalized_weights(heatmap.detach()), landmarks.detach())
-        moments = moments.to(normals.dtype)
-        tangents = rotate_90(normals)
-        normal_spread = torch.einsum("bni,bnij,bnj->bn", normals, moments, normals)
-        tangent_spread = torch.einsum("bni,bnij,bnj->bn", tangents, moments, tangents)
-        return (tangent_spread / normal_spread.clamp_min(1e-6)).clamp(1.0, 9.0).detach()
+                             "heatmap_centres (B x N x 2)")
+        return heatmap_lambda(heatmap, heatmap_centres, normals)
     raise ValueError(f"lambda_mode must be 'fixed', 'dynamic' or 'heatmap', got "
                      f"{lambda_mode!r}")
 
@@ -127,8 +167,10 @@ def anisotropic_lambda(normal_error: torch.Tensor, tangent_error: torch.Tensor,
 def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
                                scheme: str | LandmarkScheme, lambda_mode: LambdaMode = "heatmap",
                                heatmap: torch.Tensor | None = None,
-                               landmarks: torch.Tensor | None = None, loss_lambda: float = 2.0,
-                               scale: float = 0.01) -> torch.Tensor:
+                               heatmap_centres: torch.Tensor | None = None,
+                               loss_lambda: float = 2.0, scale: float = 0.01, *,
+                               lambdas: torch.Tensor | None = None,
+                               landmarks: torch.Tensor | None = None) -> torch.Tensor:
     """Anisotropic direction loss (ADL).
 
     With ``D = pred - gt``, ``n`` the curve normal at the ground truth (the release's rule,
@@ -145,9 +187,13 @@ def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
         lambda_mode: ``"fixed"``, ``"dynamic"`` or ``"heatmap"`` (the release's default).
         heatmap: ``B x N x H x W``, for ``"heatmap"``: the release passes the final stack's
             attention-weighted heatmaps.
-        landmarks: ``B x N x 2``, for ``"heatmap"``: the release passes the final predictions.
+        heatmap_centres: ``B x N x 2``, for ``"heatmap"``: the points about which the
+            heatmap's spread is measured; the release passes the final predictions
+            (``landmarks`` is this argument's older keyword).
         loss_lambda: lambda of ``"fixed"``.
         scale: ``s``, the smooth-L1 knee (0.01).
+        lambdas: lambdas computed beforehand (``B x N`` or a scalar), e.g. once for all
+            stacks; they replace ``lambda_mode``.
 
     Example:
         >>> import torch
@@ -163,8 +209,9 @@ def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
     error = pred - gt
     normal_error = (error * normals).sum(-1)
     tangent_error = (error * rotate_90(normals)).sum(-1)
-    lam = anisotropic_lambda(normal_error.detach(), tangent_error.detach(), normals,
-                             lambda_mode, heatmap, landmarks, loss_lambda)
+    lam = lambdas if lambdas is not None else anisotropic_lambda(
+        normal_error.detach(), tangent_error.detach(), normals, lambda_mode, heatmap,
+        _centres(heatmap_centres, landmarks), loss_lambda)
     alpha, beta = 2 * lam / (lam + 1), 2 / (lam + 1)
     anisotropic = alpha * normal_error.square() + beta * tangent_error.square()
     isotropic = error.square().sum(-1)
@@ -217,7 +264,8 @@ def awing_loss(pred: torch.Tensor, target: torch.Tensor, omega: float = 14.0,
             (theta/epsilon)^(alpha - y - 1) / epsilon
         C = theta A - omega ln(1 + (theta/epsilon)^(alpha - y))
 
-    multiplied by the weight map ``10 * [3x3 max-pool of y >= 0.2] + 1``; mean over all.
+    multiplied by the weight map ``AWING_WEIGHT * [3x3 max-pool of y >= AWING_FOREGROUND] + 1``
+    (10 and 0.2, the release's); mean over all.
     """
     _check_pair(pred, target, "maps")
     difference = (pred - target).abs()
@@ -230,7 +278,7 @@ def awing_loss(pred: torch.Tensor, target: torch.Tensor, omega: float = 14.0,
     loss = torch.where(difference < theta, small, a * difference - c)
     if use_weight_map:
         dilated = F.max_pool2d(target.detach(), kernel_size=3, stride=1, padding=1)
-        loss = loss * (10.0 * (dilated >= 0.2).to(loss.dtype) + 1.0)
+        loss = loss * (AWING_WEIGHT * (dilated >= AWING_FOREGROUND).to(loss.dtype) + 1.0)
     return loss.mean()
 
 
@@ -269,9 +317,11 @@ class AnisotropicDirectionLoss(nn.Module):
         self.lambda_mode, self.loss_lambda, self.scale = lambda_mode, loss_lambda, scale
 
     def forward(self, pred: torch.Tensor, gt: torch.Tensor, heatmap: torch.Tensor | None = None,
+                heatmap_centres: torch.Tensor | None = None, *,
                 landmarks: torch.Tensor | None = None) -> torch.Tensor:
         return anisotropic_direction_loss(pred, gt, self.scheme, self.lambda_mode, heatmap,
-                                          landmarks, self.loss_lambda, self.scale)
+                                          _centres(heatmap_centres, landmarks),
+                                          self.loss_lambda, self.scale)
 
 
 class SmoothL1Loss(nn.Module):
@@ -325,10 +375,10 @@ class ADNetObjective(nn.Module):
 
     For stack ``i`` of ``K`` the weight is ``2^i / 2^(K-1)`` (the last stack counts 1) times:
 
-    * landmarks: ADL (``use_adl``), with the heatmap lambda computed once from the **final**
-      stack's attention-weighted heatmaps and predictions and reused for every stack, as the
-      release does; without ADL, the isotropic baseline :func:`smooth_l1_loss` (s = 0.01),
-      i.e. ADL with lambda = 1;
+    * landmarks: ADL (``use_adl``); in ``"heatmap"`` mode the lambdas come from the **final**
+      stack's fused heatmaps and predictions, as in the release, and are computed once per
+      step and shared by every stack; without ADL, the isotropic baseline
+      :func:`smooth_l1_loss` (s = 0.01), i.e. ADL with lambda = 1;
     * with AAM (``use_aam``): ``map_weight`` (the release's 10) x AWing on the edge maps and
       the same on the point maps. Without AAM the network has no edge or point heads, and
       these terms are absent.
@@ -362,13 +412,12 @@ class ADNetObjective(nn.Module):
         terms = {"landmarks": gt.new_zeros(())}
         if self.use_aam:
             terms |= {"edge_maps": gt.new_zeros(()), "point_maps": gt.new_zeros(())}
+        shared = self._shared_lambdas(output, gt) if self.use_adl else None
         for i, weight in enumerate(self.stack_weights):
             pred = output.stack_landmarks[i]
             if self.use_adl:
                 term = anisotropic_direction_loss(pred, gt, self.scheme, self.lambda_mode,
-                                                  heatmap=output.attention,
-                                                  landmarks=output.landmarks,
-                                                  loss_lambda=self.loss_lambda)
+                                                  loss_lambda=self.loss_lambda, lambdas=shared)
             else:
                 term = smooth_l1_loss(pred, gt)
             terms["landmarks"] = terms["landmarks"] + weight * term
@@ -378,3 +427,11 @@ class ADNetObjective(nn.Module):
                 terms["point_maps"] = terms["point_maps"] + weight * self.map_weight * \
                     awing_loss(output.point_maps[i], targets["point_maps"].to(pred.dtype))
         return sum(terms.values()), terms
+
+    def _shared_lambdas(self, output, gt: torch.Tensor) -> torch.Tensor | None:
+        """The heatmap lambdas of this step (one ``B x N`` for all stacks), else None (the
+        ``"dynamic"`` lambdas depend on each stack's errors; ``"fixed"`` needs none)."""
+        if self.lambda_mode != "heatmap":
+            return None
+        normals = curve_normals(gt.detach(), self.scheme, method="official").to(gt.dtype)
+        return heatmap_lambda(output.final_fused_heatmaps, output.landmarks, normals)

@@ -20,10 +20,11 @@ import torch
 from scipy.integrate import trapezoid
 
 from adnet_lab._arrays import ArrayLike, like_input, to_points, to_tensor
+from adnet_lab.geometry import decompose_errors
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
-__all__ = ["NMEAccumulator", "auc", "ced", "failure_rate", "landmark_errors", "nme",
-           "normalizing_distance"]
+__all__ = ["NMEAccumulator", "NormalTangentAccumulator", "auc", "ced", "failure_rate",
+           "landmark_errors", "nme", "normalizing_distance", "rms"]
 
 Normalization = Literal["inter_ocular", "inter_pupil", "bbox"]
 
@@ -123,6 +124,14 @@ def nme(pred: ArrayLike, gt: ArrayLike, scheme: str | LandmarkScheme,
     return like_input(pred)(to_tensor(landmark_errors(pred, gt, scheme, norm)).mean(dim=-1))
 
 
+def rms(values: ArrayLike, axis: int | None = None) -> float | np.ndarray:
+    """Root mean square, ``sqrt(mean(values ** 2))``, over all values (a float) or along
+    ``axis`` (an array)."""
+    values = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values)
+    result = np.sqrt(np.mean(values**2, axis=axis))
+    return float(result) if axis is None else result
+
+
 def _as_numpy(nmes: ArrayLike) -> np.ndarray:
     values = np.asarray(nmes.detach().cpu() if isinstance(nmes, torch.Tensor) else nmes,
                         dtype=np.float64).ravel()
@@ -208,3 +217,57 @@ class NMEAccumulator:
 
     def reset(self) -> None:
         self._batches.clear()
+
+
+class NormalTangentAccumulator:
+    """Gather the normal and tangent error components of the landmarks on curves, batch by
+    batch, as fractions of each image's normalising distance (chord normals at the ground
+    truth, :func:`adnet_lab.geometry.decompose_errors`).
+
+    ``components()`` gives the ``M x K`` normal and tangent components (M images, K
+    landmarks on curves) and ``compute()`` their RMS over everything.
+
+    Example:
+        >>> import numpy as np
+        >>> from adnet_lab.topology import mean_face
+        >>> gt = np.stack([mean_face("wflw")] * 4)
+        >>> stats = NormalTangentAccumulator("wflw")
+        >>> stats.update(gt, gt)
+        >>> stats.compute()["normal_rms"], stats.components()[0].shape
+        (0.0, (4, 96))
+    """
+
+    def __init__(self, scheme: str | LandmarkScheme, norm: Normalization | None = None) -> None:
+        self.scheme = resolve_scheme(scheme)
+        self.norm = norm
+        self._on_curve = torch.from_numpy(self.scheme.on_curve_mask())
+        self._normal: list[torch.Tensor] = []
+        self._tangent: list[torch.Tensor] = []
+
+    def update(self, pred: ArrayLike, gt: ArrayLike) -> None:
+        """Add a batch (``B x N x 2`` prediction and ground truth, the same unit)."""
+        pred, gt = to_tensor(pred).detach(), to_tensor(gt).detach()
+        distance = to_tensor(normalizing_distance(gt, self.scheme, self.norm))[:, None]
+        normal, tangent = decompose_errors(pred, gt, self.scheme)
+        self._normal.append(normal / distance)
+        self._tangent.append(tangent / distance)
+
+    def components(self, all_landmarks: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``(normal, tangent)``: ``M x K`` arrays of fractions over the landmarks on curves
+        (``M x N`` over all landmarks with ``all_landmarks``; zero on points on no curve)."""
+        if not self._normal:
+            raise ValueError("no batches gathered yet")
+        columns = slice(None) if all_landmarks else self._on_curve
+        return (torch.cat(self._normal)[:, columns].cpu().numpy(),
+                torch.cat(self._tangent)[:, columns].cpu().numpy())
+
+    def compute(self) -> dict[str, float]:
+        """``{"normal_rms", "tangent_rms", "count"}``: RMS over all images and landmarks on
+        curves (fractions) and the number of images."""
+        normal, tangent = self.components()
+        return {"normal_rms": rms(normal), "tangent_rms": rms(tangent),
+                "count": float(normal.shape[0])}
+
+    def reset(self) -> None:
+        self._normal.clear()
+        self._tangent.clear()

@@ -12,7 +12,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from adnet_lab.metrics import auc, ced
+from adnet_lab.metrics import auc, ced, rms
 
 __all__ = ["plot_ced", "plot_error_ellipses", "plot_image_grid", "plot_landmark_bars",
            "plot_learning_curves", "plot_normal_tangent", "plot_tradeoff",
@@ -66,7 +66,7 @@ def plot_normal_tangent(runs: Mapping[str, tuple[np.ndarray, np.ndarray]],
     bins = np.linspace(-limit, limit, 61)
     for axis, (name, (normal, tangent)) in zip(axes[0], values.items(), strict=True):
         axis.hist2d(tangent, normal, bins=[bins, bins], cmap="magma", density=True)
-        normal_rms, tangent_rms = np.sqrt(np.mean(normal**2)), np.sqrt(np.mean(tangent**2))
+        normal_rms, tangent_rms = rms(normal), rms(tangent)
         axis.set_title(f"{name}\ntangent RMS {tangent_rms:.2f}%, normal RMS {normal_rms:.2f}%")
         axis.set_xlabel("tangent error (%)")
         axis.set_aspect("equal")
@@ -87,9 +87,7 @@ def _face_frame(scheme, face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _draw_curves(axis, scheme, face: np.ndarray, colour="0.6") -> None:
     for curve in scheme.curves:
-        points = face[list(curve.indices)]
-        if curve.closed:
-            points = np.vstack([points, points[:1]])
+        points = face[list(curve.polyline)]
         axis.plot(points[:, 0], points[:, 1], color=colour, lw=1, zorder=1)
 
 

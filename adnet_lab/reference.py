@@ -15,6 +15,8 @@ from io import StringIO
 
 import pandas as pd
 
+from adnet_lab.topology import DATASET_SCHEMES, get_scheme
+
 __all__ = ["paper_results", "paper_table", "reported"]
 
 COLUMNS = ("dataset", "subset", "metric", "normalization", "value", "method", "source")
@@ -31,13 +33,21 @@ def paper_results() -> pd.DataFrame:
     return _table().copy()
 
 
+def _dataset_name(dataset: str) -> str:
+    """The results table's dataset name (``"WFLW"``, ``"300W"``, ``"COFW"``) of a dataset or
+    scheme name in any case; other names pass through (and find no rows)."""
+    return get_scheme(dataset).official_name if dataset.lower() in DATASET_SCHEMES else dataset
+
+
 def paper_table(dataset: str, metric: str = "NME_percent",
                 normalization: str | None = None) -> pd.DataFrame:
-    """Methods by subsets for one dataset and metric, e.g. ``paper_table("WFLW")``.
+    """Methods by subsets for one dataset and metric, e.g. ``paper_table("WFLW")``; the
+    dataset may also be given as a scheme name (``"wflw"``, any case).
 
     ``normalization`` defaults to the paper's (inter-ocular for WFLW and 300W, inter-pupil
     for COFW).
     """
+    dataset = _dataset_name(dataset)
     normalization = normalization or ("inter-pupil" if dataset == "COFW" else "inter-ocular")
     rows = _table().query("dataset == @dataset and metric == @metric "
                           "and normalization == @normalization")

@@ -26,6 +26,7 @@ import pandas as pd
 from adnet_lab.demo import markdown_table
 from adnet_lab.experiments import (
     CORE_STUDIES,
+    LAMBDA_SWEEP,
     STUDIES,
     load_runs,
     paired_tests,
@@ -36,9 +37,6 @@ from adnet_lab.plots import plot_learning_curves, plot_tradeoff
 
 __all__ = ["LAMBDA_SWEEP", "curve_changes", "study_histories", "study_tables",
            "write_study_report"]
-
-#: The variants of the ``main`` study that form the lambda sweep (baseline = lambda 1).
-LAMBDA_SWEEP = ("baseline", "adl", "adl-fixed4", "adl-fixed9")
 
 _SHOWN = ("nme_vs_truth_percent", "normal_rms_vs_truth_percent",
           "tangent_rms_vs_truth_percent", "normal_systematic_vs_truth_percent",

@@ -29,10 +29,13 @@ from types import MappingProxyType
 
 import numpy as np
 
-__all__ = ["SCHEME_NAMES", "Curve", "LandmarkScheme", "get_scheme", "mean_face", "resolve_scheme"]
+__all__ = ["DATASET_SCHEMES", "SCHEME_NAMES", "Curve", "LandmarkScheme", "get_scheme",
+           "mean_face", "resolve_scheme"]
 
 #: Names accepted by :func:`get_scheme`.
 SCHEME_NAMES = ("wflw", "300w", "cofw", "cofw-symmetric")
+#: The schemes of the three datasets (readers, the command line, the models).
+DATASET_SCHEMES = ("wflw", "300w", "cofw")
 
 _OFFICIAL_KEY = {"wflw": "WFLW", "300w": "300W", "cofw": "COFW", "cofw-symmetric": "COFW"}
 
@@ -70,6 +73,12 @@ class Curve:
     name: str
     indices: tuple[int, ...]
     closed: bool
+
+    @property
+    def polyline(self) -> tuple[int, ...]:
+        """The indices to draw the curve through: ``indices``, with the first repeated at
+        the end of a closed curve."""
+        return self.indices + self.indices[:1] if self.closed else self.indices
 
 
 @dataclass(frozen=True, eq=False)

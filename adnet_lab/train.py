@@ -12,9 +12,15 @@
   ``on_non_finite="skip"``) skips that batch with a warning and counts it in the history.
 * Checkpoints every ``checkpoint_every`` epochs and at the end, written atomically (temp file
   + rename) to ``out_dir/last.pt``; the best validation NME also to ``out_dir/best.pt``.
-  They hold model, EMA, optimiser, scheduler, epoch, step, RNG states and the configuration.
+  They hold model, EMA, optimiser, scheduler, epoch, step and the configuration.
   ``resume=`` continues a run; on the CPU an interrupted-and-resumed run ends with the same
-  weights as an uninterrupted one (all randomness is drawn from (seed, epoch)).
+  weights as an uninterrupted one.
+* Randomness flows from explicit generators: the initialisation from ``seed`` (drawn in a
+  forked RNG, so the caller's global RNG is left as it was), the order of every epoch from
+  ``(seed, epoch)``, augmentation from ``(seed, epoch, sample)``. Nothing reads or changes the
+  global RNGs, so a resumed run needs no RNG state.
+* One optimisation step is :func:`train_step`; :func:`train` composes it with small helpers
+  (building, resuming, the loaders, validation, the checkpoint policy).
 * Multi-GPU (or multi-process CPU) with ``torchrun``: DistributedDataParallel, a
   DistributedSampler, logging and checkpoints on rank 0.
 """
@@ -25,34 +31,41 @@ import copy
 import dataclasses
 import math
 import os
-import random
 import time
 import warnings
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 from tqdm.auto import tqdm
 
-from adnet_lab.data.targets import POINT_SIGMA, denormalize_landmarks, make_targets
+from adnet_lab.conventions import denormalize_landmarks
+from adnet_lab.data.targets import POINT_SIGMA, make_targets
 from adnet_lab.errors import UsageError
-from adnet_lab.geometry import decompose_errors
 from adnet_lab.losses import ADNetObjective
-from adnet_lab.metrics import nme, normalizing_distance
-from adnet_lab.model import ADNet, ADNetConfig
-from adnet_lab.model.checkpoint import CheckpointError
+from adnet_lab.metrics import NMEAccumulator, NormalTangentAccumulator
+from adnet_lab.model import ADNet, ADNetConfig, ADNetOutput, evaluation_mode
+from adnet_lab.model.checkpoint import CheckpointError, read_checkpoint
 
-__all__ = ["NonFiniteLossError", "TrainConfig", "TrainResult", "read_training_checkpoint",
-           "resolve_device", "train"]
+__all__ = ["NonFiniteLossError", "StepResult", "TrainConfig", "TrainResult", "as_float32",
+           "default_milestones", "ema_decay_at", "read_training_checkpoint", "resolve_device",
+           "train", "train_step", "update_ema", "validate"]
 
 RELEASE_EMA_DECAY = 0.5 ** (8 / 10000)
+#: Share of the epochs after which the learning rate drops when no milestones are given.
+DEFAULT_MILESTONE_FRACTION = 0.8
+
+
+def default_milestones(epochs: int) -> tuple[int, ...]:
+    """The learning-rate schedule used when none is given: one drop (x ``gamma``) after
+    ``DEFAULT_MILESTONE_FRACTION`` (80%) of the epochs, at least after the first."""
+    return (max(1, round(DEFAULT_MILESTONE_FRACTION * epochs)),)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -68,7 +81,8 @@ class TrainConfig:
         epochs: epochs to train.
         batch_size: images per step (per process under torchrun).
         lr: Adam's learning rate.
-        milestones: epochs after which the learning rate is multiplied by ``gamma``.
+        milestones: epochs after which the learning rate is multiplied by ``gamma``
+            (:func:`default_milestones` gives the package's usual choice).
         use_adl: ADL on the landmarks, else the isotropic smooth-L1 baseline.
         lambda_mode: ADL's lambda (``"heatmap"``, ``"dynamic"``, ``"fixed"``).
         loss_lambda: ADL's lambda in ``"fixed"`` mode.
@@ -206,24 +220,8 @@ def _distributed() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
-def _rng_state() -> dict[str, Any]:
-    _, key, position, has_gauss, gauss = np.random.get_state()  # noqa: NPY002
-    state = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
-             "numpy": torch.from_numpy(key.astype(np.int64)),
-             "numpy_extra": [int(position), int(has_gauss), float(gauss)]}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    random.setstate((3, tuple(state["python"]), None))
-    position, has_gauss, gauss = state["numpy_extra"]
-    key = state["numpy"].numpy().astype(np.uint32)
-    np.random.set_state(("MT19937", key, position, has_gauss, gauss))  # noqa: NPY002
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+def _autocast(device: torch.device, bf16: bool) -> AbstractContextManager:
+    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
 
 
 def _atomic_save(content: dict[str, Any], path: Path) -> None:
@@ -238,8 +236,6 @@ def _atomic_save(content: dict[str, Any], path: Path) -> None:
 
 def read_training_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint written by :func:`train` (``weights_only=True``)."""
-    from adnet_lab.model.checkpoint import read_checkpoint
-
     content = read_checkpoint(path)
     if "train_config" not in content:
         raise CheckpointError(f"{path}: not a training checkpoint of adnet-lab (no "
@@ -248,7 +244,88 @@ def read_training_checkpoint(path: str | Path) -> dict[str, Any]:
     return content
 
 
-def _update_ema(ema: ADNet, model: ADNet, decay: float) -> None:
+# ------------------------------------------------------------------------------- one step
+
+def as_float32(output: ADNetOutput) -> ADNetOutput:
+    """The output with every tensor in float32 (autocast leaves some in bf16); the output
+    itself when it already is."""
+    if output.heatmaps[0].dtype == torch.float32:
+        return output
+    cast = lambda maps: [m.float() for m in maps]  # noqa: E731
+    return dataclasses.replace(output, landmarks=output.landmarks.float(),
+                               stack_landmarks=cast(output.stack_landmarks),
+                               heatmaps=cast(output.heatmaps), edge_maps=cast(output.edge_maps),
+                               point_maps=cast(output.point_maps),
+                               fused_heatmaps=cast(output.fused_heatmaps))
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What :func:`train_step` did.
+
+    Attributes:
+        loss: the total loss of the batch (before the update).
+        terms: the weighted loss terms (``landmarks``, and ``edge_maps``, ``point_maps`` with
+            AAM).
+        finite: False when the loss was NaN or infinite; then no update was made.
+    """
+
+    loss: float
+    terms: dict[str, float]
+    finite: bool
+
+
+def train_step(model: ADNet, batch: dict[str, torch.Tensor], objective: ADNetObjective,
+               optimizer: torch.optim.Optimizer, *, network: Callable | None = None,
+               point_sigma: float = POINT_SIGMA, bf16: bool = False,
+               memory_format: torch.memory_format = torch.channels_last) -> StepResult:
+    """One optimisation step: targets, forward, loss, backward, optimiser step.
+
+    Updates ``model``'s parameters through ``optimizer`` and its BatchNorm statistics (and
+    nothing else); a non-finite loss changes neither and is reported as ``finite=False``.
+
+    Args:
+        model: the network being trained; its configuration gives the scheme, the input size
+            and whether there are edge and point maps. Its parameters' device is used.
+        batch: samples as :class:`~adnet_lab.data.FaceAlignmentDataset` gives them, batched
+            (``image`` ``B x 3 x S x S``, ``landmarks_px`` ``B x N x 2`` crop pixels).
+        objective: the loss (:class:`~adnet_lab.losses.ADNetObjective`).
+        optimizer: an optimiser over ``model``'s parameters.
+        network: what runs the forward pass when it is not ``model`` itself (a
+            DistributedDataParallel or ``torch.compile`` wrapper of it).
+        point_sigma: width of the point-map targets' Gaussians (input pixels).
+        bf16: run the forward pass under bf16 autocast (the losses run in float32).
+        memory_format: memory format of the images (``torch.channels_last`` is faster).
+    """
+    config = model.config
+    device = next(model.parameters()).device
+    images = batch["image"].to(device, non_blocking=True).contiguous(memory_format=memory_format)
+    targets = make_targets(batch["landmarks_px"].to(device), config.scheme, config.input_size,
+                           point_sigma, maps=config.use_aam)
+    buffers = [buffer.clone() for buffer in model.buffers()]  # BatchNorm statistics
+    with _autocast(device, bf16):
+        output = (network or model)(images)
+    loss, terms = objective(as_float32(output), targets)
+    optimizer.zero_grad(set_to_none=True)
+    finite = bool(torch.isfinite(loss))
+    if finite:
+        loss.backward()
+        optimizer.step()
+    else:  # the forward pass moved the running statistics: put them back
+        with torch.no_grad():
+            for buffer, saved in zip(model.buffers(), buffers, strict=True):
+                buffer.copy_(saved)
+    return StepResult(loss.item(), {name: value.item() for name, value in terms.items()}, finite)
+
+
+def ema_decay_at(step: int, decay: float = RELEASE_EMA_DECAY) -> float:
+    """The EMA decay after ``step`` updates: ``min(decay, (1 + step) / (10 + step))``."""
+    return min(decay, (1 + step) / (10 + step))
+
+
+def update_ema(ema: ADNet, model: ADNet, decay: float) -> None:
+    """Move ``ema``'s parameters towards ``model``'s by ``1 - decay`` and copy its buffers
+    (changes ``ema`` in place)."""
     with torch.no_grad():
         for ema_p, p in zip(ema.parameters(), model.parameters(), strict=True):
             ema_p.lerp_(p.detach(), 1 - decay)
@@ -257,31 +334,171 @@ def _update_ema(ema: ADNet, model: ADNet, decay: float) -> None:
 
 
 @torch.no_grad()
-def _validate(model: ADNet, loader: DataLoader, device: torch.device, autocast,
-              memory_format: torch.memory_format) -> dict[str, float]:
+def validate(model: ADNet, loader: DataLoader, *, bf16: bool = False,
+             memory_format: torch.memory_format = torch.channels_last) -> dict[str, float]:
     """Validation metrics in percent of the scheme's paper normalisation: ``val_nme_percent``
     (mean over images) and the RMS of the normal and tangent error components over the
     landmarks on curves (chord normals at the ground truth), ``val_normal_rms_percent`` and
-    ``val_tangent_rms_percent``."""
-    model.eval()
-    scheme = model.scheme
-    on_curve = torch.from_numpy(scheme.on_curve_mask())
-    nmes, normal_sq, tangent_sq = [], [], []
-    size = model.config.input_size
-    for batch in loader:
-        images = batch["image"].to(device).contiguous(memory_format=memory_format)
-        with autocast():
-            pred = model(images).landmarks.float()
-        pred_px = denormalize_landmarks(pred, size).cpu()
-        gt_px = batch["landmarks_px"]
-        nmes.append(nme(pred_px, gt_px, scheme))
-        distance = normalizing_distance(gt_px, scheme)[:, None]
-        normal, tangent = decompose_errors(pred_px, gt_px, scheme)
-        normal_sq.append((normal / distance)[:, on_curve].square())
-        tangent_sq.append((tangent / distance)[:, on_curve].square())
-    rms = lambda parts: 100 * float(torch.cat(parts).mean().sqrt())  # noqa: E731
-    return {"val_nme_percent": 100 * float(torch.cat(nmes).mean()),
-            "val_normal_rms_percent": rms(normal_sq), "val_tangent_rms_percent": rms(tangent_sq)}
+    ``val_tangent_rms_percent``. The model runs in eval mode and keeps its mode."""
+    scheme, size = model.scheme, model.config.input_size
+    device = next(model.parameters()).device
+    nmes, components = NMEAccumulator(scheme), NormalTangentAccumulator(scheme)
+    with evaluation_mode(model):
+        for batch in loader:
+            images = batch["image"].to(device).contiguous(memory_format=memory_format)
+            with _autocast(device, bf16):
+                pred = model(images).landmarks.float()
+            pred_px = denormalize_landmarks(pred, size).cpu()
+            nmes.update(pred_px, batch["landmarks_px"])
+            components.update(pred_px, batch["landmarks_px"])
+    parts = components.compute()
+    return {"val_nme_percent": 100 * nmes.compute()["nme"],
+            "val_normal_rms_percent": 100 * parts["normal_rms"],
+            "val_tangent_rms_percent": 100 * parts["tangent_rms"]}
+
+
+# ------------------------------------------------------------------------------- one run
+
+@dataclass
+class _Run:
+    """The moving parts of one training run."""
+
+    model: ADNet
+    ema: ADNet
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    objective: ADNetObjective
+    epoch: int = 0
+    step: int = 0
+    best: float = math.inf
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _build_run(config: TrainConfig, device: torch.device,
+               memory_format: torch.memory_format) -> _Run:
+    """A fresh network initialised from ``config.seed`` (in a forked RNG), its EMA, Adam,
+    the step schedule and the objective."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = ADNet(config.model)
+    model = model.to(device=device, memory_format=memory_format)
+    ema = copy.deepcopy(model)
+    for parameter in ema.parameters():
+        parameter.requires_grad_(False)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.milestones),
+                                                     config.gamma)
+    objective = ADNetObjective(config.model.scheme, config.model.num_stacks, config.use_adl,
+                               config.model.use_aam, config.lambda_mode, config.map_weight,
+                               config.loss_lambda)
+    return _Run(model, ema, optimizer, scheduler, objective)
+
+
+def _resume_path(resume: str | Path | bool | None, out_dir: Path | None) -> Path | None:
+    if resume is True:
+        last = out_dir / "last.pt" if out_dir is not None else None
+        return last if last is not None and last.is_file() else None
+    return Path(resume) if resume not in (None, False) else None
+
+
+def _restore(run: _Run, path: Path, config: TrainConfig) -> None:
+    """Load a checkpoint of :func:`train` into ``run`` (same model configuration only)."""
+    state = read_training_checkpoint(path)
+    if TrainConfig.from_dict(state["train_config"]).model != config.model:
+        raise UsageError(f"{path}: the checkpoint's model configuration differs from the one "
+                         f"asked for; resume with the same preset and AAM switch, or start "
+                         f"again")
+    run.model.load_state_dict(state["net"])
+    run.ema.load_state_dict(state["net_ema"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    run.epoch, run.step = state["epoch"], state["step"]
+    run.best = state.get("best_val_nme_percent", math.inf)
+    run.history = list(state["history"])
+
+
+def _loaders(train_dataset: Dataset, val_dataset: Dataset | None, config: TrainConfig,
+             device: torch.device, rank: int, world: int
+             ) -> tuple[DataLoader, Sampler, DataLoader | None]:
+    """Training loader (its sampler reshuffles from (seed, epoch)) and validation loader.
+    Each has its own generator, so that starting them leaves the global RNG alone."""
+    sampler = (DistributedSampler(train_dataset, world, rank, seed=config.seed) if world > 1
+               else _EpochSampler(len(train_dataset), config.seed))
+    loader = DataLoader(train_dataset, batch_size=config.batch_size, sampler=sampler,
+                        num_workers=config.num_workers, drop_last=len(train_dataset) >
+                        config.batch_size * world, pin_memory=device.type == "cuda",
+                        persistent_workers=config.num_workers > 0,
+                        generator=torch.Generator().manual_seed(config.seed))
+    val_loader = (DataLoader(val_dataset, batch_size=max(config.batch_size, 32),
+                             num_workers=config.num_workers,
+                             generator=torch.Generator().manual_seed(config.seed))
+                  if val_dataset is not None else None)
+    return loader, sampler, val_loader
+
+
+def _map_weight(config: TrainConfig, epoch: int) -> float:
+    """The map-loss weight of (0-based) ``epoch`` under the warm-up."""
+    return config.map_weight * min(1.0, (epoch + 1) / (config.map_warmup_epochs + 1))
+
+
+def _run_epoch(run: _Run, loader: DataLoader, network: Callable, config: TrainConfig, *,
+               bf16: bool, memory_format: torch.memory_format, progress: bool,
+               should_stop: Callable[[], bool] | None) -> dict[str, Any] | None:
+    """Train one epoch; its history row, or None when ``should_stop`` ended it early."""
+    epoch = run.epoch
+    run.model.train()
+    run.objective.map_weight = _map_weight(config, epoch)
+    epoch_lr = run.optimizer.param_groups[0]["lr"]
+    sums: dict[str, float] = {}
+    batches = skipped = 0
+    started = time.perf_counter()
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
+               disable=not progress)
+    try:
+        for index, batch in enumerate(bar):
+            if should_stop is not None and should_stop():
+                return None
+            result = train_step(run.model, batch, run.objective, run.optimizer,
+                                network=network, point_sigma=config.point_sigma, bf16=bf16,
+                                memory_format=memory_format)
+            if not result.finite:
+                message = (f"non-finite loss ({result.loss}) at epoch {epoch + 1}, batch "
+                           f"{index + 1}: " + ", ".join(f"{k}={v:.4g}"
+                                                        for k, v in result.terms.items()))
+                if config.on_non_finite == "raise":
+                    raise NonFiniteLossError(message)
+                warnings.warn(f"skipped: {message}", stacklevel=2)
+                skipped += 1
+                continue
+            run.step += 1
+            update_ema(run.ema, run.model, ema_decay_at(run.step, config.ema_decay))
+            batches += 1
+            for name, value in {"loss": result.loss, **result.terms}.items():
+                sums[name] = sums.get(name, 0.0) + value
+            bar.set_postfix(loss=f"{result.loss:.4f}")
+    finally:
+        bar.close()
+    run.scheduler.step()
+    return {"epoch": epoch + 1, "step": run.step, "lr": epoch_lr,
+            **{f"train_{k}": v / max(batches, 1) for k, v in sums.items()},
+            "skipped_batches": skipped, "seconds": time.perf_counter() - started}
+
+
+def _save_checkpoints(run: _Run, config: TrainConfig, out_dir: Path, is_best: bool) -> None:
+    """The checkpoint policy: ``last.pt`` every ``checkpoint_every`` epochs and at the end,
+    ``best.pt`` whenever the validation NME improves; ``history.csv`` with either."""
+    periodic = run.epoch % config.checkpoint_every == 0 or run.epoch == config.epochs
+    if not (periodic or is_best):
+        return
+    content = {"net": run.model.state_dict(), "net_ema": run.ema.state_dict(),
+               "optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
+               "epoch": run.epoch, "step": run.step, "best_val_nme_percent": run.best,
+               "train_config": config.to_dict(), "history": run.history}
+    if periodic:
+        _atomic_save(content, out_dir / "last.pt")
+    if is_best:
+        _atomic_save(content, out_dir / "best.pt")
+    pd.DataFrame(run.history).to_csv(out_dir / "history.csv", index=False)
 
 
 def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset | None = None,
@@ -294,6 +511,7 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
     Args:
         train_dataset: a dataset of samples as :class:`~adnet_lab.data.FaceAlignmentDataset`
             gives them (``image``, ``landmarks_px``); its crop size must match the model's.
+            Its ``set_epoch`` (when it has one) is called before every epoch.
         config: a :class:`TrainConfig`.
         val_dataset: evaluated with the EMA weights after every epoch (``val_nme_percent``,
             ``val_normal_rms_percent``, ``val_tangent_rms_percent``); checkpoints are chosen
@@ -317,146 +535,40 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
     if out_dir is not None and rank == 0:
         out_dir.mkdir(parents=True, exist_ok=True)
 
-    torch.manual_seed(config.seed)
-    model = ADNet(config.model).to(device=device, memory_format=memory_format)
-    ema = copy.deepcopy(model)
-    for parameter in ema.parameters():
-        parameter.requires_grad_(False)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.milestones),
-                                                     config.gamma)
-    objective = ADNetObjective(config.model.scheme, config.model.num_stacks, config.use_adl,
-                               config.model.use_aam, config.lambda_mode, config.map_weight,
-                               config.loss_lambda)
-    history: list[dict[str, Any]] = []
-    start_epoch, step, best = 0, 0, math.inf
-
-    checkpoint_path = None
-    if resume is True and out_dir is not None and (out_dir / "last.pt").is_file():
-        checkpoint_path = out_dir / "last.pt"
-    elif resume not in (None, False, True):
-        checkpoint_path = Path(resume)
-    if checkpoint_path is not None:
-        state = read_training_checkpoint(checkpoint_path)
-        if TrainConfig.from_dict(state["train_config"]).model != config.model:
-            raise UsageError(f"{checkpoint_path}: the checkpoint's model configuration differs "
-                             f"from the one asked for; resume with the same preset and AAM "
-                             f"switch, or start again")
-        model.load_state_dict(state["net"])
-        ema.load_state_dict(state["net_ema"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_epoch, step = state["epoch"], state["step"]
-        best = state.get("best_val_nme_percent", math.inf)
-        history = list(state["history"])
-        _set_rng_state(state["rng"])
-
-    network = model
+    run = _build_run(config, device, memory_format)
+    checkpoint = _resume_path(resume, out_dir)
+    if checkpoint is not None:
+        _restore(run, checkpoint, config)
+    network: Callable = run.model
     if world > 1:
         network = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None)
+            run.model, device_ids=[device.index] if device.type == "cuda" else None)
     if config.compile:
         network = torch.compile(network)
+    loader, sampler, val_loader = _loaders(train_dataset, val_dataset, config, device, rank,
+                                           world)
 
-    sampler = (DistributedSampler(train_dataset, world, rank, seed=config.seed) if world > 1
-               else _EpochSampler(len(train_dataset), config.seed))
-    loader = DataLoader(train_dataset, batch_size=config.batch_size, sampler=sampler,
-                        num_workers=config.num_workers, drop_last=len(train_dataset) >
-                        config.batch_size * world, pin_memory=device.type == "cuda",
-                        persistent_workers=config.num_workers > 0)
-    val_loader = (DataLoader(val_dataset, batch_size=max(config.batch_size, 32),
-                             num_workers=config.num_workers) if val_dataset is not None else None)
-
-    def autocast():
-        return (torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext())
-
-    input_size = config.model.input_size
-    for epoch in range(start_epoch, config.epochs):
-        sampler.set_epoch(epoch)
+    while run.epoch < config.epochs:
+        sampler.set_epoch(run.epoch)
         if hasattr(train_dataset, "set_epoch"):
-            train_dataset.set_epoch(epoch)
-        model.train()
-        objective.map_weight = config.map_weight * min(
-            1.0, (epoch + 1) / (config.map_warmup_epochs + 1))
-        epoch_lr = optimizer.param_groups[0]["lr"]
-        sums: dict[str, float] = {}
-        batches = skipped = 0
-        started = time.perf_counter()
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
-                   disable=not progress or rank != 0)
-        stopped = False
-        for index, batch in enumerate(bar):
-            if should_stop is not None and should_stop():
-                stopped = True
-                break
-            images = batch["image"].to(device, non_blocking=True).contiguous(
-                memory_format=memory_format)
-            targets = make_targets(batch["landmarks_px"].to(device), config.model.scheme,
-                                   input_size, config.point_sigma, maps=config.model.use_aam)
-            with autocast():
-                output = network(images)
-            loss, terms = objective(_as_float(output), targets)
-            if not torch.isfinite(loss):
-                message = (f"non-finite loss ({loss.item()}) at epoch {epoch + 1}, batch "
-                           f"{index + 1}: " + ", ".join(f"{k}={v.item():.4g}"
-                                                        for k, v in terms.items()))
-                if config.on_non_finite == "raise":
-                    raise NonFiniteLossError(message)
-                warnings.warn(f"skipped: {message}", stacklevel=2)
-                skipped += 1
-                optimizer.zero_grad(set_to_none=True)
-                continue
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            _update_ema(ema, model, min(config.ema_decay, (1 + step) / (10 + step)))
-            batches += 1
-            for name, value in {"loss": loss, **terms}.items():
-                sums[name] = sums.get(name, 0.0) + value.item()
-            bar.set_postfix(loss=f"{loss.item():.4f}")
-        bar.close()
-        if stopped:
+            train_dataset.set_epoch(run.epoch)
+        row = _run_epoch(run, loader, network, config, bf16=bf16, memory_format=memory_format,
+                         progress=progress and rank == 0, should_stop=should_stop)
+        if row is None:
             break
-        scheduler.step()
-        row = {"epoch": epoch + 1, "step": step, "lr": epoch_lr,
-               **{f"train_{k}": v / max(batches, 1) for k, v in sums.items()},
-               "skipped_batches": skipped, "seconds": time.perf_counter() - started}
+        run.epoch += 1
         if val_loader is not None and rank == 0:
-            row |= _validate(ema, val_loader, device, autocast, memory_format)
-        history.append(row)
+            row |= validate(run.ema, val_loader, bf16=bf16, memory_format=memory_format)
+        run.history.append(row)
         if rank == 0:
-            is_best = row.get("val_nme_percent", math.inf) < best
-            best = min(best, row.get("val_nme_percent", math.inf))
-            last_epoch = epoch + 1 == config.epochs
-            if out_dir is not None and ((epoch + 1) % config.checkpoint_every == 0
-                                        or last_epoch or is_best):
-                content = {"net": model.state_dict(), "net_ema": ema.state_dict(),
-                           "optimizer": optimizer.state_dict(),
-                           "scheduler": scheduler.state_dict(), "epoch": epoch + 1,
-                           "step": step, "rng": _rng_state(), "best_val_nme_percent": best,
-                           "train_config": config.to_dict(), "history": history}
-                if (epoch + 1) % config.checkpoint_every == 0 or last_epoch:
-                    _atomic_save(content, out_dir / "last.pt")
-                if is_best:
-                    _atomic_save(content, out_dir / "best.pt")
-                pd.DataFrame(history).to_csv(out_dir / "history.csv", index=False)
+            is_best = row.get("val_nme_percent", math.inf) < run.best
+            run.best = min(run.best, row.get("val_nme_percent", math.inf))
+            if out_dir is not None:
+                _save_checkpoints(run, config, out_dir, is_best)
             if callback is not None:
                 callback(row)
     if world > 1:
         dist.barrier()
-    model.eval()
-    ema.eval()
-    return TrainResult(model, ema, pd.DataFrame(history), out_dir)
-
-
-def _as_float(output):
-    """Cast an autocast output's maps to float32 for the losses."""
-    if output.heatmaps[0].dtype == torch.float32:
-        return output
-    cast = lambda maps: [m.float() for m in maps]  # noqa: E731
-    return dataclasses.replace(output, landmarks=output.landmarks.float(),
-                               stack_landmarks=cast(output.stack_landmarks),
-                               heatmaps=cast(output.heatmaps), edge_maps=cast(output.edge_maps),
-                               point_maps=cast(output.point_maps),
-                               fused_heatmaps=cast(output.fused_heatmaps))
+    run.model.eval()
+    run.ema.eval()
+    return TrainResult(run.model, run.ema, pd.DataFrame(run.history), out_dir)

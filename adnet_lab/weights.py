@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from adnet_lab.model import ADNet, ADNetConfig
+from adnet_lab.model import ADNet
 
 __all__ = ["SHIPPED", "load_shipped_model", "make_weights", "shipped_weights_path"]
 
@@ -29,16 +29,13 @@ def shipped_weights_path(name: str) -> Path:
 
 
 def load_shipped_model(name: str) -> ADNet:
-    """A shipped model in eval mode (float32); ``model.recipe`` describes its training."""
-    path = shipped_weights_path(name)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: run `make weights`")
-    content = torch.load(path, map_location="cpu", weights_only=True)
-    model = ADNet(ADNetConfig(**content["config"]))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v
-                           for k, v in content["state_dict"].items()})
-    model.recipe = content["recipe"]
-    return model.eval()
+    """A shipped model in eval mode (float32): ``adnet_lab.load_model(name)``;
+    ``model.source.recipe`` (also ``model.recipe``) describes its training."""
+    if name not in SHIPPED:
+        raise ValueError(f"shipped models are {SHIPPED}, not {name!r}")
+    from adnet_lab.loading import load_model
+
+    return load_model(name)
 
 
 def make_weights(out_dir: Path | None = None, work_dir: Path = Path("runs/weights"),

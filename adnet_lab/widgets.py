@@ -28,9 +28,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from adnet_lab.data.synthetic import annotate_along_curves
-from adnet_lab.geometry import curve_normals, decompose_errors
-from adnet_lab.metrics import auc, failure_rate, normalizing_distance
-from adnet_lab.topology import get_scheme, mean_face
+from adnet_lab.geometry import curve_normals, curve_tangents, decompose_errors
+from adnet_lab.metrics import auc, failure_rate, normalizing_distance, rms
+from adnet_lab.topology import DATASET_SCHEMES, get_scheme, mean_face
 
 __all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "TrainingPanel",
            "has_widget_frontend", "show"]
@@ -138,17 +138,15 @@ class AmbiguityPanel(_Panel):
         distance = float(normalizing_distance(face, self.scheme, "inter_ocular"))
         normal, tangent = decompose_errors(annotated, truth, self.scheme)
         on_curve = self.scheme.on_curve_mask()
-        rms = lambda v: float(100 * np.sqrt(np.mean(v[:, on_curve] ** 2)) / distance)  # noqa: E731
-        self.state = {"tangent_rms_percent": rms(tangent), "normal_rms_percent": rms(normal)}
+        self.state = {"tangent_rms_percent": 100 * rms(tangent[:, on_curve]) / distance,
+                      "normal_rms_percent": 100 * rms(normal[:, on_curve]) / distance}
         self.state["ratio"] = self.state["tangent_rms_percent"] / max(
             self.state["normal_rms_percent"], 1e-9)
         self.state["requested_ratio"] = self.sigma_tangent.value / max(self.sigma_normal.value,
                                                                        1e-9)
         figure, axis = plt.subplots(figsize=(5.5, 5.5), layout="constrained")
         for curve in self.scheme.curves:
-            points = face[list(curve.indices)]
-            if curve.closed:
-                points = np.vstack([points, points[:1]])
+            points = face[list(curve.polyline)]
             axis.plot(points[:, 0], points[:, 1], color="0.6", lw=1)
         axis.scatter(annotated[..., 0].ravel(), annotated[..., 1].ravel(), s=2, alpha=0.3,
                      color="C1", label="annotations")
@@ -167,7 +165,7 @@ class LandmarkPanel(_Panel):
     """Pick a scheme, a curve and a landmark; see them with their normals on the mean face."""
 
     def __init__(self, scheme: str = "wflw") -> None:
-        self.scheme_picker = widgets.Dropdown(options=["wflw", "300w", "cofw"], value=scheme,
+        self.scheme_picker = widgets.Dropdown(options=list(DATASET_SCHEMES), value=scheme,
                                               description="scheme")
         self.curve_picker = widgets.Dropdown(description="curve")
         self.landmark_picker = widgets.Dropdown(description="landmark")
@@ -209,13 +207,11 @@ class LandmarkPanel(_Panel):
                       "closed": curve.closed, "normal": normals[chosen].tolist()}
         figure, axis = plt.subplots(figsize=(5, 5), layout="constrained")
         axis.scatter(face[:, 0], face[:, 1], s=6, color="0.6")
-        points = face[list(curve.indices)]
-        if curve.closed:
-            points = np.vstack([points, points[:1]])
+        points = face[list(curve.polyline)]
         axis.plot(points[:, 0], points[:, 1], color="C0", lw=2)
         start, end = face[chosen], face[chosen] + 15 * normals[chosen]
         axis.annotate("", end, start, arrowprops={"arrowstyle": "->", "color": "C3"})
-        tangent_end = face[chosen] + 15 * np.array([-normals[chosen][1], normals[chosen][0]])
+        tangent_end = face[chosen] + 15 * curve_tangents(face, scheme, method="chord")[chosen]
         axis.annotate("", tangent_end, start, arrowprops={"arrowstyle": "->", "color": "C2"})
         axis.scatter(*face[chosen], s=40, color="C3", zorder=3)
         axis.set_aspect("equal")

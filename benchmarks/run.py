@@ -34,6 +34,7 @@ import pandas as pd
 import psutil
 import torch
 
+from adnet_lab.conventions import denormalize_landmarks
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.formats import FaceRecord
 from adnet_lab.data.synthetic import (
@@ -42,11 +43,12 @@ from adnet_lab.data.synthetic import (
     generate_faces,
     random_face_shapes,
 )
-from adnet_lab.data.targets import denormalize_landmarks, edge_maps, make_targets, point_maps
+from adnet_lab.data.targets import edge_maps, make_targets, point_maps
 from adnet_lab.geometry import curve_normals
 from adnet_lab.losses import ADNetObjective
 from adnet_lab.model import ADNet, ADNetConfig
 from adnet_lab.topology import get_scheme
+from adnet_lab.train import train_step
 
 OUTPUT = Path("runs/bench/bench.csv")
 OFFICIAL_EDGE_MS, OFFICIAL_POINT_MS = 8.0, 34.0          # per WFLW face, 256 px, 1 thread
@@ -154,24 +156,10 @@ def _train_step(config: ADNetConfig, records: list[FaceRecord], batch_size: int,
 
     def step():
         samples = [dataset[i % len(dataset)] for i in range(batch_size)]
-        images = torch.stack([s["image"] for s in samples]).contiguous(
-            memory_format=torch.channels_last)
-        targets = make_targets(torch.stack([s["landmarks_px"] for s in samples]),
-                               config.scheme, config.input_size)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            output = model(images)
-        loss, _ = objective(_float_output(output), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        batch = {key: torch.stack([s[key] for s in samples]) for key in ("image", "landmarks_px")}
+        train_step(model, batch, objective, optimizer, bf16=bf16)
 
     return step
-
-
-def _float_output(output):
-    from adnet_lab.train import _as_float
-
-    return _as_float(output)
 
 
 def _model_case(kind: str, preset: str, batch_size: int, size: int | None, bf16: bool,

@@ -22,8 +22,7 @@ pd.set_option("display.precision", 2)
 """
 
 TEST_SET = """\
-from adnet_lab.data.dataset import FaceAlignmentDataset
-from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
+from adnet_lab import FaceAlignmentDataset, SyntheticConfig, generate_faces
 
 faces = generate_faces(200, SyntheticConfig(image_size=128, seed=1000), progress=False)
 test_set = FaceAlignmentDataset(faces.records(), "wflw", input_size=64)
@@ -39,7 +38,7 @@ sits. This notebook shows what *normal* and *tangent* mean on a face, lets you p
 annotation ambiguity, and decomposes the errors of a trained model (the shipped baseline,
 trained with an isotropic loss on synthetic faces) into the two directions."""),
     new_code_cell(SETUP + """\
-from adnet_lab.widgets import AmbiguityPanel, LandmarkPanel, show
+from adnet_lab import AmbiguityPanel, LandmarkPanel, show
 """),
     new_markdown_cell("""\
 ## Normal and tangent on a face
@@ -69,11 +68,10 @@ The shipped `baseline` was trained on faces annotated with sigma tangent 3% and 
 0.5%. On a fresh synthetic test set, its errors split into normal and tangent components per
 curve (percent of the inter-ocular distance):"""),
     new_code_cell(TEST_SET + """\
-from adnet_lab.analysis import components_from_table, curve_error_table, error_ellipses
-from adnet_lab.evaluate import evaluate_predictions, predict
-from adnet_lab.weights import load_shipped_model
+from adnet_lab import (components_from_table, curve_error_table, error_ellipses,
+                       evaluate_predictions, load_model, predict)
 
-baseline = load_shipped_model("baseline")
+baseline = load_model("baseline")
 predictions = predict(baseline, test_set, progress=False)
 normal, tangent = components_from_table(evaluate_predictions(predictions))"""),
     new_code_cell(CHECK + """\
@@ -82,11 +80,11 @@ curve_error_table(normal, tangent, "wflw")[["normal_rms", "tangent_rms", "anisot
 Each ellipse is a landmark's error covariance in its own frame, drawn on the mean face
 (magnified). Long axes follow the curves: the errors lean along the tangent."""),
     new_code_cell("""\
-from adnet_lab.plots import plot_error_ellipses, plot_landmark_bars, plot_normal_tangent
+from adnet_lab import plot_error_ellipses, plot_landmark_bars
 
 plot_error_ellipses(error_ellipses(normal, tangent, "wflw"), "wflw", magnify=2);"""),
     new_code_cell("""\
-from adnet_lab.analysis import landmark_error_table
+from adnet_lab import landmark_error_table
 
 plot_landmark_bars(landmark_error_table(normal, tangent, "wflw"));"""),
     new_markdown_cell("""\
@@ -95,11 +93,8 @@ plot_landmark_bars(landmark_error_table(normal, tangent, "wflw"));"""),
 If annotators were as unsure across the curve as along it, the training labels would scatter
 isotropically and nothing would push the errors towards the tangent:"""),
     new_code_cell(CHECK + """\
-from adnet_lab.analysis import anisotropy_ratio
-from adnet_lab.data.synthetic import annotate_along_curves, random_face_shapes
-from adnet_lab.geometry import decompose_errors
-from adnet_lab.metrics import normalizing_distance
-from adnet_lab.topology import get_scheme
+from adnet_lab import (annotate_along_curves, anisotropy_ratio, decompose_errors, get_scheme,
+                       normalizing_distance, random_face_shapes)
 
 scheme = get_scheme("wflw")
 rng = np.random.default_rng(0)
@@ -118,7 +113,7 @@ for sigma_t, sigma_n in [(0.03, 0.005), (0.02, 0.02)]:
 
 If WFLW is in `data/WFLW` (see `data/README.md`), the same decomposition runs on its test
 set with any checkpoint (`adnet-lab evaluate ... --out runs/eval`, then load
-`runs/eval/predictions.npz` with `adnet_lab.evaluate.Predictions.load`)."""),
+`runs/eval/predictions.npz` with `adnet_lab.Predictions.load`)."""),
     new_code_cell("""\
 from pathlib import Path
 
@@ -140,8 +135,7 @@ variant yourself."""),
     new_code_cell(SETUP + """\
 from pathlib import Path
 
-from adnet_lab.plots import plot_learning_curves, plot_tradeoff
-from adnet_lab.study import LAMBDA_SWEEP
+from adnet_lab import LAMBDA_SWEEP, plot_learning_curves, plot_tradeoff
 
 study = Path("../docs/ablation")
 summary = pd.read_csv(study / "main_summary.csv", index_col="variant")
@@ -186,7 +180,7 @@ background and the curves update after every epoch (validation against the true 
 **Stop** ends the run. On a GPU the `paper` preset is offered too. Without a widget frontend
 the panel shows its (empty) figure."""),
     new_code_cell("""\
-from adnet_lab.widgets import TrainingPanel, show
+from adnet_lab import TrainingPanel, show
 
 panel = TrainingPanel()
 show(panel)"""),
@@ -207,17 +201,15 @@ Cumulative error distributions and NME / FR@10 / AUC@10 side by side with the pu
 tables. The shipped synthetic models stand in for real runs; the last section shows how a
 reviewer checks the released checkpoint on a real test set."""),
     new_code_cell(SETUP + TEST_SET + """\
-from adnet_lab.evaluate import evaluate_predictions, paper_layout, predict, summarize
-from adnet_lab.weights import load_shipped_model
+from adnet_lab import evaluate_predictions, load_model, paper_layout, predict, summarize
 
-tables = {name: evaluate_predictions(predict(load_shipped_model(name), test_set,
-                                             progress=False))
+tables = {name: evaluate_predictions(predict(load_model(name), test_set, progress=False))
           for name in ("baseline", "adnet")}"""),
     new_code_cell(CHECK + """\
 pd.concat({name: paper_layout(summarize(table))[["test"]] for name, table in tables.items()},
           axis=1).round(2)"""),
     new_code_cell("""\
-from adnet_lab.widgets import ComparisonPanel, show
+from adnet_lab import ComparisonPanel, show
 
 panel = ComparisonPanel({name: table["nme_inter_ocular"].to_numpy()
                          for name, table in tables.items()})
@@ -228,7 +220,7 @@ show(panel)"""),
 The published numbers ship with the package (`adnet_lab.reference`); any run can be put
 beside them. WFLW, NME (%), inter-ocular:"""),
     new_code_cell(CHECK + """\
-from adnet_lab.reference import paper_table, reported
+from adnet_lab import paper_table, reported
 
 paper_table("WFLW").loc[["ADNet", "STAR", "AWing", "LAB"]]"""),
     new_code_cell(CHECK + """\
@@ -252,10 +244,9 @@ from pathlib import Path
 
 checkpoint, data = Path("../checkpoints/ADNet_WFLW.pkl"), Path("../data/WFLW")
 if checkpoint.is_file() and data.is_dir():
-    from adnet_lab.data.sources import open_split
-    from adnet_lab.model import load_official_checkpoint
+    from adnet_lab import load_model, open_split
 
-    model = load_official_checkpoint(checkpoint, "wflw")
+    model = load_model(checkpoint, scheme="wflw")
     official = FaceAlignmentDataset(open_split("wflw", data, "test"), "wflw", 256)
     print(paper_layout(summarize(evaluate_predictions(predict(model, official)))).round(2))
 else:
@@ -278,17 +269,13 @@ def write_readme_figures() -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from adnet_lab.analysis import components_from_table, error_ellipses
-    from adnet_lab.data.dataset import FaceAlignmentDataset
-    from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
-    from adnet_lab.evaluate import evaluate_predictions, predict
-    from adnet_lab.plots import plot_ced, plot_error_ellipses
-    from adnet_lab.weights import load_shipped_model
+    from adnet_lab import (FaceAlignmentDataset, SyntheticConfig, components_from_table,
+                           error_ellipses, evaluate_predictions, generate_faces, load_model,
+                           plot_ced, plot_error_ellipses, predict)
 
     faces = generate_faces(200, SyntheticConfig(image_size=128, seed=1000), progress=False)
     test_set = FaceAlignmentDataset(faces.records(), "wflw", input_size=64)
-    tables = {name: evaluate_predictions(predict(load_shipped_model(name), test_set,
-                                                 progress=False))
+    tables = {name: evaluate_predictions(predict(load_model(name), test_set, progress=False))
               for name in ("baseline", "adnet")}
     figures = HERE.parent / "docs" / "figures"
     ellipses = error_ellipses(*components_from_table(tables["baseline"]), "wflw")

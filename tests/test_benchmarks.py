@@ -20,3 +20,8 @@ def test_benchmark_rows_have_the_documented_columns():
         assert row["images_per_s"] > 0
     assert {row["benchmark"] for row in rows} >= {"targets_1thread", "data_pipeline_1thread",
                                                   "curve_normals"}
+
+
+def test_the_training_step_row_times_the_library_step():
+    row = bench._model_case("train_step", "cpu-tiny", 2, None, False, repeats=1)
+    assert row["benchmark"] == "train_step" and row["images_per_s"] > 0

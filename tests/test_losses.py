@@ -291,3 +291,20 @@ class TestObjective:
     def test_wrong_stack_count(self, batch):
         with pytest.raises(ValueError, match="expected 4 stacks, got 2"):
             ADNetObjective(get_scheme("300w"), 4)(*batch)
+
+
+def test_heatmap_centres_and_its_older_keyword_landmarks(batch):
+    output, targets = batch
+    pred, gt = output.stack_landmarks[0], targets["landmarks"]
+    by_name = anisotropic_direction_loss(pred, gt, "300w", "heatmap",
+                                         output.final_fused_heatmaps,
+                                         heatmap_centres=output.landmarks)
+    by_old_name = anisotropic_direction_loss(pred, gt, "300w", "heatmap",
+                                             output.final_fused_heatmaps,
+                                             landmarks=output.landmarks)
+    torch.testing.assert_close(by_name, by_old_name)
+    with pytest.raises(ValueError, match="not both"):
+        anisotropic_direction_loss(pred, gt, "300w", "heatmap", output.final_fused_heatmaps,
+                                   heatmap_centres=output.landmarks, landmarks=output.landmarks)
+    with pytest.raises(ValueError, match="needs heatmap"):
+        anisotropic_direction_loss(pred, gt, "300w", "heatmap")

@@ -50,6 +50,7 @@ def test_output_shapes_for_every_preset(preset, use_aam):
     assert len(output.stack_landmarks) == len(output.heatmaps) == config.num_stacks
     assert output.heatmaps[-1].shape == (2, 98, heat, heat)
     assert output.attention.shape == (2, 98, heat, heat)
+    assert output.final_fused_heatmaps is output.fused_heatmaps[-1] is output.attention
     assert output.landmarks.abs().max() <= 1
     if use_aam:
         assert output.edge_maps[-1].shape == (2, 9, heat, heat)

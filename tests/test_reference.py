@@ -63,3 +63,10 @@ def test_no_project_file_refers_outside_the_repository():
                  if (root / name).is_file() and not name.endswith((".npz", ".pt", ".png"))
                  and outside in (root / name).read_text(errors="ignore")]
     assert offenders == []
+
+
+def test_tables_accept_scheme_names_in_any_case():
+    for name in ("wflw", "WFLW", "Wflw"):
+        assert paper_table(name).loc["ADNet", "test"] == 4.14
+    assert reported("ADNet", "300w", "full") == 2.93
+    assert paper_table("cofw").loc["ADNet", "test"] == 4.68   # inter-pupil, as the paper

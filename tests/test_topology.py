@@ -119,3 +119,13 @@ def test_unknown_scheme():
         get_scheme("aflw")
     assert set(SCHEME_NAMES) >= set(OFFICIAL)
     assert get_scheme("WFLW") is get_scheme("wflw")
+
+
+def test_curve_polylines_close_closed_curves():
+    scheme = get_scheme("wflw")
+    for curve in scheme.curves:
+        if curve.closed:
+            assert curve.polyline == (*curve.indices, curve.indices[0])
+        else:
+            assert curve.polyline == curve.indices
+    assert any(curve.closed for curve in scheme.curves)

@@ -57,9 +57,33 @@ def test_history_checkpoints_and_validation(tmp_path):
     state = read_training_checkpoint(tmp_path / "last.pt")
     assert state["epoch"] == 2 and state["step"] == 2  # 12 faces, batch 8, last one dropped
     assert (tmp_path / "best.pt").is_file() and (tmp_path / "history.csv").is_file()
-    assert {"net", "net_ema", "optimizer", "scheduler", "rng", "train_config"} <= set(state)
+    # No "rng" entry any more: training draws only from explicit generators, so there is no
+    # global RNG state to save or to restore (restoring it overwrote the caller's RNGs).
+    assert {"net", "net_ema", "optimizer", "scheduler", "train_config"} <= set(state)
+    assert "rng" not in state
     for key, value in result.ema_model.state_dict().items():
         torch.testing.assert_close(state["net_ema"][key], value)
+
+
+def test_training_leaves_the_global_rngs_alone(tmp_path):
+    torch.manual_seed(123)
+    np.random.seed(7)  # noqa: NPY002 - the global state is what is checked
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()  # noqa: NPY002
+    dataset = tiny_dataset(12)
+    first = train(dataset, tiny_config(1), val_dataset=dataset, out_dir=tmp_path / "a",
+                  progress=False)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], numpy_state[1])  # noqa: NPY002
+    # The same seed gives the same network whatever the global RNG holds.
+    torch.manual_seed(999)
+    second = train(dataset, tiny_config(1), progress=False)
+    for key, value in first.ema_model.state_dict().items():
+        assert torch.equal(second.ema_model.state_dict()[key], value), key
+    before_resume = torch.get_rng_state()
+    resumed = train(dataset, tiny_config(2), out_dir=tmp_path / "a", resume=True,
+                    progress=False)
+    assert torch.equal(torch.get_rng_state(), before_resume)
+    assert list(resumed.history["epoch"]) == [1, 2]
 
 
 def test_resume_after_a_kill_ends_with_the_same_weights(tmp_path):

@@ -26,9 +26,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from adnet_lab.conventions import normalize_image, normalize_landmarks
 from adnet_lab.data.formats import FaceRecord, load_image
-from adnet_lab.data.targets import normalize_landmarks
 from adnet_lab.data.transforms import (
+    SCALE_UNIT_PX,
     AugmentationConfig,
     apply_affine,
     crop_matrix,
@@ -51,17 +52,16 @@ def to_image_tensor(crop: np.ndarray, normalization: Normalization = "official")
     """
     if normalization not in ("official", "rgb"):
         raise ValueError(f"normalization must be 'official' or 'rgb', got {normalization!r}")
-    pixels = torch.tensor(crop).permute(2, 0, 1).float()
-    if normalization == "official":
-        pixels = pixels.flip(0)
-    return (pixels - 127.5) / 127.5
+    return normalize_image(torch.tensor(crop).permute(2, 0, 1),
+                           bgr=normalization == "official")
 
 
 def crop_parameters(record: FaceRecord, box_enlarge: float = 1.25) -> tuple[tuple[float, float],
                                                                            float]:
     """(centre, scale) of a record's crop: the metadata's, else the box's, else the landmarks'.
 
-    From a box, the crop side is ``box_enlarge`` times its longer side: scale = side / 200.
+    From a box, the crop side is ``box_enlarge`` times its longer side: scale = side /
+    :data:`~adnet_lab.data.transforms.SCALE_UNIT_PX` (200).
     """
     if record.scale is not None and record.center is not None:
         return record.center, record.scale
@@ -70,7 +70,7 @@ def crop_parameters(record: FaceRecord, box_enlarge: float = 1.25) -> tuple[tupl
     else:
         (x0, y0), (x1, y1) = record.landmarks.min(0), record.landmarks.max(0)
     side = max(x1 - x0, y1 - y0) * box_enlarge
-    return ((x0 + x1) / 2, (y0 + y1) / 2), side / 200.0
+    return ((x0 + x1) / 2, (y0 + y1) / 2), side / SCALE_UNIT_PX
 
 
 class FaceAlignmentDataset(Dataset):

@@ -13,10 +13,12 @@ from adnet_lab.data.formats import (
     read_wflw,
 )
 from adnet_lab.errors import AdnetLabError
+from adnet_lab.topology import DATASET_SCHEMES, get_scheme
 
 __all__ = ["DATASETS", "DataNotFoundError", "open_split"]
 
-DATASETS = ("wflw", "300w", "cofw")
+#: The datasets :func:`open_split` reads: the dataset schemes of :mod:`adnet_lab.topology`.
+DATASETS = DATASET_SCHEMES
 
 
 class DataNotFoundError(AdnetLabError, FileNotFoundError):
@@ -25,9 +27,9 @@ class DataNotFoundError(AdnetLabError, FileNotFoundError):
 
 def _missing(dataset: str, root: Path, detail: str) -> DataNotFoundError:
     return DataNotFoundError(
-        f"{dataset.upper()} not found under {root}: {detail}. Put the dataset there as "
-        "data/README.md describes (nothing is downloaded), pass --data with its folder, or "
-        "use the synthetic faces (--synthetic N).")
+        f"{get_scheme(dataset).official_name} not found under {root}: {detail}. Put the "
+        "dataset there as data/README.md describes (nothing is downloaded), pass --data with "
+        "its folder, or use the synthetic faces (--synthetic N).")
 
 
 def _first(candidates: list[Path]) -> Path | None:

@@ -34,15 +34,20 @@ from tqdm.auto import tqdm
 from adnet_lab.data.formats import WFLW_ATTRIBUTES, FaceRecord, RecordList
 from adnet_lab.data.splines import sample_curve_splines
 from adnet_lab.errors import UsageError
+from adnet_lab.geometry import rotate_90
 from adnet_lab.metrics import normalizing_distance
 from adnet_lab.topology import LandmarkScheme, get_scheme, mean_face
 
-__all__ = ["AMBIGUITY_PROFILES", "CHUNK_SIZE", "SyntheticConfig", "SyntheticFaces",
-           "annotate_along_curves", "generate_faces", "random_face_shapes", "render_face"]
+__all__ = ["AMBIGUITY_PROFILES", "CHUNK_SIZE", "SYNTHETIC_SCHEMES", "SyntheticConfig",
+           "SyntheticFaces", "annotate_along_curves", "generate_faces", "random_face_shapes",
+           "render_face"]
 
 CHUNK_SIZE = 64
 SUPERSAMPLE = 2          # faces are drawn at 2x and reduced, for anti-aliased edges
 _DENSE = 8               # spline samples per landmark interval for drawing
+
+#: The schemes synthetic faces are drawn for.
+SYNTHETIC_SCHEMES = ("wflw", "300w")
 
 #: Per-curve multipliers of ``sigma_tangent`` (curves not named keep 1). ``"uniform"``: the
 #: same ambiguity everywhere. ``"annotator"``: as human annotators are, vaguest along the
@@ -80,8 +85,9 @@ class SyntheticConfig:
     ambiguity_profile: str | tuple[tuple[str, float], ...] = "uniform"
 
     def __post_init__(self) -> None:
-        if self.scheme not in ("wflw", "300w"):
-            raise UsageError(f"synthetic faces exist for 'wflw' and '300w', not {self.scheme!r}")
+        if self.scheme not in SYNTHETIC_SCHEMES:
+            names = " and ".join(map(repr, SYNTHETIC_SCHEMES))
+            raise UsageError(f"synthetic faces exist for {names}, not {self.scheme!r}")
         if not 32 <= self.image_size <= 512:
             raise UsageError(f"image_size must be in [32, 512], got {self.image_size}")
         if self.sigma_tangent < 0 or self.sigma_normal < 0:
@@ -295,7 +301,7 @@ def annotate_along_curves(true_px: np.ndarray, scheme: LandmarkScheme, sigma_tan
         length = (end - start).norm(dim=-1).clamp_min(1e-12)
         fraction = ((position - arc.gather(1, segment)) / length).clamp(0, 1)[..., None]
         direction = (end - start) / length[..., None]
-        normal = torch.stack([direction[..., 1], -direction[..., 0]], dim=-1)
+        normal = -rotate_90(direction)
         moved = start + fraction * (end - start) + normal_offset[..., None] * normal
         annotated[:, ids] = moved.numpy()
     return annotated

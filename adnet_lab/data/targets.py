@@ -25,6 +25,7 @@ import math
 
 import torch
 
+from adnet_lab.conventions import denormalize_landmarks, normalize_landmarks
 from adnet_lab.data.splines import sample_curve_splines
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
@@ -48,16 +49,6 @@ def _check(landmarks_px: torch.Tensor, input_size: int,
     if input_size % 4 or input_size <= 0:
         raise ValueError(f"input_size must be a positive multiple of 4, got {input_size}")
     return landmarks_px
-
-
-def normalize_landmarks(landmarks_px: torch.Tensor, input_size: int) -> torch.Tensor:
-    """Pixels of the crop -> [-1, 1] with align_corners=False: ``(2 * x + 1) / size - 1``."""
-    return (2 * landmarks_px + 1) / input_size - 1
-
-
-def denormalize_landmarks(landmarks: torch.Tensor, input_size: int) -> torch.Tensor:
-    """[-1, 1] (align_corners=False) -> pixels of the crop: ``((u + 1) * size - 1) / 2``."""
-    return ((landmarks + 1) * input_size - 1) / 2
 
 
 def point_maps(landmarks_px: torch.Tensor, input_size: int = 256,

@@ -5,8 +5,8 @@ from adnet_lab.model.checkpoint import (
     load_official_checkpoint,
     save_official_checkpoint,
 )
-from adnet_lab.model.config import PRESETS, ADNetConfig
-from adnet_lab.model.network import ADNet, ADNetOutput, soft_argmax
+from adnet_lab.model.config import PRESETS, ADNetConfig, ModelSource
+from adnet_lab.model.network import ADNet, ADNetOutput, evaluation_mode, soft_argmax
 
 __all__ = [
     "PRESETS",
@@ -14,6 +14,8 @@ __all__ = [
     "ADNetConfig",
     "ADNetOutput",
     "CheckpointError",
+    "ModelSource",
+    "evaluation_mode",
     "load_official_checkpoint",
     "save_official_checkpoint",
     "soft_argmax",

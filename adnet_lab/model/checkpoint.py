@@ -16,11 +16,11 @@ from pathlib import Path
 import torch
 
 from adnet_lab.errors import InputFileError
-from adnet_lab.model.config import ADNetConfig
+from adnet_lab.model.config import ADNetConfig, ModelSource
 from adnet_lab.model.network import ADNet
 
 __all__ = ["CheckpointError", "config_from_state_dict", "load_official_checkpoint",
-           "read_checkpoint", "save_official_checkpoint"]
+           "model_from_release_content", "read_checkpoint", "save_official_checkpoint"]
 
 log = logging.getLogger(__name__)
 
@@ -97,25 +97,32 @@ def load_official_checkpoint(path: str | Path, scheme: str, *, use_ema: bool = T
         path: the ``.pkl``/``.pth`` file.
         scheme: ``"wflw"``, ``"300w"`` or ``"cofw"``.
         use_ema: take ``net_ema`` where the file has it (the default; the release evaluates
-            the EMA weights), else ``net``. ``model.loaded_weights`` says which was used.
+            the EMA weights), else ``net``. ``model.source`` (a :class:`ModelSource`) says
+            which was used.
 
     Raises:
         CheckpointError: unsafe (pickled code), unreadable, or keys/shapes that do not match.
     """
-    content = read_checkpoint(path)
+    return model_from_release_content(read_checkpoint(path), path, scheme, use_ema=use_ema,
+                                      input_size=input_size)
+
+
+def model_from_release_content(content: dict, path: str | Path, scheme: str, *,
+                               use_ema: bool = True, input_size: int = 256) -> ADNet:
+    """:func:`load_official_checkpoint` on a checkpoint dict already read from ``path``."""
     key = "net_ema" if use_ema and "net_ema" in content else "net"
     if key not in content:
         raise CheckpointError(f"{path}: not a checkpoint of adnet-lab train or of the ADNet "
                               f"release (no 'train_config' or 'net' entry; found "
                               f"{sorted(map(str, content))[:8]})")
     state_dict = _strip_module_prefix(content[key])
-    model = ADNet(config_from_state_dict(state_dict, scheme, input_size))
+    model = ADNet(config_from_state_dict(state_dict, scheme, input_size),
+                  ModelSource("release", Path(path), key))
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:
         raise CheckpointError(f"{path}: '{key}' does not fit an ADNet for {scheme!r}: "
                               f"{error}") from None
-    model.loaded_weights = key
     log.info("loaded %s from %s (%s weights)", type(model).__name__, path, key)
     return model.eval()
 

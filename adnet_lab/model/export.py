@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import torch
@@ -14,7 +15,7 @@ __all__ = ["LandmarkHead", "export_model"]
 
 class LandmarkHead(nn.Module):
     """Wraps an :class:`ADNet` so that it returns plain tensors:
-    ``(landmarks B x N x 2 in [-1, 1], attention B x N x H x W)``."""
+    ``(landmarks B x N x 2 in [-1, 1], final fused heatmaps B x N x H x W)``."""
 
     def __init__(self, model: ADNet) -> None:
         super().__init__()
@@ -22,17 +23,18 @@ class LandmarkHead(nn.Module):
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         output = self.model(images)
-        return output.landmarks, output.attention
+        return output.landmarks, output.final_fused_heatmaps
 
 
 def export_model(model: ADNet, path: str | Path | None = None,
                  batch_size: int = 1) -> torch.export.ExportedProgram:
-    """``torch.export`` the model in eval mode (and save it as ``.pt2`` when ``path`` is set).
+    """``torch.export`` an eval-mode copy of the model (and save it as ``.pt2`` when ``path``
+    is set); the caller's model keeps its mode.
 
     The program takes ``B x 3 x S x S`` images in the release's normalisation and returns
-    ``(landmarks, attention)``; the batch dimension is dynamic.
+    ``(landmarks, final fused heatmaps)``; the batch dimension is dynamic.
     """
-    head = LandmarkHead(model).eval()
+    head = LandmarkHead(copy.deepcopy(model)).eval()
     size = model.config.input_size
     example = torch.zeros(max(batch_size, 2), 3, size, size)
     batch = torch.export.Dim("batch", min=1, max=1024)

@@ -7,7 +7,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ConvBlock", "CoordConv", "ResBlock", "coordinate_channels"]
+from adnet_lab.conventions import heatmap_grid
+
+__all__ = ["BOUNDARY_THRESHOLD", "ConvBlock", "CoordConv", "ResBlock", "coordinate_channels"]
+
+#: Boundary-map value above which a CoordConv keeps the boundary coordinates (the release's).
+BOUNDARY_THRESHOLD = 0.05
 
 
 class ConvBlock(nn.Module):
@@ -66,9 +71,8 @@ def coordinate_channels(reference: torch.Tensor) -> torch.Tensor:
     over pixel centres; the third is their radius divided by its maximum.
     """
     batch, _, height, width = reference.shape
-    options = {"device": reference.device, "dtype": reference.dtype}
-    rows = torch.linspace(-1.0, 1.0, height, **options)[:, None].expand(height, width)
-    cols = torch.linspace(-1.0, 1.0, width, **options)[None, :].expand(height, width)
+    rows = heatmap_grid(height, reference)[:, None].expand(height, width)
+    cols = heatmap_grid(width, reference)[None, :].expand(height, width)
     radius = torch.sqrt(rows.square() + cols.square())
     channels = torch.stack([rows, cols, radius / radius.max()])
     return channels.unsqueeze(0).expand(batch, -1, -1, -1)
@@ -78,7 +82,8 @@ class CoordConv(nn.Module):
     """Concatenate coordinate channels, then ``ConvBlock``.
 
     With ``with_boundary``, two more channels are the row/column coordinates kept only where
-    the given ``boundary`` map (``B x 1 x H x W``, clamped to [0, 1]) exceeds 0.05, zero
+    the given ``boundary`` map (``B x 1 x H x W``, clamped to [0, 1]) exceeds
+    :data:`BOUNDARY_THRESHOLD` (0.05), zero
     elsewhere; the release feeds the previous stack's **last heatmap channel** here.
     """
 
@@ -101,7 +106,7 @@ class CoordConv(nn.Module):
                 raise ValueError("this CoordConv needs the previous stack's boundary map")
             if boundary.shape[-2:] != x.shape[-2:]:
                 boundary = F.interpolate(boundary, size=x.shape[-2:], mode="nearest")
-            keep = boundary.clamp(0.0, 1.0) > 0.05
+            keep = boundary.clamp(0.0, 1.0) > BOUNDARY_THRESHOLD
             parts.append(torch.where(keep, coords[:, :2], torch.zeros_like(coords[:, :2])))
         x = self.conv(torch.cat(parts, dim=1))
         if self.bn is not None:

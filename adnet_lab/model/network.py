@@ -18,16 +18,30 @@ with align_corners=False, ``(2 x + 1) / S - 1``; both are kept as released.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from adnet_lab.model.config import ADNetConfig
+from adnet_lab.conventions import heatmap_grid, normalize_image
+from adnet_lab.model.config import ADNetConfig, ModelSource
 from adnet_lab.model.layers import ConvBlock, CoordConv, ResBlock
 from adnet_lab.topology import get_scheme
 
-__all__ = ["ADNet", "ADNetOutput", "E2HTransform", "soft_argmax"]
+__all__ = ["ADNet", "ADNetOutput", "E2HTransform", "evaluation_mode", "soft_argmax"]
+
+
+@contextmanager
+def evaluation_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Run a block with ``module`` in eval mode, then give it back in the mode it had."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 def soft_argmax(heatmaps: torch.Tensor) -> torch.Tensor:
@@ -36,8 +50,7 @@ def soft_argmax(heatmaps: torch.Tensor) -> torch.Tensor:
     Returns ``B x N x 2`` in [-1, 1]; the weight sum is clamped to at least 1e-6.
     """
     _, _, height, width = heatmaps.shape
-    ys = torch.linspace(-1.0, 1.0, height, device=heatmaps.device, dtype=heatmaps.dtype)
-    xs = torch.linspace(-1.0, 1.0, width, device=heatmaps.device, dtype=heatmaps.dtype)
+    xs, ys = heatmap_grid(width, heatmaps), heatmap_grid(height, heatmaps)
     total = heatmaps.sum(dim=(2, 3)).clamp_min(1e-6)
     x = (heatmaps.sum(dim=2) * xs).sum(dim=-1) / total
     y = (heatmaps.sum(dim=3) * ys).sum(dim=-1) / total
@@ -97,8 +110,11 @@ class ADNetOutput:
         point_maps: per stack ``B x N x H x W`` (sigmoid); empty without AAM.
         fused_heatmaps: per stack ``attention * heatmaps`` (the heatmaps without AAM): what
             the soft-argmax decodes.
-        attention: the last stack's fused heatmaps, the "final attention map" the release's
-            trainer hands to ADL's heatmap-based lambda.
+
+    ``final_fused_heatmaps`` is the last stack's fused heatmaps, what the release's trainer
+    hands to ADL's heatmap lambda (it calls them the "final attention map"; ``attention``
+    is kept as an alias of that name, although the attention *mask* is
+    ``E2H(edge maps) * point maps``).
     """
 
     landmarks: torch.Tensor
@@ -109,8 +125,14 @@ class ADNetOutput:
     fused_heatmaps: list[torch.Tensor]
 
     @property
-    def attention(self) -> torch.Tensor:
+    def final_fused_heatmaps(self) -> torch.Tensor:
+        """``B x N x H x W``: the last stack's fused heatmaps."""
         return self.fused_heatmaps[-1]
+
+    @property
+    def attention(self) -> torch.Tensor:
+        """Alias of :attr:`final_fused_heatmaps` (the release's name)."""
+        return self.final_fused_heatmaps
 
 
 class ADNet(nn.Module):
@@ -118,15 +140,19 @@ class ADNet(nn.Module):
 
     Args:
         config: an :class:`ADNetConfig` (default: the ``"paper"`` preset's shape for WFLW).
+        source: where the weights came from (:class:`ModelSource`); :func:`adnet_lab.load_model`
+            and the checkpoint readers fill it in, a freshly built network has None.
 
     ``model(x)`` takes ``B x 3 x S x S`` images already in the release's normalisation
     (BGR, ``(x - 127.5) / 127.5``; see :meth:`preprocess`) and returns an
     :class:`ADNetOutput`.
     """
 
-    def __init__(self, config: ADNetConfig | None = None) -> None:
+    def __init__(self, config: ADNetConfig | None = None,
+                 source: ModelSource | None = None) -> None:
         super().__init__()
         self.config = config = config or ADNetConfig()
+        self.source = source
         scheme = get_scheme(config.scheme)
         width, points, curves = config.channels, scheme.num_points, scheme.num_curves
         stacks = range(config.num_stacks)
@@ -158,6 +184,17 @@ class ADNet(nn.Module):
     @property
     def scheme(self):
         return get_scheme(self.config.scheme)
+
+    @property
+    def loaded_weights(self) -> str | None:
+        """Which weights of the checkpoint were loaded (``"net_ema"`` or ``"net"``), from
+        :attr:`source`; None for a network not loaded from a file."""
+        return self.source.weights if self.source is not None else None
+
+    @property
+    def recipe(self) -> dict | None:
+        """How a shipped or trained model was trained (from :attr:`source`), else None."""
+        return self.source.recipe if self.source is not None else None
 
     def forward(self, images: torch.Tensor) -> ADNetOutput:
         expected = (3, self.config.input_size, self.config.input_size)
@@ -197,7 +234,7 @@ class ADNet(nn.Module):
             raise ValueError(f"crops must be a batch of images, got shape {tuple(crops.shape)}")
         if crops.shape[-1] == 3 and crops.shape[1] != 3:
             crops = crops.permute(0, 3, 1, 2)
-        return (crops.float().flip(1) - 127.5) / 127.5
+        return normalize_image(crops)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -34,8 +34,7 @@ from tqdm.auto import tqdm
 from adnet_lab.conventions import denormalize_landmarks
 from adnet_lab.data.formats import WFLW_ATTRIBUTES
 from adnet_lab.errors import InputFileError, UsageError
-from adnet_lab.geometry import decompose_errors
-from adnet_lab.metrics import auc, failure_rate, landmark_errors, nme, normalizing_distance
+from adnet_lab.metrics import NormalTangentAccumulator, auc, failure_rate, landmark_errors, nme
 from adnet_lab.model import ADNet
 from adnet_lab.topology import DATASET_SCHEMES, LandmarkScheme, get_scheme, resolve_scheme
 from adnet_lab.train import resolve_device
@@ -173,12 +172,12 @@ def evaluate_predictions(predictions: Predictions) -> pd.DataFrame:
                                   "tags": [",".join(sorted(t)) for t in predictions.tags]}
     for norm in (*scheme.normalisers, "bbox"):
         columns[f"nme_{norm}"] = nme(pred, gt, scheme, norm)
-    distance = np.asarray(normalizing_distance(gt, scheme))[:, None]
     errors = landmark_errors(pred, gt, scheme)
-    normal, tangent = decompose_errors(pred, gt, scheme)
+    components = NormalTangentAccumulator(scheme)
+    components.update(pred, gt)
+    normal, tangent = components.components(all_landmarks=True)
     width = len(str(scheme.num_points - 1))
-    for name, values in (("error", errors), ("normal", normal / distance),
-                         ("tangent", tangent / distance)):
+    for name, values in (("error", errors), ("normal", normal), ("tangent", tangent)):
         for k in range(scheme.num_points):
             columns[f"{name}_{k:0{width}d}"] = values[:, k]
     table = pd.DataFrame(columns)

@@ -161,6 +161,10 @@ VARIANTS: dict[str, Variant] = _variants(
     Variant("adnet-mw0.1-fixed9", map_weight=0.1, lambda_mode="fixed", loss_lambda=9.0),
     Variant("adnet-warmup", map_warmup_epochs=4),
     Variant("adnet-wide-points", point_sigma=3.0),
+    Variant("adnet-mw1-warm4-fixed4", map_weight=1.0, map_warmup_epochs=4,
+            lambda_mode="fixed", loss_lambda=4.0),
+    Variant("adnet-mw0.1-fixed4-wide", map_weight=0.1, lambda_mode="fixed", loss_lambda=4.0,
+            point_sigma=3.0),
 )
 
 
@@ -241,6 +245,10 @@ class StudyConfig:
 #:   at the eyes, ...), two seeds: does per-curve ambiguity change where ADL and AAM help?
 #: * ``maps32`` -- 128 px input, so 32 x 32 maps (4x the cost), one seed: do larger maps
 #:   help the attention?
+#: * ``recipe`` -- the ``main`` data and budget, two seeds: can the attention take a heavier
+#:   map loss when it is ramped up over 4 epochs (map weight 1), or learn from wider point
+#:   maps (sigma 3 px)? Its baseline and demo-recipe runs are configured exactly as
+#:   ``main``'s seeds 0 and 1.
 STUDIES: dict[str, tuple[StudyConfig, tuple[str, ...], int]] = {
     "main": (StudyConfig(num_train=1200),
              ("baseline", "adl", "adl-fixed4", "adl-fixed9", "aam-mw0.1", "adnet",
@@ -250,6 +258,9 @@ STUDIES: dict[str, tuple[StudyConfig, tuple[str, ...], int]] = {
                   ("baseline", "adl-fixed4", "adnet-mw0.1-fixed4"), 2),
     "maps32": (StudyConfig(num_train=1200, input_size=128),
                ("baseline", "adnet-mw0.1-fixed4"), 1),
+    "recipe": (StudyConfig(num_train=1200),
+               ("baseline", "adnet-mw0.1-fixed4", "adnet-mw1-warm4-fixed4",
+                "adnet-mw0.1-fixed4-wide"), 2),
 }
 
 #: The variants of the ``main`` study that form the lambda sweep (baseline = lambda 1).

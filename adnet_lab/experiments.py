@@ -249,6 +249,9 @@ class StudyConfig:
 #:   map loss when it is ramped up over 4 epochs (map weight 1), or learn from wider point
 #:   maps (sigma 3 px)? Its baseline and demo-recipe runs are configured exactly as
 #:   ``main``'s seeds 0 and 1.
+#: * ``budget-recipe`` -- ``budget``'s 16 epochs for the demo's recipe, three seeds: does its
+#:   gain grow or shrink with twice the training? (Its baseline seed 0 is configured exactly
+#:   as ``budget``'s.)
 STUDIES: dict[str, tuple[StudyConfig, tuple[str, ...], int]] = {
     "main": (StudyConfig(num_train=1200),
              ("baseline", "adl", "adl-fixed4", "adl-fixed9", "aam-mw0.1", "adnet",
@@ -261,14 +264,16 @@ STUDIES: dict[str, tuple[StudyConfig, tuple[str, ...], int]] = {
     "recipe": (StudyConfig(num_train=1200),
                ("baseline", "adnet-mw0.1-fixed4", "adnet-mw1-warm4-fixed4",
                 "adnet-mw0.1-fixed4-wide"), 2),
+    "budget-recipe": (StudyConfig(num_train=1200, epochs=16),
+                      ("baseline", "adnet-mw0.1-fixed4"), 3),
 }
 
 #: The variants of the ``main`` study that form the lambda sweep (baseline = lambda 1).
 LAMBDA_SWEEP = ("baseline", "adl", "adl-fixed4", "adl-fixed9")
 
-#: The studies ``make study`` runs (about 50 minutes on 2 cores); the others are follow-ups
+#: The studies ``make study`` runs (about 70 minutes on 2 cores); the others are follow-ups
 #: run on request (``adnet-lab ablate --study NAME`` or ``python -m adnet_lab.study --all``).
-CORE_STUDIES = ("main", "budget")
+CORE_STUDIES = ("main", "budget", "budget-recipe")
 
 
 # ------------------------------------------------------------------------------- measures

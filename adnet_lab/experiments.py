@@ -252,6 +252,7 @@ class StudyConfig:
 #: * ``budget-recipe`` -- ``budget``'s 16 epochs for the demo's recipe, three seeds: does its
 #:   gain grow or shrink with twice the training? (Its baseline seed 0 is configured exactly
 #:   as ``budget``'s.)
+#: * ``budget32`` -- the same at 32 epochs, two seeds: does the gain keep growing?
 STUDIES: dict[str, tuple[StudyConfig, tuple[str, ...], int]] = {
     "main": (StudyConfig(num_train=1200),
              ("baseline", "adl", "adl-fixed4", "adl-fixed9", "aam-mw0.1", "adnet",
@@ -266,6 +267,7 @@ STUDIES: dict[str, tuple[StudyConfig, tuple[str, ...], int]] = {
                 "adnet-mw0.1-fixed4-wide"), 2),
     "budget-recipe": (StudyConfig(num_train=1200, epochs=16),
                       ("baseline", "adnet-mw0.1-fixed4"), 3),
+    "budget32": (StudyConfig(num_train=1200, epochs=32), ("baseline", "adnet-mw0.1-fixed4"), 2),
 }
 
 #: The variants of the ``main`` study that form the lambda sweep (baseline = lambda 1).

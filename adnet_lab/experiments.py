@@ -391,24 +391,25 @@ def diagnose(model: ADNet, dataset: FaceAlignmentDataset, point_sigma: float = P
     """
     scheme = model.scheme
     size = model.config.input_size
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size,
+                                         generator=torch.Generator())  # global RNG untouched
     lambdas, edge_corr, point_corr, peaks, cells = [], [], [], [], []
-    for batch in loader:
-        with evaluation_mode(model):
+    with evaluation_mode(model):
+        for batch in loader:
             output = model(batch["image"].contiguous(memory_format=torch.channels_last))
-        normals = curve_normals(batch["landmarks"], scheme, method="official")
-        fused = output.final_fused_heatmaps.float()
-        lam = heatmap_lambda(fused, output.landmarks.float(), normals)
-        lambdas.append(lam[normals.norm(dim=-1) > 0.5])
-        weights = fused.flatten(2) / fused.flatten(2).sum(-1, keepdim=True).clamp_min(1e-12)
-        cells.append(1.0 / weights.square().sum(-1).clamp_min(1e-12).flatten())
-        if model.config.use_aam:
-            targets = make_targets(batch["landmarks_px"], scheme, size, point_sigma)
-            edge_corr.append(_pearson_per_map(output.edge_maps[-1].float(),
-                                              targets["edge_maps"]).flatten())
-            point_corr.append(_pearson_per_map(output.point_maps[-1].float(),
-                                               targets["point_maps"]).flatten())
-            peaks.append(output.point_maps[-1].float().flatten(2).amax(-1).flatten())
+            normals = curve_normals(batch["landmarks"], scheme, method="official")
+            fused = output.final_fused_heatmaps.float()
+            lam = heatmap_lambda(fused, output.landmarks.float(), normals)
+            lambdas.append(lam[normals.norm(dim=-1) > 0.5])
+            weights = fused.flatten(2) / fused.flatten(2).sum(-1, keepdim=True).clamp_min(1e-12)
+            cells.append(1.0 / weights.square().sum(-1).clamp_min(1e-12).flatten())
+            if model.config.use_aam:
+                targets = make_targets(batch["landmarks_px"], scheme, size, point_sigma)
+                edge_corr.append(_pearson_per_map(output.edge_maps[-1].float(),
+                                                  targets["edge_maps"]).flatten())
+                point_corr.append(_pearson_per_map(output.point_maps[-1].float(),
+                                                   targets["point_maps"]).flatten())
+                peaks.append(output.point_maps[-1].float().flatten(2).amax(-1).flatten())
     lam = torch.cat(lambdas).double().numpy()
     nan = float("nan")
     result = {"lambda_p10": float(np.quantile(lam, 0.1)),
@@ -644,13 +645,14 @@ def paired_tests(out_dir: str | Path, baseline: str = "baseline",
     names = list(variants) if variants is not None else [
         v for v in dict.fromkeys(runs["variant"]) if v != baseline]
     rows = []
+    reference = {seed: _per_image(out / baseline / f"seed{seed}")   # read once, not per variant
+                 for seed in set(runs.loc[runs["variant"] == baseline, "seed"])}
     for name in names:
-        seeds = sorted(set(runs.loc[runs["variant"] == name, "seed"])
-                       & set(runs.loc[runs["variant"] == baseline, "seed"]))
+        seeds = sorted(set(runs.loc[runs["variant"] == name, "seed"]) & set(reference))
         if not seeds:
             continue
         mine = [_per_image(out / name / f"seed{s}") for s in seeds]
-        theirs = [_per_image(out / baseline / f"seed{s}") for s in seeds]
+        theirs = [reference[s] for s in seeds]
         for measure in mine[0]:
             a = np.concatenate([m[measure] for m in mine])
             b = np.concatenate([t[measure] for t in theirs])

@@ -10,6 +10,8 @@ anisotropy statistics.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -17,7 +19,7 @@ from scipy import stats
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
 __all__ = ["anisotropy_ratio", "components_from_table", "curve_error_table",
-           "error_ellipses", "landmark_error_table", "paired_comparison"]
+           "error_ellipses", "landmark_error_table", "mean_interval", "paired_comparison"]
 
 
 def components_from_table(table: pd.DataFrame,
@@ -134,6 +136,22 @@ def error_ellipses(normal: np.ndarray, tangent: np.ndarray,
         "cov_nn": covariance[:, 1, 1]})
     table.index.name = "landmark"
     return table
+
+
+def mean_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """``(mean, low, high)``: the mean of ``values`` and its Student-t interval (NaN bounds
+    for a single value).
+
+    Example:
+        >>> [round(v, 3) for v in mean_interval(np.array([1.0, 2.0, 3.0]))]
+        [2.0, -0.484, 4.484]
+    """
+    values = np.asarray(values, float)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf((1 + confidence) / 2, len(values) - 1) * stats.sem(values))
+    return mean, mean - half, mean + half
 
 
 def paired_comparison(nme_a: np.ndarray, nme_b: np.ndarray) -> dict[str, float]:

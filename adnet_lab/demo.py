@@ -22,9 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from adnet_lab.analysis import paired_comparison
+from adnet_lab.analysis import mean_interval, paired_comparison
 from adnet_lab.evaluate import Predictions, evaluate_predictions, predict, summarize
 from adnet_lab.experiments import (
     STUDIES,
@@ -125,13 +124,11 @@ def compare_models(model: dict[str, np.ndarray], baseline: dict[str, np.ndarray]
     """
     rows = {}
     for measure, values in model.items():
-        difference = values - baseline[measure]
-        half = stats.t.ppf(0.975, len(difference) - 1) * stats.sem(difference)
+        difference, low, high = mean_interval(values - baseline[measure])
         test = paired_comparison(values / 100, baseline[measure] / 100)
         rows[measure] = {
             "model_mean": values.mean(), "baseline_mean": baseline[measure].mean(),
-            "difference": difference.mean(), "difference_low": difference.mean() - half,
-            "difference_high": difference.mean() + half,
+            "difference": difference, "difference_low": low, "difference_high": high,
             "change_percent": 100 * (values.mean() / baseline[measure].mean() - 1),
             "p_value": test["p_value"], "significant": bool(test["p_value"] < alpha)}
     table = pd.DataFrame.from_dict(rows, orient="index")

@@ -47,10 +47,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 from tqdm.auto import tqdm
 
-from adnet_lab.analysis import paired_comparison
+from adnet_lab.analysis import mean_interval, paired_comparison
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.synthetic import SyntheticConfig, SyntheticFaces, generate_faces
 from adnet_lab.data.targets import POINT_SIGMA, make_targets
@@ -583,16 +582,6 @@ def load_runs(out_dir: str | Path) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- statistics
 
-def _interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t interval over seeds (NaN bounds for a single seed)."""
-    values = np.asarray(values, float)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, math.nan, math.nan
-    half = stats.t.ppf((1 + confidence) / 2, len(values) - 1) * stats.sem(values)
-    return mean, mean - float(half), mean + float(half)
-
-
 def summarize_ablation(runs: pd.DataFrame, baseline: str = "baseline",
                        metrics: Sequence[str] = METRICS) -> pd.DataFrame:
     """Mean and 95% interval over seeds of each metric per variant, and the per-seed
@@ -611,10 +600,10 @@ def summarize_ablation(runs: pd.DataFrame, baseline: str = "baseline",
         group = group.set_index("seed")
         row: dict[str, float] = {"seeds": len(group)}
         for metric in metrics:
-            row[metric], row[f"{metric}_low"], row[f"{metric}_high"] = _interval(group[metric])
+            row[metric], row[f"{metric}_low"], row[f"{metric}_high"] = mean_interval(group[metric])
             shared = group.index.intersection(reference.index)
             change = 100 * (group.loc[shared, metric] / reference.loc[shared, metric] - 1)
-            mean, low, high = _interval(change.to_numpy()) if len(change) else (math.nan,) * 3
+            mean, low, high = mean_interval(change.to_numpy()) if len(change) else (math.nan,) * 3
             row[f"{metric}_change"], row[f"{metric}_change_low"] = mean, low
             row[f"{metric}_change_high"] = high
             row[f"{metric}_change_same_sign"] = int((np.sign(change) == np.sign(mean)).sum())

@@ -23,6 +23,7 @@ from pathlib import Path
 from adnet_lab import __version__
 from adnet_lab.data.synthetic import AMBIGUITY_PROFILES, SYNTHETIC_SCHEMES
 from adnet_lab.errors import AdnetLabError, UsageError
+from adnet_lab.losses import LAMBDA_MODES
 from adnet_lab.model.config import PRESETS
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme
 
@@ -258,7 +259,7 @@ def _add_train(commands) -> None:
     parser.add_argument("--no-adl", action="store_true",
                         help="isotropic smooth-L1 instead of ADL")
     parser.add_argument("--no-aam", action="store_true", help="no edge/point heads, no AAM")
-    parser.add_argument("--lambda-mode", choices=("heatmap", "dynamic", "fixed"),
+    parser.add_argument("--lambda-mode", choices=LAMBDA_MODES,
                         default="heatmap", help="ADL's lambda (heatmap: the release's)")
     parser.add_argument("--loss-lambda", type=_number(0, open_low=True), default=2.0,
                         help="ADL's lambda with --lambda-mode fixed (> 0)")
@@ -448,7 +449,8 @@ _STUDY_KNOBS = {  # option -> (StudyConfig field, type, help)
                        "annotation spread across the curves, fraction of the inter-ocular "
                        "distance (>= 0)"),
     "--ambiguity-profile": ("ambiguity_profile", str,
-                            "per-curve multipliers of sigma-tangent: uniform or annotator"),
+                            "per-curve multipliers of sigma-tangent: "
+                            + " or ".join(AMBIGUITY_PROFILES)),
     "--preset": ("preset", str, f"model preset: {', '.join(PRESET_NAMES)}"),
     "--input-size": ("input_size", _at_least(32),
                      "crop side in pixels, overriding the preset's (heatmaps are 1/4)"),
@@ -459,7 +461,9 @@ _STUDY_KNOBS = {  # option -> (StudyConfig field, type, help)
 
 
 def _add_ablate(commands) -> None:
-    from adnet_lab.experiments import STUDIES, VARIANTS
+    import dataclasses
+
+    from adnet_lab.experiments import STUDIES, VARIANTS, Variant
 
     parser = commands.add_parser(
         "ablate", help="an ablation grid: variants x seeds on the same data and budget",
@@ -469,8 +473,8 @@ def _add_ablate(commands) -> None:
                     "over seeds, change against the baseline) and paired.csv (pooled "
                     "per-image Wilcoxon tests). A killed grid restarts where it stopped.\n\n"
                     f"variants: {', '.join(VARIANTS)}\n"
-                    "or NAME:key=value,... with keys use_adl, use_aam, lambda_mode, "
-                    "loss_lambda, map_weight, map_warmup_epochs, point_sigma\n"
+                    "or NAME:key=value,... with keys "
+                    f"{', '.join(f.name for f in dataclasses.fields(Variant)[1:])}\n"
                     f"studies: {', '.join(STUDIES) or 'none'}")
     parser.add_argument("--study", choices=tuple(STUDIES), default=None,
                         help="a named study (its data, budget, variants and seeds); the "

@@ -55,7 +55,7 @@ from adnet_lab.data.synthetic import SyntheticConfig, SyntheticFaces, generate_f
 from adnet_lab.data.targets import POINT_SIGMA, make_targets
 from adnet_lab.evaluate import Predictions, predict
 from adnet_lab.geometry import curve_normals
-from adnet_lab.losses import LAMBDA_RANGE, heatmap_lambda
+from adnet_lab.losses import LAMBDA_RANGE, check_lambda_mode, heatmap_lambda
 from adnet_lab.metrics import NormalTangentAccumulator, nme, rms
 from adnet_lab.model import ADNet, ADNetConfig, evaluation_mode
 from adnet_lab.topology import get_scheme
@@ -94,9 +94,7 @@ class Variant:
     def __post_init__(self) -> None:
         if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
             raise ValueError(f"variant name {self.name!r}: use letters, digits, '-', '_', '.'")
-        if self.lambda_mode not in ("heatmap", "dynamic", "fixed"):
-            raise ValueError(f"variant {self.name!r}: lambda_mode must be 'heatmap', "
-                             f"'dynamic' or 'fixed', got {self.lambda_mode!r}")
+        check_lambda_mode(self.lambda_mode, f"variant {self.name!r}: ")
 
     @classmethod
     def parse(cls, spec: str) -> Variant:

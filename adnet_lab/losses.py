@@ -14,13 +14,14 @@ Every function returns the mean over its elements (a 0-d tensor) and is differen
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from adnet_lab.conventions import heatmap_grid
+from adnet_lab.errors import UsageError
 from adnet_lab.geometry import curve_normals, rotate_90
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
@@ -28,6 +29,7 @@ __all__ = [
     "AWING_FOREGROUND",
     "AWING_WEIGHT",
     "LAMBDA_EPSILON",
+    "LAMBDA_MODES",
     "LAMBDA_RANGE",
     "ADNetObjective",
     "AWingLoss",
@@ -38,6 +40,7 @@ __all__ = [
     "anisotropic_direction_loss",
     "anisotropic_lambda",
     "awing_loss",
+    "check_lambda_mode",
     "heatmap_lambda",
     "l1_loss",
     "l2_loss",
@@ -46,7 +49,9 @@ __all__ = [
     "wing_loss",
 ]
 
-LambdaMode = Literal["fixed", "dynamic", "heatmap"]
+LambdaMode = Literal["heatmap", "dynamic", "fixed"]
+#: ADL's lambda modes (``"heatmap"``: the release's).
+LAMBDA_MODES: tuple[str, ...] = get_args(LambdaMode)
 
 #: ADL's adaptive lambdas (``"dynamic"``, ``"heatmap"``) are clamped to this range (the
 #: release's): 1 is isotropic, 9 weights the normal component 9 times the tangent one.
@@ -56,6 +61,14 @@ LAMBDA_EPSILON = 1e-6
 #: AWing's weight map: ``AWING_WEIGHT * [3x3 max-pool of the target >= AWING_FOREGROUND] + 1``.
 AWING_WEIGHT = 10.0
 AWING_FOREGROUND = 0.2
+
+
+def check_lambda_mode(lambda_mode: str, context: str = "") -> None:
+    """UsageError (a ValueError) unless ``lambda_mode`` is one of :data:`LAMBDA_MODES`;
+    ``context`` prefixes the message (e.g. ``"variant 'x': "``)."""
+    if lambda_mode not in LAMBDA_MODES:
+        names = ", ".join(map(repr, LAMBDA_MODES[:-1])) + f" or {LAMBDA_MODES[-1]!r}"
+        raise UsageError(f"{context}lambda_mode must be {names}, got {lambda_mode!r}")
 
 
 def _check_pair(pred: torch.Tensor, gt: torch.Tensor, what: str = "points") -> None:
@@ -149,19 +162,17 @@ def anisotropic_lambda(normal_error: torch.Tensor, tangent_error: torch.Tensor,
     older keyword.
     """
     heatmap_centres = _centres(heatmap_centres, landmarks)
+    check_lambda_mode(lambda_mode)
     if lambda_mode == "fixed":
         return torch.as_tensor(loss_lambda, dtype=normal_error.dtype,
                                device=normal_error.device)
     if lambda_mode == "dynamic":
         ratio = tangent_error.square() / normal_error.square().clamp_min(LAMBDA_EPSILON)
         return ratio.clamp(*LAMBDA_RANGE).detach()
-    if lambda_mode == "heatmap":
-        if heatmap is None or heatmap_centres is None:
-            raise ValueError("lambda_mode='heatmap' needs heatmap (B x N x H x W) and "
-                             "heatmap_centres (B x N x 2)")
-        return heatmap_lambda(heatmap, heatmap_centres, normals)
-    raise ValueError(f"lambda_mode must be 'fixed', 'dynamic' or 'heatmap', got "
-                     f"{lambda_mode!r}")
+    if heatmap is None or heatmap_centres is None:
+        raise ValueError("lambda_mode='heatmap' needs heatmap (B x N x H x W) and "
+                         "heatmap_centres (B x N x 2)")
+    return heatmap_lambda(heatmap, heatmap_centres, normals)
 
 
 def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,

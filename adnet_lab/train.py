@@ -48,7 +48,7 @@ from tqdm.auto import tqdm
 from adnet_lab.conventions import denormalize_landmarks
 from adnet_lab.data.targets import POINT_SIGMA, make_targets
 from adnet_lab.errors import UsageError
-from adnet_lab.losses import ADNetObjective
+from adnet_lab.losses import ADNetObjective, LambdaMode, check_lambda_mode
 from adnet_lab.metrics import NMEAccumulator, NormalTangentAccumulator
 from adnet_lab.model import ADNet, ADNetConfig, ADNetOutput, evaluation_mode
 from adnet_lab.model.checkpoint import CheckpointError, read_checkpoint
@@ -109,7 +109,7 @@ class TrainConfig:
     milestones: tuple[int, ...] = ()
     gamma: float = 0.1
     use_adl: bool = True
-    lambda_mode: Literal["heatmap", "dynamic", "fixed"] = "heatmap"
+    lambda_mode: LambdaMode = "heatmap"
     loss_lambda: float = 2.0
     map_weight: float = 10.0
     map_warmup_epochs: int = 0
@@ -137,9 +137,7 @@ class TrainConfig:
                 f"{name}={getattr(self, name)!r}" for name in wrong) + " (epochs, batch_size "
                 "and checkpoint_every >= 1; lr, point_sigma and loss_lambda > 0; "
                 "num_workers, map_weight and map_warmup_epochs >= 0; milestones >= 1)")
-        if self.lambda_mode not in ("heatmap", "dynamic", "fixed"):
-            raise UsageError(f"lambda_mode must be 'heatmap', 'dynamic' or 'fixed', got "
-                             f"{self.lambda_mode!r}")
+        check_lambda_mode(self.lambda_mode)
         if self.on_non_finite not in ("raise", "skip"):
             raise UsageError(f"on_non_finite must be 'raise' or 'skip', got "
                              f"{self.on_non_finite!r}")

@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 
 from adnet_lab.data.synthetic import annotate_along_curves
 from adnet_lab.geometry import curve_normals, curve_tangents, decompose_errors
+from adnet_lab.losses import LAMBDA_MODES
 from adnet_lab.metrics import auc, failure_rate, normalizing_distance, rms
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme, mean_face
 
@@ -282,7 +283,7 @@ class TrainingPanel(_Panel):
         style = {"description_width": "initial"}
         self.use_adl = widgets.Checkbox(True, description="ADL", indent=False)
         self.use_aam = widgets.Checkbox(True, description="AAM", indent=False)
-        self.lambda_mode = widgets.Dropdown(options=["fixed", "heatmap", "dynamic"],
+        self.lambda_mode = widgets.Dropdown(options=list(LAMBDA_MODES),
                                             value="fixed", description="lambda", style=style)
         self.loss_lambda = widgets.FloatSlider(4.0, min=1.0, max=9.0, step=0.5,
                                                description="fixed lambda", style=style)

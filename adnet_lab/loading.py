@@ -17,25 +17,12 @@ import torch
 
 from adnet_lab.model import ADNet, ADNetConfig, CheckpointError, ModelSource
 from adnet_lab.model.checkpoint import model_from_release_content, read_checkpoint
-from adnet_lab.topology import DATASET_SCHEMES, get_scheme
+from adnet_lab.topology import get_scheme
 from adnet_lab.weights import SHIPPED, shipped_weights_path
 
-__all__ = ["load_model", "scheme_of_state_dict"]
+__all__ = ["load_model"]
 
 Weights = Literal["ema", "raw"]
-
-
-def scheme_of_state_dict(state_dict: dict[str, torch.Tensor]) -> str:
-    """The dataset scheme whose landmark count matches a release state dict's heatmap head."""
-    head = state_dict.get("out_heatmaps.0.conv.weight",
-                          state_dict.get("module.out_heatmaps.0.conv.weight"))
-    if head is None:
-        raise CheckpointError("not an ADNet state dict (no 'out_heatmaps.0' entry)")
-    matches = [name for name in DATASET_SCHEMES if get_scheme(name).num_points == head.shape[0]]
-    if not matches:
-        raise CheckpointError(f"the heatmap head has {head.shape[0]} landmarks; no scheme of "
-                              f"{DATASET_SCHEMES} has that many")
-    return matches[0]
 
 
 def _from_state(config: ADNetConfig, state_dict: dict[str, torch.Tensor],
@@ -87,9 +74,7 @@ def load_model(source: str | Path, *, scheme: str | None = None, weights: Weight
         model = _from_state(ADNetConfig(**content["config"]), content["state_dict"],
                             ModelSource("shipped", path, "net_ema", dict(content["recipe"])))
     else:                                               # the ADNet release
-        state = content.get(key if key in content else "net")
-        chosen = scheme or (scheme_of_state_dict(state) if isinstance(state, dict) else "wflw")
-        return model_from_release_content(content, path, chosen, use_ema=weights == "ema",
+        return model_from_release_content(content, path, scheme, use_ema=weights == "ema",
                                           input_size=input_size)
     if scheme is not None and get_scheme(scheme).name != model.config.scheme:
         raise ValueError(f"{path}: the model is for {model.config.scheme!r}, not {scheme!r}")

@@ -18,9 +18,11 @@ import torch
 from adnet_lab.errors import InputFileError
 from adnet_lab.model.config import ADNetConfig, ModelSource
 from adnet_lab.model.network import ADNet
+from adnet_lab.topology import DATASET_SCHEMES, get_scheme
 
 __all__ = ["CheckpointError", "config_from_state_dict", "load_official_checkpoint",
-           "model_from_release_content", "read_checkpoint", "save_official_checkpoint"]
+           "model_from_release_content", "read_checkpoint", "save_official_checkpoint",
+           "scheme_of_state_dict"]
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +75,27 @@ def _strip_module_prefix(state_dict: dict[str, torch.Tensor]) -> dict[str, torch
     return {key.removeprefix("module."): value for key, value in state_dict.items()}
 
 
-def config_from_state_dict(state_dict: dict[str, torch.Tensor], scheme: str,
+def scheme_of_state_dict(state_dict: dict[str, torch.Tensor]) -> str:
+    """The dataset scheme whose landmark count matches the state dict's heatmap head."""
+    head = state_dict.get("out_heatmaps.0.conv.weight")
+    if head is None:
+        raise CheckpointError("not an ADNet state dict (no 'out_heatmaps.0' entry)")
+    matches = [name for name in DATASET_SCHEMES if get_scheme(name).num_points == head.shape[0]]
+    if not matches:
+        raise CheckpointError(f"the heatmap head has {head.shape[0]} landmarks; no scheme of "
+                              f"{DATASET_SCHEMES} has that many")
+    return matches[0]
+
+
+def config_from_state_dict(state_dict: dict[str, torch.Tensor], scheme: str | None = None,
                            input_size: int = 256) -> ADNetConfig:
-    """The :class:`ADNetConfig` a state dict was built with (the input size is not stored;
-    the release's is 256)."""
+    """The :class:`ADNetConfig` a state dict was built with. The input size is not stored
+    (the release's is 256); the scheme, when not given, is the one whose landmark count
+    matches the heatmap head (:func:`scheme_of_state_dict`)."""
     stacks = {int(m.group(1)) for key in state_dict if (m := re.match(r"hgs\.(\d+)\.", key))}
     if not stacks or "pre.4.conv3.conv.weight" not in state_dict:
         raise CheckpointError("not an ADNet state dict (no 'hgs.*' or 'pre.4' entries)")
+    scheme = scheme or scheme_of_state_dict(state_dict)
     depth = 1 + max(key.split(".").count("low2") for key in state_dict
                     if key.startswith("hgs.0.") and key.endswith("low3.conv1.conv.weight"))
     return ADNetConfig(scheme=scheme, num_stacks=len(stacks),
@@ -107,21 +123,22 @@ def load_official_checkpoint(path: str | Path, scheme: str, *, use_ema: bool = T
                                       input_size=input_size)
 
 
-def model_from_release_content(content: dict, path: str | Path, scheme: str, *,
+def model_from_release_content(content: dict, path: str | Path, scheme: str | None = None, *,
                                use_ema: bool = True, input_size: int = 256) -> ADNet:
-    """:func:`load_official_checkpoint` on a checkpoint dict already read from ``path``."""
+    """:func:`load_official_checkpoint` on a checkpoint dict already read from ``path``;
+    ``scheme=None`` infers it from the heatmap head (:func:`config_from_state_dict`)."""
     key = "net_ema" if use_ema and "net_ema" in content else "net"
     if key not in content:
         raise CheckpointError(f"{path}: not a checkpoint of adnet-lab train or of the ADNet "
                               f"release (no 'train_config' or 'net' entry; found "
                               f"{sorted(map(str, content))[:8]})")
     state_dict = _strip_module_prefix(content[key])
-    model = ADNet(config_from_state_dict(state_dict, scheme, input_size),
-                  ModelSource("release", Path(path), key))
+    config = config_from_state_dict(state_dict, scheme, input_size)
+    model = ADNet(config, ModelSource("release", Path(path), key))
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:
-        raise CheckpointError(f"{path}: '{key}' does not fit an ADNet for {scheme!r}: "
+        raise CheckpointError(f"{path}: '{key}' does not fit an ADNet for {config.scheme!r}: "
                               f"{error}") from None
     log.info("loaded %s from %s (%s weights)", type(model).__name__, path, key)
     return model.eval()

@@ -145,36 +145,35 @@ def _is_float(text: str) -> bool:
     return True
 
 
+def _decode_image(path: Path, where: str) -> np.ndarray:
+    """The pixels of ``path`` as ``H x W x 3`` uint8 RGB, fully decoded; AnnotationError
+    naming ``where`` and the image if it is missing or cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))  # a full decode: corrupt files fail here
+    except FileNotFoundError:
+        raise AnnotationError(f"{where}: image not found: {path}") from None
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as error:
+        # PIL reports corrupt data as OSError, and some broken chunks as SyntaxError
+        raise AnnotationError(f"{where}: image cannot be read: {path} ({error})") from None
+
+
 def _check_image(path: Path, where: str, check: ImageCheck) -> None:
     if check == "none":
         return
     if not path.is_file():
         raise AnnotationError(f"{where}: image not found: {path}")
     if check == "decode":
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as image:
-                image.load()  # a full decode: truncated or corrupt files fail here
-        except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as error:
-            # PIL reports corrupt data as OSError, and some broken chunks as SyntaxError
-            raise AnnotationError(f"{where}: image cannot be read: {path} ({error})") from None
+        _decode_image(path, where)
 
 
 def load_image(record: FaceRecord) -> np.ndarray:
     """The record's pixels as ``H x W x 3`` uint8 RGB; AnnotationError if unreadable."""
     if record.image is not None:
         return record.image
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(record.image_path) as image:
-            return np.asarray(image.convert("RGB"))
-    except FileNotFoundError:
-        raise AnnotationError(f"{record.source}: image not found: {record.image_path}") from None
-    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as error:
-        raise AnnotationError(
-            f"{record.source}: image cannot be read: {record.image_path} ({error})") from None
+    return _decode_image(record.image_path, record.source)
 
 
 # --------------------------------------------------------------------------------------- WFLW

@@ -151,8 +151,7 @@ def _report(config: DemoConfig, summary: pd.DataFrame, comparison: pd.DataFrame,
     table = markdown_table(summary)
     base = summary.set_index("model").loc["baseline"]
     recipe = config.recipe
-    lam = (f"fixed lambda {recipe.loss_lambda:g}" if recipe.lambda_mode == "fixed"
-           else f"{recipe.lambda_mode} lambda")
+    lam = recipe.lambda_label
     lines = "\n".join(f"- {_verdict(comparison.loc[measure], text)}" for measure, text in (
         ("normal_rms_vs_truth", "Normal RMS error against the truth"),
         ("tangent_rms_vs_truth", "Tangent RMS error against the truth"),

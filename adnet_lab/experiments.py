@@ -96,6 +96,12 @@ class Variant:
             raise ValueError(f"variant name {self.name!r}: use letters, digits, '-', '_', '.'")
         check_lambda_mode(self.lambda_mode, f"variant {self.name!r}: ")
 
+    @property
+    def lambda_label(self) -> str:
+        """ADL's lambda in words: ``"fixed lambda 4"``, ``"heatmap lambda"``, ..."""
+        return (f"fixed lambda {self.loss_lambda:g}" if self.lambda_mode == "fixed"
+                else f"{self.lambda_mode} lambda")
+
     @classmethod
     def parse(cls, spec: str) -> Variant:
         """A variant from ``NAME`` (one of :data:`VARIANTS`) or ``NAME:key=value,...``

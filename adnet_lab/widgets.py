@@ -336,8 +336,7 @@ class TrainingPanel(_Panel):
 
     def variant_label(self) -> str:
         variant = self.variant()
-        parts = [("ADL " + (f"fixed {variant.loss_lambda:g}" if variant.lambda_mode == "fixed"
-                            else variant.lambda_mode)) if variant.use_adl else "smooth-L1",
+        parts = [f"ADL, {variant.lambda_label}" if variant.use_adl else "smooth-L1",
                  f"AAM (map weight {variant.map_weight:g})" if variant.use_aam else "no AAM"]
         return ", ".join(parts)
 

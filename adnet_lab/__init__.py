@@ -7,10 +7,11 @@ Everything a notebook needs comes from here::
     from adnet_lab import SyntheticConfig, generate_faces, FaceAlignmentDataset
     from adnet_lab import TrainConfig, train, train_step
 
-The geometry, metrics, losses, model, training and evaluation names load with the package;
-the others (datasets, analysis, plots, widgets, studies) load on first use, so that
-``import adnet_lab`` does not start matplotlib or ipywidgets. ``docs/architecture.md``
-says which module holds what.
+Every name loads on first use, so that ``import adnet_lab`` (and the command line's
+``--help``) starts neither torch nor matplotlib. The functions ``train`` and ``evaluate``
+live in the modules ``adnet_lab.training`` and ``adnet_lab.evaluation``, whose names differ
+from theirs, so ``adnet_lab.train`` is always the function. ``docs/architecture.md`` says
+which module holds what.
 """
 
 from __future__ import annotations
@@ -18,45 +19,61 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# Imported eagerly: these functions share their modules' names, and a lazy name would be
-# shadowed by the submodule once anything imports it.
-from adnet_lab.evaluate import evaluate
-from adnet_lab.geometry import curve_normals, curve_tangents, decompose_errors
-from adnet_lab.losses import ADNetObjective, anisotropic_direction_loss, awing_loss, star_loss
-from adnet_lab.metrics import (
-    NMEAccumulator,
-    NormalTangentAccumulator,
-    auc,
-    ced,
-    failure_rate,
-    landmark_errors,
-    nme,
-    normalizing_distance,
-    rms,
-)
-from adnet_lab.model import ADNet, ADNetConfig, ModelSource, load_official_checkpoint
-from adnet_lab.topology import DATASET_SCHEMES, LandmarkScheme, get_scheme, mean_face
-from adnet_lab.train import TrainConfig, train, train_step
-
 __version__ = "0.1.0"
 
 #: Names loaded on first use: name -> module.
 _LAZY = {
+    # facts, geometry and metrics
+    "DATASET_SCHEMES": "adnet_lab.topology",
+    "LandmarkScheme": "adnet_lab.topology",
+    "get_scheme": "adnet_lab.topology",
+    "mean_face": "adnet_lab.topology",
+    "curve_normals": "adnet_lab.geometry",
+    "curve_tangents": "adnet_lab.geometry",
+    "decompose_errors": "adnet_lab.geometry",
+    "NMEAccumulator": "adnet_lab.metrics",
+    "NormalTangentAccumulator": "adnet_lab.metrics",
+    "auc": "adnet_lab.metrics",
+    "ced": "adnet_lab.metrics",
+    "failure_rate": "adnet_lab.metrics",
+    "landmark_errors": "adnet_lab.metrics",
+    "nme": "adnet_lab.metrics",
+    "normalizing_distance": "adnet_lab.metrics",
+    "rms": "adnet_lab.metrics",
+    # configurations and recipes
+    "ObjectiveConfig": "adnet_lab.configs",
+    "TrainConfig": "adnet_lab.configs",
+    "StudyConfig": "adnet_lab.configs",
+    "Variant": "adnet_lab.configs",
+    "VARIANTS": "adnet_lab.recipes",
+    "STUDIES": "adnet_lab.recipes",
+    # losses and the model
+    "ADNetObjective": "adnet_lab.losses",
+    "anisotropic_direction_loss": "adnet_lab.losses",
+    "awing_loss": "adnet_lab.losses",
+    "star_loss": "adnet_lab.losses",
+    "ADNet": "adnet_lab.model",
+    "ADNetConfig": "adnet_lab.model",
+    "ModelSource": "adnet_lab.model",
+    "load_official_checkpoint": "adnet_lab.model",
+    "train": "adnet_lab.training",
+    "train_step": "adnet_lab.training",
+    "evaluate": "adnet_lab.evaluation",
     # data
     "FaceAlignmentDataset": "adnet_lab.data.dataset",
     "open_split": "adnet_lab.data.sources",
-    "SyntheticConfig": "adnet_lab.data.synthetic",
+    "SyntheticConfig": "adnet_lab.configs",
     "generate_faces": "adnet_lab.data.synthetic",
     "annotate_along_curves": "adnet_lab.data.synthetic",
     "random_face_shapes": "adnet_lab.data.synthetic",
     # models and training
     "load_model": "adnet_lab.loading",
     # evaluation and analysis
-    "Predictions": "adnet_lab.evaluate",
-    "predict": "adnet_lab.evaluate",
-    "evaluate_predictions": "adnet_lab.evaluate",
-    "summarize": "adnet_lab.evaluate",
-    "paper_layout": "adnet_lab.evaluate",
+    "Predictions": "adnet_lab.evaluation",
+    "predict": "adnet_lab.evaluation",
+    "evaluate_predictions": "adnet_lab.evaluation",
+    "summarize": "adnet_lab.evaluation",
+    "paper_layout": "adnet_lab.evaluation",
     "anisotropy_ratio": "adnet_lab.analysis",
     "components_from_table": "adnet_lab.analysis",
     "curve_error_table": "adnet_lab.analysis",
@@ -65,11 +82,9 @@ _LAZY = {
     "paper_table": "adnet_lab.reference",
     "reported": "adnet_lab.reference",
     # studies
-    "StudyConfig": "adnet_lab.experiments",
-    "Variant": "adnet_lab.experiments",
-    "LAMBDA_SWEEP": "adnet_lab.experiments",
-    "run_ablation": "adnet_lab.experiments",
-    "summarize_ablation": "adnet_lab.experiments",
+    "LAMBDA_SWEEP": "adnet_lab.recipes",
+    "run_ablation": "adnet_lab.runner",
+    "summarize_ablation": "adnet_lab.runner",
     # figures and widgets
     "plot_ced": "adnet_lab.plots",
     "plot_error_ellipses": "adnet_lab.plots",
@@ -97,34 +112,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = [
-    "DATASET_SCHEMES",
-    "ADNet",
-    "ADNetConfig",
-    "ADNetObjective",
-    "LandmarkScheme",
-    "ModelSource",
-    "NMEAccumulator",
-    "NormalTangentAccumulator",
-    "anisotropic_direction_loss",
-    "auc",
-    "awing_loss",
-    "ced",
-    "curve_normals",
-    "curve_tangents",
-    "decompose_errors",
-    "failure_rate",
-    "get_scheme",
-    "landmark_errors",
-    "load_official_checkpoint",
-    "mean_face",
-    "nme",
-    "normalizing_distance",
-    "rms",
-    "star_loss",
-    "TrainConfig",
-    "evaluate",
-    "train",
-    "train_step",
-    *_LAZY,
-]
+__all__ = [*_LAZY]

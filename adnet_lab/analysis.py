@@ -3,9 +3,16 @@
 Inputs are ``M x N`` arrays of signed normal and tangent error components (M images, N
 landmarks; fractions of the normalising distance, as :func:`adnet_lab.geometry.decompose_errors`
 divided by it, or the ``normal_k`` / ``tangent_k`` columns of
-:func:`adnet_lab.evaluate.evaluate_predictions` -- see :func:`components_from_table`).
+:func:`adnet_lab.evaluation.evaluate_predictions` -- see :func:`components_from_table`).
 Tables report percent. Points on no curve have no normal; they are left out of the
 anisotropy statistics.
+
+The measures of a model's test predictions (one unit each, stated in each docstring):
+:func:`curve_error_components` (fractions), :func:`per_image_measures` (fractions),
+:func:`error_parts` and :func:`run_metrics` (percent). A component's RMS splits exactly into a
+**systematic** part (the RMS over landmarks of its mean over images: a bias the model makes on
+every face) and a **random** part (the RMS of what is left): ``rms^2 = systematic^2 +
+random^2``.
 """
 
 from __future__ import annotations
@@ -16,10 +23,34 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from adnet_lab.evaluation import Predictions
+from adnet_lab.metrics import NormalTangentAccumulator, nme, rms
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
-__all__ = ["anisotropy_ratio", "components_from_table", "curve_error_table",
-           "error_ellipses", "landmark_error_table", "mean_interval", "paired_comparison"]
+__all__ = [
+    "METRICS",
+    "anisotropy_ratio",
+    "components_from_table",
+    "curve_error_components",
+    "curve_error_table",
+    "curve_parts",
+    "error_ellipses",
+    "error_parts",
+    "landmark_error_table",
+    "mean_interval",
+    "paired_comparison",
+    "per_image_measures",
+    "run_metrics",
+]
+
+#: The per-run metrics (percent) of :func:`run_metrics`, the columns a study aggregates.
+METRICS = (
+    "nme_percent", "nme_vs_truth_percent",
+    "normal_rms_percent", "tangent_rms_percent",
+    "normal_rms_vs_truth_percent", "tangent_rms_vs_truth_percent",
+    "normal_systematic_vs_truth_percent", "normal_random_vs_truth_percent",
+    "tangent_systematic_vs_truth_percent", "tangent_random_vs_truth_percent",
+)
 
 
 def components_from_table(table: pd.DataFrame,
@@ -69,17 +100,22 @@ def landmark_error_table(normal: np.ndarray, tangent: np.ndarray,
 def curve_error_table(normal: np.ndarray, tangent: np.ndarray,
                       scheme: str | LandmarkScheme) -> pd.DataFrame:
     """Per curve (pooling its landmarks): the same statistics as
-    :func:`landmark_error_table`, indexed by curve name in the scheme's order."""
+    :func:`landmark_error_table`, and the systematic and random parts of each RMS
+    (:func:`error_parts`; ``normal_systematic``, ``normal_random``, ...), indexed by curve
+    name in the scheme's order; percent."""
     scheme = resolve_scheme(scheme)
     _check(normal, tangent, scheme)
     rows = {}
     for curve in scheme.curves:
         ids = list(curve.indices)
-        n, t = 100 * normal[:, ids].ravel(), 100 * tangent[:, ids].ravel()
-        rows[curve.name] = {
-            "points": len(ids), "normal_mean": n.mean(), "normal_std": n.std(ddof=1),
-            "normal_rms": np.sqrt((n**2).mean()), "tangent_mean": t.mean(),
-            "tangent_std": t.std(ddof=1), "tangent_rms": np.sqrt((t**2).mean())}
+        row: dict[str, float] = {"points": len(ids)}
+        for name, values in (("normal", normal[:, ids]), ("tangent", tangent[:, ids])):
+            pooled = 100 * values.ravel()
+            parts = error_parts(values)
+            row |= {f"{name}_mean": pooled.mean(), f"{name}_std": pooled.std(ddof=1),
+                    f"{name}_rms": parts["rms"], f"{name}_systematic": parts["systematic"],
+                    f"{name}_random": parts["random"]}
+        rows[curve.name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table["anisotropy"] = table["tangent_std"] / table["normal_std"]
     table.index.name = "curve"
@@ -90,27 +126,30 @@ def anisotropy_ratio(normal: np.ndarray, tangent: np.ndarray, scheme: str | Land
                      landmarks: list[int] | None = None, num_bootstrap: int = 2000,
                      confidence: float = 0.95, seed: int = 0) -> dict[str, float]:
     """``sigma_tangent / sigma_normal`` pooled over landmarks on curves (or ``landmarks``),
-    with a percentile bootstrap interval that resamples **images**.
+    with a percentile bootstrap interval that resamples **images**
+    (``scipy.stats.bootstrap``).
 
-    Returns ``{"ratio", "low", "high"}``; sigma is the RMS of the centred components.
+    Returns ``{"ratio", "low", "high"}``; sigma is the RMS of the components centred per
+    landmark.
     """
     scheme = resolve_scheme(scheme)
     _check(normal, tangent, scheme)
     ids = landmarks if landmarks is not None else list(np.flatnonzero(scheme.on_curve_mask()))
     n, t = normal[:, ids], tangent[:, ids]
 
-    def ratio(rows: np.ndarray) -> np.ndarray:
-        # rows: B x M image indices -> B ratios
-        tn, tt = n[rows], t[rows]
-        spread = lambda v: (v - v.mean(axis=1, keepdims=True)).reshape(len(rows), -1)  # noqa: E731
-        return np.sqrt((spread(tt) ** 2).mean(axis=1) / (spread(tn) ** 2).mean(axis=1))
+    def ratio(rows: np.ndarray, axis: int = -1) -> np.ndarray:
+        # rows: image indices, ... x M -> the ratio for each resample
+        rows = np.asarray(rows, int)
+        spread = lambda v: v - v.mean(axis=-2, keepdims=True)  # noqa: E731
+        tn, tt = spread(n[rows]), spread(t[rows])                   # ... x M x K
+        return np.sqrt((tt**2).mean(axis=(-2, -1)) / (tn**2).mean(axis=(-2, -1)))
 
-    rng = np.random.default_rng(seed)
-    samples = ratio(rng.integers(0, len(n), size=(num_bootstrap, len(n))))
-    alpha = (1 - confidence) / 2
-    return {"ratio": float(ratio(np.arange(len(n))[None])[0]),
-            "low": float(np.quantile(samples, alpha)),
-            "high": float(np.quantile(samples, 1 - alpha))}
+    result = stats.bootstrap((np.arange(len(n)),), ratio, n_resamples=num_bootstrap,
+                             confidence_level=confidence, method="percentile",
+                             vectorized=True, rng=np.random.default_rng(seed))
+    interval = result.confidence_interval
+    return {"ratio": float(ratio(np.arange(len(n)))), "low": float(interval.low),
+            "high": float(interval.high)}
 
 
 def error_ellipses(normal: np.ndarray, tangent: np.ndarray,
@@ -176,3 +215,71 @@ def paired_comparison(nme_a: np.ndarray, nme_b: np.ndarray) -> dict[str, float]:
             "median_difference_percent": 100 * float(np.median(difference)),
             "statistic": float(test.statistic), "p_value": float(test.pvalue),
             "effect_size": float((positive - negative) / (positive + negative))}
+
+
+# ------------------------------------------------------------- measures of a model's predictions
+
+def curve_error_components(predictions: Predictions
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-image NME (``M``) and the ``M x K`` normal / tangent error components of the K
+    landmarks on curves (chord frame at the ground truth), all **fractions** of the scheme's
+    paper normalisation."""
+    pred, gt = predictions.pred_px, predictions.gt_px
+    components = NormalTangentAccumulator(predictions.scheme)
+    components.update(pred, gt)
+    return (np.asarray(nme(pred, gt, predictions.scheme)), *components.components())
+
+
+def per_image_measures(predictions: Predictions) -> dict[str, np.ndarray]:
+    """Per image, in **fractions** of the normalisation: ``nme``, and the RMS over its
+    landmarks on curves of the normal and tangent components, ``normal_rms`` and
+    ``tangent_rms``."""
+    nmes, normal, tangent = curve_error_components(predictions)
+    return {"nme": nmes, "normal_rms": rms(normal, axis=1), "tangent_rms": rms(tangent, axis=1)}
+
+
+def error_parts(components: np.ndarray) -> dict[str, float]:
+    """RMS, systematic and random parts (**percent**) of ``M x K`` error components given as
+    fractions.
+
+    ``systematic`` is the RMS over the K landmarks of each one's mean over the M images,
+    ``random`` the RMS of the components minus those means; ``rms^2 = systematic^2 +
+    random^2``.
+
+    Example:
+        >>> parts = error_parts(np.array([[0.01, -0.02], [0.03, 0.0]]))
+        >>> [round(parts[k], 4) for k in ("rms", "systematic", "random")]
+        [1.8708, 1.5811, 1.0]
+    """
+    values = 100 * np.asarray(components, float)
+    mean = values.mean(axis=0)
+    return {"rms": rms(values), "systematic": rms(mean), "random": rms(values - mean)}
+
+
+def run_metrics(annotated: Predictions, truth: Predictions) -> dict[str, float]:
+    """The :data:`METRICS` (**percent**) of a model's predictions of one test set against its
+    annotations (``annotated``) and against its true landmarks (``truth``)."""
+    nme_annotated, normal, tangent = curve_error_components(annotated)
+    nme_truth, true_normal, true_tangent = curve_error_components(truth)
+    row = {"nme_percent": 100 * float(nme_annotated.mean()),
+           "nme_vs_truth_percent": 100 * float(nme_truth.mean()),
+           "normal_rms_percent": error_parts(normal)["rms"],
+           "tangent_rms_percent": error_parts(tangent)["rms"]}
+    for name, values in (("normal", true_normal), ("tangent", true_tangent)):
+        parts = error_parts(values)
+        row[f"{name}_rms_vs_truth_percent"] = parts["rms"]
+        row[f"{name}_systematic_vs_truth_percent"] = parts["systematic"]
+        row[f"{name}_random_vs_truth_percent"] = parts["random"]
+    return row
+
+
+def curve_parts(truth: Predictions) -> pd.DataFrame:
+    """Per curve: RMS, systematic and random parts of the normal and tangent errors against
+    the truth (percent; a run's ``curves.csv``), from :func:`curve_error_table`."""
+    components = NormalTangentAccumulator(truth.scheme)
+    components.update(truth.pred_px, truth.gt_px)
+    normal, tangent = components.components(all_landmarks=True)
+    table = curve_error_table(normal, tangent, truth.scheme)
+    columns = [f"{name}_{part}" for name in ("normal", "tangent")
+               for part in ("rms", "systematic", "random")]
+    return table[columns].rename(columns=lambda column: f"{column}_percent")

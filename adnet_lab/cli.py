@@ -1,6 +1,12 @@
 """The ``adnet-lab`` command line: ``synth``, ``train``, ``evaluate``, ``report``, ``ablate``,
 ``demo``.
 
+Parsing imports neither torch nor pandas (``--help`` and ``--version`` answer at once): the
+options, their defaults, ranges and help come from the configuration dataclasses of
+:mod:`adnet_lab.configs` (:func:`add_field_option`), and each command imports what it needs
+when it runs. An output folder that a run writes into is claimed for the command's life
+(:func:`adnet_lab.runstore.claim`): a second command on it stops at once.
+
 Expected failures (a bad option, a file that is not what was asked for, a dataset that is
 not there) are :class:`~adnet_lab.errors.AdnetLabError` and end as one line on stderr,
 ``adnet-lab: error: ...``, with exit status 2 (bad usage) or 1 (bad input); ``--debug``
@@ -12,6 +18,7 @@ output folder it created empty behind.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
@@ -19,13 +26,22 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from adnet_lab import __version__
-from adnet_lab.data.synthetic import AMBIGUITY_PROFILES, SYNTHETIC_SCHEMES
+from adnet_lab.configs import (
+    AMBIGUITY_PROFILES,
+    DATASET_SCHEMES,
+    PRESETS,
+    SYNTHETIC_SCHEMES,
+    ObjectiveConfig,
+    StudyConfig,
+    SyntheticConfig,
+    TrainConfig,
+    Variant,
+)
 from adnet_lab.errors import AdnetLabError, UsageError
-from adnet_lab.losses import LAMBDA_MODES
-from adnet_lab.model.config import PRESETS
-from adnet_lab.topology import DATASET_SCHEMES, get_scheme
+from adnet_lab.recipes import DEMO_SEED, DEMO_STUDY, QUICK_STUDY, STUDIES, VARIANTS
 
 #: Kept names: the schemes and presets the options accept (from their single sources).
 SCHEMES = DATASET_SCHEMES
@@ -40,8 +56,58 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"adnet-lab: error: {message} (see `{self.prog} --help`)\n")
 
 
-class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Help that shows every option's default and keeps the descriptions' line breaks."""
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Help that keeps the descriptions' line breaks and states an option's default once,
+    where it says something (not for switches that are off, nor for options whose help
+    already names their default)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" in text or action.default is None or action.default is False
+                or action.default == argparse.SUPPRESS
+                or action.option_strings == [] or isinstance(action, argparse._VersionAction)):
+            return text
+        return text + " (default: %(default)s)"
+
+
+_FROM_FIELD = object()
+
+
+def _field_help(config: type, name: str) -> str:
+    return next(f for f in dataclasses.fields(config) if f.name == name).metadata["help"]
+
+
+def add_field_option(parser: argparse.ArgumentParser, config: type, name: str,
+                     option: str | None = None, *, default: Any = _FROM_FIELD,
+                     note: str = "") -> argparse.Action:
+    """An option for field ``name`` of configuration dataclass ``config``: its type, range,
+    choices and help from the field's :func:`~adnet_lab.configs.knob` metadata, its default
+    from the field (or ``default``; None: "not given", the caller keeps the configuration's
+    own). Booleans become ``--x/--no-x``. ``note`` is appended to the help."""
+    item = next(f for f in dataclasses.fields(config) if f.name == name)
+    meta = item.metadata
+    option = option or "--" + name.replace("_", "-")
+    value = item.default if default is _FROM_FIELD else default
+    text = meta["help"] + note
+    if item.type == "bool":
+        return parser.add_argument(option, dest=name, default=value, help=text,
+                                   action=argparse.BooleanOptionalAction)
+    if meta.get("choices"):
+        return parser.add_argument(option, dest=name, default=value, help=text,
+                                   choices=meta["choices"])
+    low, high = meta.get("min"), meta.get("max")
+    if item.type.startswith("int"):
+        kind = _at_least(int(low)) if low is not None else int
+        if low is not None:
+            text += f" (>= {int(low)})" if high is None else f" ({int(low)} to {int(high)})"
+    elif item.type.startswith("float"):
+        kind = _number(low, high, open_low=meta.get("open_min", False))
+        if low is not None or high is not None:
+            text += (f" (> {low:g})" if meta.get("open_min") else
+                     f" (>= {low:g})" if high is None else f" (in [{low:g}, {high:g}])")
+    else:
+        kind = str
+    return parser.add_argument(option, dest=name, type=kind, default=value, help=text)
 
 
 # ------------------------------------------------------------------------------ checking
@@ -127,7 +193,7 @@ def _remove_empty(folders: list[Path]) -> None:
 def _records(args: argparse.Namespace, split: str, seed_offset: int):
     """Records of a split: from disk (images verified first), or synthetic faces."""
     if args.synthetic:
-        from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
+        from adnet_lab.data.synthetic import generate_faces
 
         if args.dataset not in SYNTHETIC_SCHEMES:
             raise UsageError(f"--synthetic: synthetic faces exist for {SYNTHETIC_SCHEMES}, "
@@ -135,6 +201,7 @@ def _records(args: argparse.Namespace, split: str, seed_offset: int):
         config = SyntheticConfig(args.dataset, args.image_size, seed=seed_offset)
         return generate_faces(args.synthetic, config).records()
     from adnet_lab.data.sources import open_split
+    from adnet_lab.topology import get_scheme
 
     root = args.data or Path("data") / get_scheme(args.dataset).official_name
     records = open_split(args.dataset, root, split,
@@ -156,27 +223,19 @@ def _add_synth(commands) -> None:
         description="Render synthetic faces and write PNG images with a WFLW-format list "
                     "(wflw) or .pts files (300w), plus the true landmarks in "
                     "truth_<split>.npz. `train --dataset SCHEME --data OUT` reads the set.")
-    parser.add_argument("--scheme", choices=SYNTHETIC_SCHEMES, default="wflw",
-                        help="landmark scheme")
+    add_field_option(parser, SyntheticConfig, "scheme")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: data/synthetic_<scheme>)")
     parser.add_argument("--num-train", type=_at_least(1), default=2000,
                         help="training faces (>= 1)")
     parser.add_argument("--num-test", type=_at_least(1), default=500, help="test faces (>= 1)")
-    parser.add_argument("--size", type=_at_least(32), default=128,
-                        help="image side in pixels (32 to 512)")
-    parser.add_argument("--sigma-tangent", type=_number(0), default=0.03,
-                        help="annotation spread along the curves, fraction of the "
-                             "inter-ocular distance (>= 0)")
-    parser.add_argument("--sigma-normal", type=_number(0), default=0.005,
-                        help="annotation spread across the curves, fraction of the "
-                             "inter-ocular distance (>= 0)")
+    add_field_option(parser, SyntheticConfig, "image_size", "--size")
+    for name in ("sigma_tangent", "sigma_normal"):
+        add_field_option(parser, SyntheticConfig, name)
     parser.add_argument("--ambiguity-profile", choices=tuple(AMBIGUITY_PROFILES),
-                        default="uniform",
-                        help="per-curve multipliers of sigma-tangent (annotator: vaguest "
-                             "along the jaw, sharpest at eyes and lips)")
-    parser.add_argument("--occlusion-prob", type=_number(0, 1), default=0.3,
-                        help="chance that an occluder covers part of a face, in [0, 1]")
+                        default=SyntheticConfig.ambiguity_profile,
+                        help=_field_help(SyntheticConfig, "ambiguity_profile"))
+    add_field_option(parser, SyntheticConfig, "occlusion_prob")
     parser.add_argument("--seed", type=int, default=0, help="generation seed (any integer)")
     parser.add_argument("--workers", type=_at_least(1), default=os.cpu_count() or 1,
                         help="rendering processes (>= 1; default: all cores)")
@@ -185,10 +244,10 @@ def _add_synth(commands) -> None:
 
 
 def _run_synth(args: argparse.Namespace) -> None:
-    from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
+    from adnet_lab.data.synthetic import generate_faces
 
     out = args.out or Path("data") / f"synthetic_{args.scheme}"
-    configs = {split: SyntheticConfig(args.scheme, args.size, args.sigma_tangent,
+    configs = {split: SyntheticConfig(args.scheme, args.image_size, args.sigma_tangent,
                                       args.sigma_normal, args.occlusion_prob,
                                       seed=2 * args.seed + offset,
                                       ambiguity_profile=args.ambiguity_profile)
@@ -220,8 +279,8 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synthetic", type=_at_least(0), default=0, metavar="N",
                         help="use N freshly generated synthetic faces instead of a dataset "
                              "on disk (0: read the dataset)")
-    parser.add_argument("--image-size", type=_at_least(32), default=128,
-                        help="side of the --synthetic images in pixels (32 to 512)")
+    add_field_option(parser, SyntheticConfig, "image_size",
+                     note=" (the --synthetic faces)")
     parser.add_argument("--skip-bad-records", action="store_true",
                         help="skip (and list) malformed annotations and unreadable images "
                              "instead of stopping")
@@ -233,8 +292,7 @@ def _add_debug(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_device(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="auto",
-                        help="auto (CUDA when available), cpu, cuda or cuda:<index>")
+    add_field_option(parser, TrainConfig, "device")
 
 
 # ------------------------------------------------------------------------------------ train
@@ -248,36 +306,24 @@ def _add_train(commands) -> None:
     _add_data_options(parser)
     parser.add_argument("--preset", choices=PRESET_NAMES, default="cpu-small",
                         help="model preset (paper: the released network)")
-    parser.add_argument("--epochs", type=_at_least(1), default=10, help="epochs (>= 1)")
-    parser.add_argument("--batch-size", type=_at_least(1), default=16,
-                        help="images per step (>= 1)")
-    parser.add_argument("--lr", type=_number(0, open_low=True), default=1e-3,
-                        help="Adam's learning rate (> 0)")
+    for name in ("epochs", "batch_size", "lr"):
+        add_field_option(parser, TrainConfig, name)
     parser.add_argument("--milestones", type=_at_least(1), nargs="*", default=None,
                         help="epochs after which the learning rate is multiplied by 0.1 "
                              "(default: 80%% of the epochs; the paper: 200 350 450 of 500)")
-    parser.add_argument("--no-adl", action="store_true",
-                        help="isotropic smooth-L1 instead of ADL")
+    add_field_option(parser, ObjectiveConfig, "use_adl", "--adl")
     parser.add_argument("--no-aam", action="store_true", help="no edge/point heads, no AAM")
-    parser.add_argument("--lambda-mode", choices=LAMBDA_MODES,
-                        default="heatmap", help="ADL's lambda (heatmap: the release's)")
-    parser.add_argument("--loss-lambda", type=_number(0, open_low=True), default=2.0,
-                        help="ADL's lambda with --lambda-mode fixed (> 0)")
-    parser.add_argument("--map-weight", type=_number(0), default=10.0,
-                        help="weight of each AWing map term (edge and point maps; >= 0; "
-                             "the release: 10)")
-    parser.add_argument("--map-warmup", type=_at_least(0), default=0, metavar="EPOCHS",
-                        help="ramp the map weight up linearly over this many epochs (>= 0)")
+    for name, option in (("lambda_mode", None), ("loss_lambda", None), ("map_weight", None),
+                         ("map_warmup_epochs", "--map-warmup"), ("point_sigma", None)):
+        add_field_option(parser, ObjectiveConfig, name, option)
     parser.add_argument("--val-fraction", type=_number(0, 1, open_low=True, open_high=True),
                         default=0.1,
                         help="share of the training split held out for validation, in (0, 1)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
                         help="the release's training augmentation")
     _add_device(parser)
-    parser.add_argument("--workers", type=_at_least(0), default=0,
-                        help="DataLoader worker processes (>= 0)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the split, initialisation and augmentation")
+    add_field_option(parser, TrainConfig, "num_workers", "--workers")
+    add_field_option(parser, TrainConfig, "seed", note=" (and of the validation hold-out)")
     parser.add_argument("--out", type=Path, default=Path("runs/train"),
                         help="folder for checkpoints and history")
     parser.add_argument("--resume", action="store_true", help="continue the run in OUT")
@@ -286,11 +332,11 @@ def _add_train(commands) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> None:
-    import numpy as np
-
+    from adnet_lab.configs import ADNetConfig, default_milestones
     from adnet_lab.data.dataset import FaceAlignmentDataset
-    from adnet_lab.model import ADNetConfig
-    from adnet_lab.train import TrainConfig, default_milestones, resolve_device, train
+    from adnet_lab.data.sources import hold_out
+    from adnet_lab.runstore import claim
+    from adnet_lab.training import resolve_device, train
 
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite contradict each other: choose one")
@@ -298,28 +344,24 @@ def _run_train(args: argparse.Namespace) -> None:
     model = ADNetConfig.preset(args.preset, scheme=args.dataset, use_aam=not args.no_aam)
     milestones = (tuple(args.milestones) if args.milestones is not None
                   else default_milestones(args.epochs))
+    objective = ObjectiveConfig(**{f.name: getattr(args, f.name)
+                                   for f in dataclasses.fields(ObjectiveConfig)})
     config = TrainConfig(model=model, epochs=args.epochs, batch_size=args.batch_size,
-                         lr=args.lr, milestones=milestones, use_adl=not args.no_adl,
-                         lambda_mode=args.lambda_mode, loss_lambda=args.loss_lambda,
-                         map_weight=args.map_weight, map_warmup_epochs=args.map_warmup,
-                         device=args.device, num_workers=args.workers, seed=args.seed)
+                         lr=args.lr, milestones=milestones, objective=objective,
+                         device=args.device, num_workers=args.num_workers, seed=args.seed)
     out: Path = args.out
-    existing = [name for name in RUN_FILES if (out / name).exists()]
-    if existing and not (args.resume or args.overwrite):
-        raise UsageError(f"--out {out} already holds a run ({', '.join(existing)}): add "
-                         "--resume to continue it or --overwrite to start again")
-    if args.resume and not (out / "last.pt").is_file():
-        raise UsageError(f"--resume: nothing to resume in {out} (no last.pt)")
-    with output_folder(out):
+    with output_folder(out), claim(out):
+        existing = [name for name in RUN_FILES if (out / name).exists()]
+        if existing and not (args.resume or args.overwrite):
+            raise UsageError(f"--out {out} already holds a run ({', '.join(existing)}): add "
+                             "--resume to continue it or --overwrite to start again")
+        if args.resume and not (out / "last.pt").is_file():
+            raise UsageError(f"--resume: nothing to resume in {out} (no last.pt)")
         records = list(_records(args, "train", 0))
-        held_out = round(args.val_fraction * len(records))
-        if held_out < 1 or held_out >= len(records):
-            raise UsageError(f"--val-fraction {args.val_fraction} of {len(records)} training "
-                             f"faces leaves {held_out} for validation and "
-                             f"{len(records) - held_out} for training; both need at least one")
-        order = np.random.default_rng(args.seed).permutation(len(records))
-        val = [records[i] for i in order[:held_out]]
-        fit = [records[i] for i in order[held_out:]]
+        try:
+            fit, val = hold_out(records, args.val_fraction, args.seed)
+        except ValueError as error:
+            raise UsageError(f"--val-fraction {error}") from None
         if args.overwrite:
             for name in RUN_FILES:
                 (out / name).unlink(missing_ok=True)
@@ -353,18 +395,11 @@ def _add_evaluate(commands) -> None:
                         help="folder for predictions.npz, per_image.csv and summary.csv")
 
 
-def load_model_for_evaluation(path: Path, scheme: str, use_ema: bool = True):
-    """Kept name for ``adnet_lab.load_model(path, scheme=scheme, weights=...)``."""
-    from adnet_lab.loading import load_model
-
-    return load_model(path, scheme=scheme, weights="ema" if use_ema else "raw")
-
-
 def _run_evaluate(args: argparse.Namespace) -> None:
     from adnet_lab.data.dataset import FaceAlignmentDataset
-    from adnet_lab.evaluate import evaluate_predictions, paper_layout, predict, summarize
+    from adnet_lab.evaluation import evaluate_predictions, paper_layout, predict, summarize
     from adnet_lab.loading import load_model
-    from adnet_lab.train import resolve_device
+    from adnet_lab.training import resolve_device
 
     device = resolve_device(args.device)
     with output_folder(args.out):
@@ -405,7 +440,7 @@ def _run_report(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from adnet_lab.demo import error_components, markdown_table
-    from adnet_lab.evaluate import Predictions, evaluate_predictions, summarize
+    from adnet_lab.evaluation import Predictions, evaluate_predictions, summarize
     from adnet_lab.plots import plot_ced, plot_normal_tangent
     from adnet_lab.topology import get_scheme
 
@@ -437,45 +472,27 @@ def _run_report(args: argparse.Namespace) -> None:
 
 # ----------------------------------------------------------------------------------- ablate
 
-_STUDY_KNOBS = {  # option -> (StudyConfig field, type, help)
-    "--num-train": ("num_train", _at_least(1), "training faces per seed (>= 1)"),
-    "--num-val": ("num_val", _at_least(1), "validation faces per seed (>= 1)"),
-    "--num-test": ("num_test", _at_least(1), "test faces per seed (>= 1)"),
-    "--image-size": ("image_size", _at_least(32), "synthetic image side, pixels (32 to 512)"),
-    "--sigma-tangent": ("sigma_tangent", _number(0),
-                        "annotation spread along the curves, fraction of the inter-ocular "
-                        "distance (>= 0)"),
-    "--sigma-normal": ("sigma_normal", _number(0),
-                       "annotation spread across the curves, fraction of the inter-ocular "
-                       "distance (>= 0)"),
-    "--ambiguity-profile": ("ambiguity_profile", str,
-                            "per-curve multipliers of sigma-tangent: "
-                            + " or ".join(AMBIGUITY_PROFILES)),
-    "--preset": ("preset", str, f"model preset: {', '.join(PRESET_NAMES)}"),
-    "--input-size": ("input_size", _at_least(32),
-                     "crop side in pixels, overriding the preset's (heatmaps are 1/4)"),
-    "--epochs": ("epochs", _at_least(1), "epochs per run (>= 1)"),
-    "--batch-size": ("batch_size", _at_least(1), "images per step (>= 1)"),
-    "--lr": ("lr", _number(0, open_low=True), "Adam's learning rate (> 0)"),
-}
+#: The study's knobs ``ablate`` offers: (configuration, field), defaults "the study's".
+_STUDY_KNOBS = (*((StudyConfig, name) for name in ("num_train", "num_val", "num_test")),
+                *((SyntheticConfig, name) for name in ("image_size", "sigma_tangent",
+                                                       "sigma_normal", "ambiguity_profile")),
+                *((StudyConfig, name) for name in ("preset", "input_size", "epochs",
+                                                   "batch_size", "lr", "augment")))
+EXECUTORS = ("process", "slurm", "submitit-local")
 
 
 def _add_ablate(commands) -> None:
-    import dataclasses
-
-    from adnet_lab.experiments import STUDIES, VARIANTS, Variant
-
     parser = commands.add_parser(
         "ablate", help="an ablation grid: variants x seeds on the same data and budget",
         description="Train each variant on each seed (same synthetic data and budget per "
                     "seed), evaluate against the annotations and the true landmarks, and "
                     "write runs.csv (one row per run), summary.csv (mean and 95%% interval "
                     "over seeds, change against the baseline) and paired.csv (pooled "
-                    "per-image Wilcoxon tests). A killed grid restarts where it stopped.\n\n"
+                    "per-image Wilcoxon tests). A killed grid restarts where it stopped; the "
+                    "folder is claimed while a grid runs.\n\n"
                     f"variants: {', '.join(VARIANTS)}\n"
-                    "or NAME:key=value,... with keys "
-                    f"{', '.join(f.name for f in dataclasses.fields(Variant)[1:])}\n"
-                    f"studies: {', '.join(STUDIES) or 'none'}")
+                    f"or NAME:key=value,... with keys {', '.join(Variant.keys())}\n"
+                    f"studies: {', '.join(STUDIES)}")
     parser.add_argument("--study", choices=tuple(STUDIES), default=None,
                         help="a named study (its data, budget, variants and seeds); the "
                              "options below override it")
@@ -484,60 +501,83 @@ def _add_ablate(commands) -> None:
                              "study's, else baseline adl adnet)")
     parser.add_argument("--seeds", type=_at_least(1), default=None,
                         help="number of seeds, 0 .. N-1 (default: the study's, else 3)")
-    for option, (field, kind, text) in _STUDY_KNOBS.items():
-        parser.add_argument(option, dest=field, type=kind, default=None,
-                            help=text + " (default: the study's, else the StudyConfig default)")
-    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                        help="the release's training augmentation (default: the study's)")
+    for config, name in _STUDY_KNOBS:
+        add_field_option(parser, config, name, default=None,
+                         note=" (default: the study's, else the package's)")
+    parser.add_argument("--executor", choices=EXECUTORS, default="process",
+                        help="where runs train: process (this machine, --jobs at a time), "
+                             "slurm (one submitit job per run on a SLURM cluster), "
+                             "submitit-local (one submitit job per run on this machine)")
+    parser.add_argument("--jobs", type=_at_least(1), default=1,
+                        help="process executor: runs trained at a time, each in a process "
+                             "with one thread")
     parser.add_argument("--threads", type=_at_least(1), default=None,
                         help="torch threads with --jobs 1 (default: torch's choice)")
-    parser.add_argument("--jobs", type=_at_least(1), default=1,
-                        help="runs trained at a time, each in a process with one thread")
+    parser.add_argument("--slurm-partition", default=None, help="slurm: the partition")
+    parser.add_argument("--gpus-per-run", type=_at_least(0), default=0,
+                        help="slurm: GPUs per run (a run trains on CUDA when it has one)")
+    parser.add_argument("--cpus-per-run", type=_at_least(1), default=1,
+                        help="slurm / submitit-local: CPU cores (torch threads) per run")
+    parser.add_argument("--timeout-min", type=_at_least(1), default=240,
+                        help="slurm / submitit-local: time limit per run in minutes; a run "
+                             "cut there resumes from its checkpoint when the grid is "
+                             "started again")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder of the grid (default: runs/ablation/<study or custom>)")
 
 
-def _run_ablate(args: argparse.Namespace) -> None:
-    import dataclasses
+def _executor(args: argparse.Namespace, out: Path):
+    from adnet_lab.runner import ProcessExecutor, SubmititExecutor
 
+    if args.executor == "process":
+        if args.slurm_partition or args.gpus_per_run:
+            raise UsageError("--slurm-partition and --gpus-per-run need --executor slurm")
+        return ProcessExecutor(args.jobs, progress=args.jobs == 1)
+    return SubmititExecutor(out / "submitit",
+                            "slurm" if args.executor == "slurm" else "local",
+                            partition=args.slurm_partition, gpus_per_run=args.gpus_per_run,
+                            cpus_per_run=args.cpus_per_run, timeout_min=args.timeout_min)
+
+
+def _run_ablate(args: argparse.Namespace) -> None:
     import pandas as pd
     import torch
 
-    from adnet_lab.experiments import (
-        STUDIES,
-        StudyConfig,
-        Variant,
-        paired_tests,
-        run_ablation,
-        summarize_ablation,
-    )
+    from adnet_lab.recipes import Study
+    from adnet_lab.runner import paired_tests, run_study, study_folders, summarize_ablation
 
-    base, variants, seeds = (STUDIES[args.study] if args.study
-                             else (StudyConfig(), ("baseline", "adl", "adnet"), 3))
-    overrides = {field: getattr(args, field) for field, _, _ in _STUDY_KNOBS.values()
-                 if getattr(args, field) is not None}
-    if args.augment is not None:
-        overrides["augment"] = args.augment
-    study = dataclasses.replace(base, **overrides)
-    chosen = [Variant.parse(spec) for spec in (args.variants or variants)]
+    if args.study:
+        named = STUDIES[args.study]
+    else:
+        named = Study("custom", (("", StudyConfig()),), ("baseline", "adl", "adnet"),
+                      (0, 1, 2))
+    chosen = [Variant.parse(spec) for spec in (args.variants or named.variants)]
     if "baseline" not in {v.name for v in chosen}:
         raise UsageError("--variants: the grid needs a 'baseline' run to compare with")
-    out = args.out or Path("runs/ablation") / (args.study or "custom")
+    seeds = tuple(range(args.seeds)) if args.seeds else named.seeds
+    study = dataclasses.replace(named, variants=tuple(chosen), seeds=seeds)
+    changes = {name: getattr(args, name) for _, name in _STUDY_KNOBS}
+    out = args.out or Path("runs/ablation") / named.name
     if args.threads:
         torch.set_num_threads(args.threads)
     with output_folder(out):
-        runs = run_ablation(chosen, args.seeds or seeds, study, out, jobs=args.jobs)
-    summary = summarize_ablation(runs)
-    summary.to_csv(out / "summary.csv")
-    paired = paired_tests(out, variants=[v.name for v in chosen if v.name != "baseline"])
-    paired.to_csv(out / "paired.csv")
-    columns = ["seeds", "nme_vs_truth_percent", "normal_rms_vs_truth_percent",
-               "normal_rms_vs_truth_percent_change", "tangent_rms_vs_truth_percent"]
-    with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(summary[columns].round(2).to_string())
-        print()
-        print(paired.round(4).to_string())
-    print(f"\nruns, summary.csv and paired.csv in {out}/")
+        root, study = out.parent, dataclasses.replace(study, name=out.name)
+        tables = run_study(study, root, executor=_executor(args, out), **changes)
+    for label, folder in study_folders(study, root).items():
+        summary = summarize_ablation(tables[label])
+        summary.to_csv(folder / "summary.csv")
+        paired = paired_tests(folder, variants=[v.name for v in chosen
+                                                if v.name != "baseline"])
+        paired.to_csv(folder / "paired.csv")
+        columns = ["seeds", "nme_vs_truth_percent", "normal_rms_vs_truth_percent",
+                   "normal_rms_vs_truth_percent_change", "tangent_rms_vs_truth_percent"]
+        with pd.option_context("display.width", 160, "display.max_columns", 20):
+            if label:
+                print(f"\nsetting {label}:")
+            print(summary[columns].round(2).to_string())
+            print()
+            print(paired.round(4).to_string())
+        print(f"\nruns, summary.csv and paired.csv in {folder}/")
 
 
 # ------------------------------------------------------------------------------------- demo
@@ -547,21 +587,21 @@ def _add_demo(commands) -> None:
         "demo", help="the main demonstration (the README's `make demo`)",
         description="Synthetic faces with tangent-ambiguous annotations; train the isotropic "
                     "baseline and ADNet at the same CPU budget; compare their errors image by "
-                    "image, with intervals and significance tests.")
+                    "image, with intervals and significance tests. The two runs are stored "
+                    "in OUT/<model>/seed<k>/: an interrupted demo resumes, a finished one is "
+                    "read back.")
     parser.add_argument("--quick", action="store_true",
                         help="a reduced run (about a minute) that exercises every step")
     parser.add_argument("--seed", type=int, default=None,
-                        help="seed of the data and the training (default: 0)")
-    parser.add_argument("--sigma-tangent", type=_number(0), default=None,
-                        help="annotation spread along the curves, fraction of the "
-                             "inter-ocular distance, >= 0 (default: 0.03)")
-    parser.add_argument("--sigma-normal", type=_number(0), default=None,
-                        help="annotation spread across the curves, fraction of the "
-                             "inter-ocular distance, >= 0 (default: 0.005)")
-    parser.add_argument("--epochs", type=_at_least(1), default=None,
-                        help="epochs per model, >= 1 (default: 8; --quick: 1)")
+                        help=f"seed of the data and the training (default: {DEMO_SEED})")
+    for config, name in ((SyntheticConfig, "sigma_tangent"), (SyntheticConfig, "sigma_normal"),
+                         (StudyConfig, "epochs")):
+        add_field_option(parser, config, name, default=None, note=(
+            f" (default: {getattr(DEMO_STUDY.faces, name, None) or getattr(DEMO_STUDY, name)}"
+            + (f"; --quick: {QUICK_STUDY.epochs}" if name == "epochs" else "") + ")"))
     parser.add_argument("--preset", choices=PRESET_NAMES, default=None,
-                        help="model preset (default: cpu-small; --quick: cpu-tiny)")
+                        help=f"model preset (default: {DEMO_STUDY.preset}; --quick: "
+                             f"{QUICK_STUDY.preset})")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"),
                         help="folder for summary.csv, comparison.csv, report.md and figures")
 
@@ -582,6 +622,18 @@ COMMANDS = {"synth": (_add_synth, _run_synth), "train": (_add_train, _run_train)
             "ablate": (_add_ablate, _run_ablate), "demo": (_add_demo, _run_demo)}
 
 
+class _Commands:
+    """The sub-commands: each gets the package's help format and ``--debug``."""
+
+    def __init__(self, subparsers) -> None:
+        self._subparsers = subparsers
+
+    def add_parser(self, name: str, **options) -> argparse.ArgumentParser:
+        parser = self._subparsers.add_parser(name, formatter_class=_Help, **options)
+        _add_debug(parser)
+        return parser
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="adnet-lab", formatter_class=_Help,
@@ -590,15 +642,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an expected error too")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    original = commands.add_parser
-
-    def add_parser(name: str, **options):
-        sub = original(name, formatter_class=_Help, **options)
-        _add_debug(sub)
-        return sub
-
-    commands.add_parser = add_parser
+    commands = _Commands(parser.add_subparsers(dest="command", required=True,
+                                               metavar="COMMAND"))
     for add, _ in COMMANDS.values():
         add(commands)
     return parser
@@ -621,7 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["load_model_for_evaluation", "main", "output_folder"]
+__all__ = ["add_field_option", "main", "output_folder"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

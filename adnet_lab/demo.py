@@ -4,13 +4,16 @@
    (``sigma_tangent``) and precise across them (``sigma_normal``), as fractions of the
    inter-ocular distance: train, validation and test sets.
 2. Train, at the same CPU preset, budget, data and seed, the isotropic **baseline** (same
-   network without AAM, smooth-L1 on the coordinates) and **ADNet** (ADL + AAM, in the recipe
-   of :data:`DEMO_RECIPE`, chosen by the ablation study of ``docs/ablation.md``).
+   network without AAM, smooth-L1 on the coordinates) and **ADNet** (ADL + AAM, in the
+   package's recipe :data:`~adnet_lab.recipes.DEMO_RECIPE`, chosen by the ablation study of
+   ``docs/ablation.md``): two runs of the study runner (:func:`~adnet_lab.runner.run_ablation`),
+   stored in ``out_dir/<model>/seed<k>/`` (:class:`~adnet_lab.runstore.RunStore`), so an
+   interrupted demo resumes and a finished one is read back.
 3. Evaluate both on the test set against its annotations (as benchmarks do) and against the
    true landmarks, decompose the errors into normal and tangent parts, compare the two models
    image by image (paired differences with 95% intervals and Wilcoxon signed-rank p-values),
-   and write ``summary.csv``, ``comparison.csv``, ``report.md``, ``ced.png``,
-   ``normal_tangent.png``, the predictions and the training histories to the output folder.
+   and write ``summary.csv``, ``comparison.csv``, ``report.md``, ``ced.png`` and
+   ``normal_tangent.png`` to the output folder.
 """
 
 from __future__ import annotations
@@ -23,63 +26,57 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from adnet_lab.analysis import mean_interval, paired_comparison
-from adnet_lab.evaluate import Predictions, evaluate_predictions, predict, summarize
-from adnet_lab.experiments import (
-    STUDIES,
-    VARIANTS,
-    StudyConfig,
-    Variant,
+from adnet_lab.analysis import (
     curve_error_components,
+    mean_interval,
+    paired_comparison,
     per_image_measures,
     run_metrics,
-    study_datasets,
 )
-from adnet_lab.train import train
+from adnet_lab.configs import StudyConfig, Variant
+from adnet_lab.evaluation import Predictions, evaluate_predictions, summarize
+from adnet_lab.recipes import DEMO_RECIPE, DEMO_SEED, DEMO_STUDY, QUICK_STUDY, VARIANTS
+from adnet_lab.runner import ProcessExecutor, run_ablation
+from adnet_lab.runstore import RunStore
 
-__all__ = ["DEMO_RECIPE", "DEMO_STUDY", "DemoConfig", "compare_models", "error_components",
-           "markdown_table", "run_demo", "summary_row"]
-
-#: ADNet's recipe in the demo (ADL + AAM; see docs/ablation.md for why these values).
-DEMO_RECIPE: Variant = dataclasses.replace(VARIANTS["adnet-mw0.1-fixed4"], name="adnet")
-
-
-#: The demo's data and budget: the ``main`` study's (docs/ablation.md).
-DEMO_STUDY: StudyConfig = STUDIES["main"][0]
+__all__ = ["DemoConfig", "compare_models", "error_components", "make_weights",
+           "markdown_table", "per_image_both", "run_demo", "summary_row"]
 
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """What the demo runs (defaults: about 6 minutes on 2 CPU cores).
+    """What the demo runs.
 
     Attributes:
-        study: the data and budget (:class:`~adnet_lab.experiments.StudyConfig`; the
-            ``main`` study's by default).
+        study: the data and budget (:data:`~adnet_lab.recipes.DEMO_STUDY` by default).
         seed: seed of the data sets and of the training.
-        recipe: ADNet's :class:`~adnet_lab.experiments.Variant`; the baseline is always the
-            isotropic network without AAM.
+        recipe: ADNet's :class:`~adnet_lab.configs.Variant`; the baseline is always the
+            isotropic network without AAM (:data:`~adnet_lab.recipes.VARIANTS` ``baseline``).
         out_dir: where everything is written.
     """
 
     study: StudyConfig = DEMO_STUDY
-    seed: int = 0
+    seed: int = DEMO_SEED
     recipe: Variant = DEMO_RECIPE
     out_dir: Path = Path("runs/demo")
 
     @classmethod
     def quick(cls, out_dir: Path = Path("runs/demo"), **overrides) -> DemoConfig:
         """A reduced run (about a minute) that exercises every step."""
-        return cls(study=dataclasses.replace(
-            DEMO_STUDY, num_train=96, num_val=16, num_test=32, image_size=64,
-            preset="cpu-tiny", epochs=1), out_dir=out_dir, **overrides)
+        return cls(study=QUICK_STUDY, out_dir=out_dir, **overrides)
 
     def replace(self, **changes) -> DemoConfig:
-        """A copy with fields of the config or of its study changed (None: unchanged)."""
+        """A copy with fields of the config, its study or its faces changed (None:
+        unchanged)."""
         changes = {key: value for key, value in changes.items() if value is not None}
         own = {key: changes.pop(key) for key in list(changes)
                if key in {f.name for f in dataclasses.fields(self)}}
-        return dataclasses.replace(self, study=dataclasses.replace(self.study, **changes),
-                                   **own)
+        return dataclasses.replace(self, study=self.study.with_changes(**changes), **own)
+
+    @property
+    def models(self) -> dict[str, Variant]:
+        """The demo's two models by name: ``baseline`` and ``adnet``."""
+        return {"baseline": VARIANTS["baseline"], "adnet": self.recipe}
 
 
 def error_components(predictions: Predictions) -> tuple[np.ndarray, np.ndarray]:
@@ -107,9 +104,10 @@ def summary_row(model: str, annotated: Predictions, truth: Predictions) -> dict[
     }
 
 
-def _per_image(annotated: Predictions, truth: Predictions) -> dict[str, np.ndarray]:
-    """Per-image measures (percent): NME and normal / tangent RMS, against both."""
-    return {f"{name}{suffix}": 100 * values
+def per_image_both(annotated: Predictions, truth: Predictions) -> dict[str, np.ndarray]:
+    """The per-image measures (fractions) against the annotations (``nme``, ...) and against
+    the truth (``nme_vs_truth``, ...)."""
+    return {f"{name}{suffix}": values
             for suffix, predictions in (("", annotated), ("_vs_truth", truth))
             for name, values in per_image_measures(predictions).items()}
 
@@ -118,18 +116,20 @@ def compare_models(model: dict[str, np.ndarray], baseline: dict[str, np.ndarray]
                    alpha: float = 0.01) -> pd.DataFrame:
     """Paired per-image comparison of two models on the same test images.
 
-    For each measure of ``_per_image`` (percent): the two means, the mean difference
-    (model - baseline) with its 95% t-interval over images, the relative change of the
-    means (percent), the Wilcoxon signed-rank p-value and whether ``p < alpha``.
+    For each measure of :func:`per_image_both` (fractions in; percent out): the two means,
+    the mean difference (model - baseline) with its 95% t-interval over images, the relative
+    change of the means (percent), the Wilcoxon signed-rank p-value and whether
+    ``p < alpha``.
     """
     rows = {}
-    for measure, values in model.items():
-        difference, low, high = mean_interval(values - baseline[measure])
-        test = paired_comparison(values / 100, baseline[measure] / 100)
+    for measure, fractions in model.items():
+        values, reference = 100 * fractions, 100 * baseline[measure]
+        difference, low, high = mean_interval(values - reference)
+        test = paired_comparison(fractions, baseline[measure])
         rows[measure] = {
-            "model_mean": values.mean(), "baseline_mean": baseline[measure].mean(),
+            "model_mean": values.mean(), "baseline_mean": reference.mean(),
             "difference": difference, "difference_low": low, "difference_high": high,
-            "change_percent": 100 * (values.mean() / baseline[measure].mean() - 1),
+            "change_percent": 100 * (values.mean() / reference.mean() - 1),
             "p_value": test["p_value"], "significant": bool(test["p_value"] < alpha)}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "measure"
@@ -151,7 +151,7 @@ def _report(config: DemoConfig, summary: pd.DataFrame, comparison: pd.DataFrame,
     table = markdown_table(summary)
     base = summary.set_index("model").loc["baseline"]
     recipe = config.recipe
-    lam = recipe.lambda_label
+    lam, weight = recipe.lambda_label, recipe.objective.map_weight
     lines = "\n".join(f"- {_verdict(comparison.loc[measure], text)}" for measure, text in (
         ("normal_rms_vs_truth", "Normal RMS error against the truth"),
         ("tangent_rms_vs_truth", "Tangent RMS error against the truth"),
@@ -160,12 +160,12 @@ def _report(config: DemoConfig, summary: pd.DataFrame, comparison: pd.DataFrame,
     return f"""# adnet_lab demo: the error-bias and ADNet
 
 Synthetic WFLW-98 faces ({study.num_train} train, {study.num_val} validation,
-{study.num_test} test, {study.image_size} px, seed {config.seed}) whose annotations are
-moved along their curve by N(0, {100 * study.sigma_tangent:.1f}%) and across it by
-N(0, {100 * study.sigma_normal:.1f}%) of the inter-ocular distance. Both models: preset
+{study.num_test} test, {study.faces.image_size} px, seed {config.seed}) whose annotations are
+moved along their curve by N(0, {100 * study.faces.sigma_tangent:.1f}%) and across it by
+N(0, {100 * study.faces.sigma_normal:.1f}%) of the inter-ocular distance. Both models: preset
 `{study.preset}`, {study.epochs} epochs, batch {study.batch_size}, same seed and data. The
 baseline has no AAM and an isotropic smooth-L1 loss; ADNet has ADL ({lam}) and AAM (map-loss
-weight {recipe.map_weight:g}, the release uses 10; see docs/ablation.md). Errors in percent of
+weight {weight:g}, the release uses 10; see docs/ablation.md). Errors in percent of
 the inter-ocular distance; "vs truth" compares with the true (unambiguous) landmarks.
 
 {table}
@@ -210,23 +210,17 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
     config = config or DemoConfig()
     started = time.perf_counter()
     out = Path(config.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    study = config.study
-    data = study_datasets(study, config.seed, progress=progress)
-    models = {"baseline": VARIANTS["baseline"], "adnet": config.recipe}
+    models = config.models
+    run_ablation(list(models.values()), [config.seed], config.study, out, progress=progress,
+                 executor=ProcessExecutor(progress=progress))
     rows, nmes, components, measures = [], {}, {}, {}
-    for name, variant in models.items():
-        model_started = time.perf_counter()
-        result = train(data["train"], study.train_config(variant, config.seed),
-                       val_dataset=data["val"], out_dir=out / name, progress=progress)
-        seconds = time.perf_counter() - model_started
-        annotated = predict(result.ema_model, data["test"], progress=False)
-        truth = predict(result.ema_model, data["test_truth"], progress=False)
-        annotated.save(out / name / "test_predictions.npz")
-        truth.save(out / name / "truth_predictions.npz")
-        rows.append(summary_row(name, annotated, truth) | {"train_seconds": seconds})
-        measures[name] = _per_image(annotated, truth)
-        nmes[name] = measures[name]["nme"] / 100
+    for name in models:
+        store = RunStore.at(out, name, config.seed)
+        annotated, truth = store.predictions(truth=False), store.predictions(truth=True)
+        rows.append(summary_row(name, annotated, truth)
+                    | {"train_seconds": store.row()["train_seconds"]})
+        measures[name] = per_image_both(annotated, truth)
+        nmes[name] = measures[name]["nme"]
         components[name] = error_components(annotated)
     summary = pd.DataFrame(rows)
     summary.to_csv(out / "summary.csv", index=False)
@@ -254,3 +248,42 @@ def main(quick: bool = False, out_dir: Path | None = None, **overrides) -> None:
               "significant: Wilcoxon p < 0.01):")
         print(summary.attrs["comparison"].round(3).to_string())
     print(f"\nreport, tables and figures in {config.out_dir}/")
+
+
+def make_weights(out_dir: Path | None = None, work_dir: Path = Path("runs/weights"),
+                 from_demo: Path | None = None) -> list[Path]:
+    """Retrain the shipped models with the demo's default configuration and write them
+    (float16 EMA, :func:`adnet_lab.weights.write_shipped_weights`).
+
+    With ``from_demo`` the models of a finished default demo in that folder are exported
+    instead of training again (their ``run.json`` must hold the demo's configuration).
+    """
+    from adnet_lab.training import TrainConfig, read_training_checkpoint
+    from adnet_lab.weights import write_shipped_weights
+
+    config = DemoConfig(out_dir=from_demo or work_dir)
+    if from_demo is None:
+        run_demo(config)
+    states = {}
+    for name, variant in config.models.items():
+        store = RunStore.at(config.out_dir, name, config.seed)
+        state = read_training_checkpoint(store.path(store.CHECKPOINT))
+        if TrainConfig.from_dict(state["train_config"]) != config.study.train_config(
+                variant, config.seed):
+            raise ValueError(f"{store.folder}: not trained with the demo's default "
+                             "configuration; run the default demo (or make weights)")
+        states[name] = state
+    recipe = {"study": config.study.to_dict(), "seed": config.seed,
+              "recipe": dataclasses.asdict(config.recipe)}
+    return write_shipped_weights(states, recipe, out_dir)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Retrain (or export from a finished default "
+                                                 "demo) the shipped models.")
+    parser.add_argument("--from-demo", type=Path, default=None,
+                        help="export the models of a finished default demo in this folder")
+    for written_path in make_weights(from_demo=parser.parse_args().from_demo):
+        print(written_path)

@@ -14,14 +14,13 @@ Every function returns the mean over its elements (a 0-d tensor) and is differen
 from __future__ import annotations
 
 import math
-from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from adnet_lab.configs import LAMBDA_MODES, LambdaMode, ObjectiveConfig, check_lambda_mode
 from adnet_lab.conventions import heatmap_grid
-from adnet_lab.errors import UsageError
 from adnet_lab.geometry import curve_normals, rotate_90
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
@@ -49,9 +48,6 @@ __all__ = [
     "wing_loss",
 ]
 
-LambdaMode = Literal["heatmap", "dynamic", "fixed"]
-#: ADL's lambda modes (``"heatmap"``: the release's).
-LAMBDA_MODES: tuple[str, ...] = get_args(LambdaMode)
 
 #: ADL's adaptive lambdas (``"dynamic"``, ``"heatmap"``) are clamped to this range (the
 #: release's): 1 is isotropic, 9 weights the normal component 9 times the tangent one.
@@ -61,14 +57,6 @@ LAMBDA_EPSILON = 1e-6
 #: AWing's weight map: ``AWING_WEIGHT * [3x3 max-pool of the target >= AWING_FOREGROUND] + 1``.
 AWING_WEIGHT = 10.0
 AWING_FOREGROUND = 0.2
-
-
-def check_lambda_mode(lambda_mode: str, context: str = "") -> None:
-    """UsageError (a ValueError) unless ``lambda_mode`` is one of :data:`LAMBDA_MODES`;
-    ``context`` prefixes the message (e.g. ``"variant 'x': "``)."""
-    if lambda_mode not in LAMBDA_MODES:
-        names = ", ".join(map(repr, LAMBDA_MODES[:-1])) + f" or {LAMBDA_MODES[-1]!r}"
-        raise UsageError(f"{context}lambda_mode must be {names}, got {lambda_mode!r}")
 
 
 def _check_pair(pred: torch.Tensor, gt: torch.Tensor, what: str = "points") -> None:
@@ -114,14 +102,6 @@ def _second_moments(weights: torch.Tensor, centres: torch.Tensor) -> torch.Tenso
     return torch.stack([torch.stack([xx, xy], -1), torch.stack([xy, yy], -1)], -2)
 
 
-def _centres(heatmap_centres: torch.Tensor | None, landmarks: torch.Tensor | None
-             ) -> torch.Tensor | None:
-    """``heatmap_centres``, or its older keyword ``landmarks`` (not both)."""
-    if landmarks is not None and heatmap_centres is not None:
-        raise ValueError("pass heatmap_centres or its older name landmarks, not both")
-    return heatmap_centres if heatmap_centres is not None else landmarks
-
-
 def heatmap_lambda(heatmap: torch.Tensor, heatmap_centres: torch.Tensor,
                    normals: torch.Tensor) -> torch.Tensor:
     """ADL's heatmap lambda (the release's), ``B x N``, detached: with ``w`` the ``B x N x H x W``
@@ -145,8 +125,7 @@ def anisotropic_lambda(normal_error: torch.Tensor, tangent_error: torch.Tensor,
                        normals: torch.Tensor, lambda_mode: LambdaMode = "heatmap",
                        heatmap: torch.Tensor | None = None,
                        heatmap_centres: torch.Tensor | None = None,
-                       loss_lambda: float = 2.0, *,
-                       landmarks: torch.Tensor | None = None) -> torch.Tensor:
+                       loss_lambda: float = 2.0) -> torch.Tensor:
     """ADL's per-landmark lambda (detached), ``B x N`` or a scalar for ``"fixed"``.
 
     With ``lo, hi = LAMBDA_RANGE`` (1, 9) and ``eps = LAMBDA_EPSILON`` (1e-6):
@@ -158,10 +137,8 @@ def anisotropic_lambda(normal_error: torch.Tensor, tangent_error: torch.Tensor,
       ``clamp(sum w (d.t)^2 / max(sum w (d.n)^2, eps), lo, hi)``.
 
     ``heatmap_centres`` (``B x N x 2``) are the points about which the heatmap's spread is
-    measured; the release passes the final stack's predicted landmarks. ``landmarks`` is its
-    older keyword.
+    measured; the release passes the final stack's predicted landmarks.
     """
-    heatmap_centres = _centres(heatmap_centres, landmarks)
     check_lambda_mode(lambda_mode)
     if lambda_mode == "fixed":
         return torch.as_tensor(loss_lambda, dtype=normal_error.dtype,
@@ -180,8 +157,7 @@ def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
                                heatmap: torch.Tensor | None = None,
                                heatmap_centres: torch.Tensor | None = None,
                                loss_lambda: float = 2.0, scale: float = 0.01, *,
-                               lambdas: torch.Tensor | None = None,
-                               landmarks: torch.Tensor | None = None) -> torch.Tensor:
+                               lambdas: torch.Tensor | None = None) -> torch.Tensor:
     """Anisotropic direction loss (ADL).
 
     With ``D = pred - gt``, ``n`` the curve normal at the ground truth (the release's rule,
@@ -200,7 +176,6 @@ def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
             attention-weighted heatmaps.
         heatmap_centres: ``B x N x 2``, for ``"heatmap"``: the points about which the
             heatmap's spread is measured; the release passes the final predictions
-            (``landmarks`` is this argument's older keyword).
         loss_lambda: lambda of ``"fixed"``.
         scale: ``s``, the smooth-L1 knee (0.01).
         lambdas: lambdas computed beforehand (``B x N`` or a scalar), e.g. once for all
@@ -222,7 +197,7 @@ def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
     tangent_error = (error * rotate_90(normals)).sum(-1)
     lam = lambdas if lambdas is not None else anisotropic_lambda(
         normal_error.detach(), tangent_error.detach(), normals, lambda_mode, heatmap,
-        _centres(heatmap_centres, landmarks), loss_lambda)
+        heatmap_centres, loss_lambda)
     alpha, beta = 2 * lam / (lam + 1), 2 / (lam + 1)
     anisotropic = alpha * normal_error.square() + beta * tangent_error.square()
     isotropic = error.square().sum(-1)
@@ -328,11 +303,9 @@ class AnisotropicDirectionLoss(nn.Module):
         self.lambda_mode, self.loss_lambda, self.scale = lambda_mode, loss_lambda, scale
 
     def forward(self, pred: torch.Tensor, gt: torch.Tensor, heatmap: torch.Tensor | None = None,
-                heatmap_centres: torch.Tensor | None = None, *,
-                landmarks: torch.Tensor | None = None) -> torch.Tensor:
+                heatmap_centres: torch.Tensor | None = None) -> torch.Tensor:
         return anisotropic_direction_loss(pred, gt, self.scheme, self.lambda_mode, heatmap,
-                                          _centres(heatmap_centres, landmarks),
-                                          self.loss_lambda, self.scale)
+                                          heatmap_centres, self.loss_lambda, self.scale)
 
 
 class SmoothL1Loss(nn.Module):
@@ -413,6 +386,14 @@ class ADNetObjective(nn.Module):
         self.lambda_mode, self.map_weight = lambda_mode, map_weight
         self.loss_lambda = loss_lambda
         self.stack_weights = [2.0**i / 2.0 ** (num_stacks - 1) for i in range(num_stacks)]
+
+    @classmethod
+    def from_config(cls, objective: ObjectiveConfig, model) -> ADNetObjective:
+        """The objective of an :class:`~adnet_lab.configs.ObjectiveConfig` for a network of
+        configuration ``model`` (an :class:`~adnet_lab.model.ADNetConfig`: scheme, stacks
+        and AAM). The map-weight warm-up is applied by the training loop."""
+        return cls(model.scheme, model.num_stacks, objective.use_adl, model.use_aam,
+                   objective.lambda_mode, objective.map_weight, objective.loss_lambda)
 
     def forward(self, output, targets: dict[str, torch.Tensor]
                 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -6,7 +6,7 @@ public functions, and :class:`NMEAccumulator` that gathers per-image NMEs batch 
 
 AUC rule: the CED is sampled at ``x_k = k * step`` for ``k = 0 .. round(threshold / step)``
 (``fraction(x) = mean(nme <= x)``), integrated with the trapezoid rule
-(``scipy.integrate.trapezoid``) and divided by ``threshold`` so that it lies in [0, 1].
+(``numpy.trapezoid``) and divided by ``threshold`` so that it lies in [0, 1].
 Default ``step = 1e-4`` as in STAR's evaluation; the failure rate counts ``nme > threshold``.
 """
 
@@ -17,7 +17,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import torch
-from scipy.integrate import trapezoid
 
 from adnet_lab._arrays import ArrayLike, like_input, to_points, to_tensor
 from adnet_lab.geometry import decompose_errors
@@ -171,7 +170,7 @@ def auc(nmes: ArrayLike, threshold: float = 0.10, step: float = 1e-4) -> float:
     Trapezoid rule on the grid of :func:`ced`; AUC@10 = ``auc(nmes, 0.10)``.
     """
     grid = _ced_grid(threshold, step)
-    return float(trapezoid(_ced_fractions(_as_numpy(nmes), grid), grid) / grid[-1])
+    return float(np.trapezoid(_ced_fractions(_as_numpy(nmes), grid), grid) / grid[-1])
 
 
 class NMEAccumulator:

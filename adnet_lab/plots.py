@@ -157,7 +157,7 @@ def plot_landmark_bars(table, title: str = "Error per landmark") -> Figure:
 
 def plot_training_curves(history, title: str = "Training") -> Figure:
     """Loss per head (log scale) and the validation metrics (percent) against the epoch, from
-    the history of :func:`adnet_lab.train.train`: ``val_nme_percent`` and, where recorded,
+    the history of :func:`adnet_lab.training.train`: ``val_nme_percent`` and, where recorded,
     the normal and tangent RMS errors (``val_normal_rms_percent``,
     ``val_tangent_rms_percent``)."""
     figure, (loss_axis, nme_axis) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")

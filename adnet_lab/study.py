@@ -1,9 +1,9 @@
 """The committed ablation study: run it (``make study``) and write its tables and figures.
 
-``python -m adnet_lab.study`` runs the studies of :data:`adnet_lab.experiments.CORE_STUDIES`
-(``--all``: every study of :data:`~adnet_lab.experiments.STUDIES`) into
+``python -m adnet_lab.study`` runs the studies of :data:`adnet_lab.recipes.CORE_STUDIES`
+(``--all``: every study of :data:`~adnet_lab.recipes.STUDIES`) into
 ``runs/ablation/<name>/`` (resumable: finished runs are skipped) and then writes
-``docs/ablation/`` for every study with finished runs:
+``docs/ablation/`` for every single-setting study with finished runs:
 
 * ``<name>_runs.csv`` -- one row per run (metrics and diagnostics);
 * ``<name>_summary.csv`` -- mean and 95% interval over seeds, change against the baseline;
@@ -16,24 +16,24 @@
 from __future__ import annotations
 
 import argparse
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from adnet_lab.demo import markdown_table
-from adnet_lab.experiments import (
-    CORE_STUDIES,
-    LAMBDA_SWEEP,
-    STUDIES,
+from adnet_lab.plots import plot_learning_curves, plot_tradeoff
+from adnet_lab.recipes import CORE_STUDIES, LAMBDA_SWEEP, STUDIES, Study
+from adnet_lab.runner import (
+    ProcessExecutor,
     load_runs,
     paired_tests,
-    run_ablation,
+    run_study,
+    study_folders,
     summarize_ablation,
 )
-from adnet_lab.plots import plot_learning_curves, plot_tradeoff
+from adnet_lab.runstore import finished_runs
 
 __all__ = ["LAMBDA_SWEEP", "curve_changes", "study_histories", "study_tables",
            "write_study_report"]
@@ -50,10 +50,9 @@ def study_histories(out_dir: str | Path) -> pd.DataFrame:
     """The per-epoch histories of every finished run under ``out_dir``, stacked, with
     ``variant`` and ``seed`` columns."""
     tables = []
-    for metrics in sorted(Path(out_dir).glob("*/seed*/metrics.json")):
-        row = json.loads(metrics.read_text())
-        history = pd.read_csv(metrics.parent / "history.csv")
-        tables.append(history.assign(variant=row["variant"], seed=row["seed"]))
+    for store in finished_runs(out_dir):
+        row = store.row()
+        tables.append(store.history().assign(variant=row["variant"], seed=row["seed"]))
     if not tables:
         raise FileNotFoundError(f"no finished runs under {out_dir}")
     return pd.concat(tables, ignore_index=True)
@@ -64,10 +63,10 @@ def curve_changes(out_dir: str | Path, column: str = "normal_rms_percent",
     """Per curve and variant: the change of ``column`` (a ``curves.csv`` column, e.g. the
     normal RMS against the truth) against the baseline in percent, averaged over the seeds
     both finished. Rows: curves in the scheme's order; columns: variants."""
-    folder = Path(out_dir)
     tables = {}
-    for path in sorted(folder.glob("*/seed*/curves.csv")):
-        tables[path.parent.parent.name, path.parent.name] = pd.read_csv(path, index_col="curve")
+    for store in finished_runs(out_dir):
+        row = store.row()
+        tables[row["variant"], row["seed"]] = store.curves()
     changes = {}
     for (variant, seed), table in tables.items():
         if variant == baseline or (baseline, seed) not in tables:
@@ -119,14 +118,18 @@ def study_tables(summary: pd.DataFrame, paired: pd.DataFrame | None, runs: pd.Da
 
 
 def write_study_report(runs_root: str | Path = "runs/ablation",
-                       docs_dir: str | Path = "docs/ablation") -> list[Path]:
-    """Write the CSVs, ``tables.md`` and the figures of every finished study."""
+                       docs_dir: str | Path = "docs/ablation",
+                       studies: Mapping[str, Study] = STUDIES) -> list[Path]:
+    """Write the CSVs, ``tables.md`` and the figures of every finished single-setting study
+    of ``studies``."""
     runs_root, docs = Path(runs_root), Path(docs_dir)
     docs.mkdir(parents=True, exist_ok=True)
     written, markdown = [], ["# Ablation tables (written by `make study`)\n"]
-    for name, (_, variants, _) in STUDIES.items():
-        folder = runs_root / name
-        if not any(folder.glob("*/seed*/metrics.json")):
+    for name, study in studies.items():
+        if len(study.settings) != 1:
+            continue  # several settings: reported on their own (see the confirmation)
+        folder, variants = study_folders(study, runs_root)[""], study.variants
+        if not finished_runs(folder):
             continue  # not run (yet)
         runs = load_runs(folder)
         summary = summarize_ablation(runs)
@@ -190,11 +193,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="runs trained at a time, one thread each (default: %(default)s)")
     args = parser.parse_args(argv)
     if not args.report_only:
-        for name, (study, variants, seeds) in STUDIES.items():
+        for name, study in STUDIES.items():
             if not args.all and name not in CORE_STUDIES:
                 continue
-            print(f"study {name}: {len(variants)} variants x {seeds} seeds")
-            run_ablation(variants, seeds, study, args.runs / name, jobs=args.jobs)
+            print(f"study {name}: {len(study.variants)} variants x {len(study.seeds)} seeds x "
+                  f"{len(study.settings)} setting(s)")
+            run_study(study, args.runs, executor=ProcessExecutor(args.jobs))
     for path in write_study_report(args.runs, args.docs):
         print(path)
 

@@ -29,13 +29,13 @@ from types import MappingProxyType
 
 import numpy as np
 
+from adnet_lab.configs import DATASET_SCHEMES  # the dataset names, with the configurations
+
 __all__ = ["DATASET_SCHEMES", "SCHEME_NAMES", "Curve", "LandmarkScheme", "get_scheme",
            "mean_face", "resolve_scheme"]
 
 #: Names accepted by :func:`get_scheme`.
 SCHEME_NAMES = ("wflw", "300w", "cofw", "cofw-symmetric")
-#: The schemes of the three datasets (readers, the command line, the models).
-DATASET_SCHEMES = ("wflw", "300w", "cofw")
 
 _OFFICIAL_KEY = {"wflw": "WFLW", "300w": "300W", "cofw": "COFW", "cofw-symmetric": "COFW"}
 

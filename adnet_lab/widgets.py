@@ -27,10 +27,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from adnet_lab.configs import LAMBDA_MODES, Variant
 from adnet_lab.data.synthetic import annotate_along_curves
 from adnet_lab.geometry import curve_normals, curve_tangents, decompose_errors
-from adnet_lab.losses import LAMBDA_MODES
 from adnet_lab.metrics import auc, failure_rate, normalizing_distance, rms
+from adnet_lab.recipes import DEMO_RECIPE, PANEL_SEED, PANEL_STUDY
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme, mean_face
 
 __all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "TrainingPanel",
@@ -260,7 +261,7 @@ class TrainingPanel(_Panel):
     validation NME and normal/tangent RMS against the true landmarks, percent); **Stop** ends
     it before the next batch. :meth:`run` trains in the calling thread (scripts, tests).
     ``state`` holds the rows of the history so far and the run's status; ``result`` the last
-    :class:`~adnet_lab.train.TrainResult`.
+    :class:`~adnet_lab.training.TrainResult`.
 
     Args:
         faces: training faces (a quarter as many more are generated for validation).
@@ -268,8 +269,9 @@ class TrainingPanel(_Panel):
         seed: seed of the faces and the training.
     """
 
-    def __init__(self, faces: int = 320, presets: list[str] | None = None,
-                 image_size: int = 128, seed: int = 7) -> None:
+    def __init__(self, faces: int = PANEL_STUDY.num_train, presets: list[str] | None = None,
+                 image_size: int = PANEL_STUDY.faces.image_size, seed: int = PANEL_SEED
+                 ) -> None:
         import threading
 
         import torch
@@ -277,6 +279,7 @@ class TrainingPanel(_Panel):
         from adnet_lab.model.config import PRESETS
 
         self.faces, self.image_size, self.seed = faces, image_size, seed
+        recipe = DEMO_RECIPE.objective
         if presets is None:
             presets = list(PRESETS) if torch.cuda.is_available() else [
                 name for name in PRESETS if name.startswith("cpu")]
@@ -284,14 +287,17 @@ class TrainingPanel(_Panel):
         self.use_adl = widgets.Checkbox(True, description="ADL", indent=False)
         self.use_aam = widgets.Checkbox(True, description="AAM", indent=False)
         self.lambda_mode = widgets.Dropdown(options=list(LAMBDA_MODES),
-                                            value="fixed", description="lambda", style=style)
-        self.loss_lambda = widgets.FloatSlider(4.0, min=1.0, max=9.0, step=0.5,
+                                            value=recipe.lambda_mode, description="lambda",
+                                            style=style)
+        self.loss_lambda = widgets.FloatSlider(recipe.loss_lambda, min=1.0, max=9.0, step=0.5,
                                                description="fixed lambda", style=style)
-        self.map_weight = widgets.FloatLogSlider(0.1, base=10, min=-2, max=1, step=0.5,
-                                                 description="map weight", style=style)
+        self.map_weight = widgets.FloatLogSlider(recipe.map_weight, base=10, min=-2, max=1,
+                                                 step=0.5, description="map weight",
+                                                 style=style)
         self.preset = widgets.Dropdown(options=presets, value=presets[-1],
                                        description="preset", style=style)
-        self.epochs = widgets.IntSlider(4, min=1, max=50, description="epochs", style=style)
+        self.epochs = widgets.IntSlider(PANEL_STUDY.epochs, min=1, max=50, description="epochs",
+                                        style=style)
         self.train_button = widgets.Button(description="Train", button_style="primary",
                                            icon="play")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
@@ -311,13 +317,11 @@ class TrainingPanel(_Panel):
         super().__init__(controls, observed=[])
         self.widget.children = (*self.widget.children, self.image)
 
-    def variant(self):
-        """The :class:`~adnet_lab.experiments.Variant` the controls describe."""
-        from adnet_lab.experiments import Variant
-
-        return Variant("panel", use_adl=self.use_adl.value, use_aam=self.use_aam.value,
-                       lambda_mode=self.lambda_mode.value, loss_lambda=self.loss_lambda.value,
-                       map_weight=self.map_weight.value)
+    def variant(self) -> Variant:
+        """The :class:`~adnet_lab.configs.Variant` the controls describe."""
+        return Variant.of("panel", use_aam=self.use_aam.value, use_adl=self.use_adl.value,
+                          lambda_mode=self.lambda_mode.value,
+                          loss_lambda=self.loss_lambda.value, map_weight=self.map_weight.value)
 
     def draw(self) -> Figure:
         import pandas as pd
@@ -335,10 +339,7 @@ class TrainingPanel(_Panel):
                                     title=f"{self.variant_label()}: {self.status.value}")
 
     def variant_label(self) -> str:
-        variant = self.variant()
-        parts = [f"ADL, {variant.lambda_label}" if variant.use_adl else "smooth-L1",
-                 f"AAM (map weight {variant.map_weight:g})" if variant.use_aam else "no AAM"]
-        return ", ".join(parts)
+        return self.variant().describe()
 
     def update(self) -> None:
         """Redraw into the panel's image (safe from the training thread)."""
@@ -348,14 +349,14 @@ class TrainingPanel(_Panel):
 
     def run(self):
         """Train with the controls' settings in this thread; returns the TrainResult."""
-        from adnet_lab.experiments import StudyConfig, study_datasets
-        from adnet_lab.train import train
+        from adnet_lab.runner import study_datasets
+        from adnet_lab.training import train
 
         self._stop.clear()
         self.rows.clear()
-        study = StudyConfig(num_train=self.faces, num_val=max(8, self.faces // 4),
-                            num_test=8, image_size=self.image_size, preset=self.preset.value,
-                            epochs=self.epochs.value)
+        study = PANEL_STUDY.with_changes(num_train=self.faces, num_val=max(8, self.faces // 4),
+                                         image_size=self.image_size, preset=self.preset.value,
+                                         epochs=self.epochs.value)
         data = study_datasets(study, self.seed)
         self.status.value = "training..."
         self.train_button.disabled, self.stop_button.disabled = True, False

@@ -48,7 +48,7 @@ from adnet_lab.geometry import curve_normals
 from adnet_lab.losses import ADNetObjective
 from adnet_lab.model import ADNet, ADNetConfig
 from adnet_lab.topology import get_scheme
-from adnet_lab.train import train_step
+from adnet_lab.training import train_step
 
 OUTPUT = Path("runs/bench/bench.csv")
 OFFICIAL_EDGE_MS, OFFICIAL_POINT_MS = 8.0, 34.0          # per WFLW face, 256 px, 1 thread

@@ -14,7 +14,7 @@ from adnet_lab.analysis import (
     landmark_error_table,
     paired_comparison,
 )
-from adnet_lab.evaluate import Predictions, evaluate_predictions
+from adnet_lab.evaluation import Predictions, evaluate_predictions
 from adnet_lab.topology import get_scheme, mean_face
 
 

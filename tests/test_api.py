@@ -75,11 +75,13 @@ def test_every_public_name_resolves_and_heavy_modules_load_lazily():
     found = subprocess.run([sys.executable, "-c", "import json; " + code], check=True,
                            capture_output=True, text=True).stdout
     assert json.loads(found) == []
-    # Functions that share their module's name stay functions after the module is imported.
-    importlib.import_module("adnet_lab.train")
-    importlib.import_module("adnet_lab.evaluate")
+    # train and evaluate are functions; their modules are training and evaluation.
+    training = importlib.import_module("adnet_lab.training")
+    importlib.import_module("adnet_lab.evaluation")
     assert callable(adnet_lab.train) and callable(adnet_lab.evaluate)
-    assert adnet_lab.train.__module__ == "adnet_lab.train"
+    assert adnet_lab.train is training.train and adnet_lab.train.__module__ == training.__name__
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("adnet_lab.train")
 
 
 def test_notebooks_import_only_the_top_level_api():
@@ -99,34 +101,101 @@ def test_notebooks_import_only_the_top_level_api():
                         assert alias.name in adnet_lab.__all__, (path.name, alias.name)
 
 
-#: docs/architecture.md's layers: a module imports (at module level) only from its own layer
-#: or the layers above it.
+#: docs/architecture.md's layers: a module imports only from its own layer or the layers
+#: above it (lower in this list), at module level and inside functions alike.
 LAYERS = [
-    {"errors", "conventions", "topology", "_arrays"},
+    {"errors", "configs", "conventions", "topology", "_arrays", "model.config", "recipes"},
     {"geometry", "metrics"},
     {"data", "data.formats", "data.splines", "data.targets", "data.transforms", "data.dataset",
      "data.sources", "data.synthetic"},
-    {"model", "model.config", "model.layers", "model.network", "model.checkpoint",
-     "model.export"},
-    {"losses", "train"},
-    {"loading", "weights", "evaluate"},
-    {"analysis", "experiments", "demo", "reference"},
-    {"plots", "widgets", "study", "cli", ""},
+    {"model", "model.layers", "model.network", "model.checkpoint", "model.export"},
+    {"losses", "training"},
+    {"loading", "weights", "evaluation", "runstore", "diagnostics"},
+    {"analysis", "plots", "runner", "demo", "reference"},
+    {"widgets", "study", "cli", ""},
 ]
+#: Imports that point down the layers on purpose, each with its reason: (module, target).
+ALLOWED_DOWNWARD: set[tuple[str, str]] = {
+    # Variant.parse("NAME") looks NAME up in the named recipes, which are built from Variant.
+    ("configs", "recipes"),
+}
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    """Every ``from adnet_lab... import`` in a file, at any depth, with its line."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("adnet_lab"):
+            found.append((node.module, node.lineno))
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names
+                      if alias.name.startswith("adnet_lab")]
+    return found
 
 
 def test_modules_import_only_from_their_layer_or_above():
     rank = {name: index for index, layer in enumerate(LAYERS) for name in layer}
     package = ROOT / "adnet_lab"
+    wrong = []
     for path in sorted(package.rglob("*.py")):
         module = ".".join(path.relative_to(package).with_suffix("").parts)
         module = module.removesuffix("__init__").rstrip(".")
         assert module in rank, f"{module} is not placed in docs/architecture.md's layers"
-        for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("adnet_lab"):
-                target = node.module.removeprefix("adnet_lab").lstrip(".")
-                target = target if target in rank else target.rsplit(".", 1)[0]
-                assert rank[target] <= rank[module], f"{module} imports {node.module}"
+        for imported, line in _imports(path):
+            target = imported.removeprefix("adnet_lab").lstrip(".")
+            target = target if target in rank else target.rsplit(".", 1)[0]
+            if rank[target] > rank[module] and (module, target) not in ALLOWED_DOWNWARD:
+                wrong.append(f"{path.name}:{line}: {module} imports {imported}")
+    assert not wrong, "upward imports:\n" + "\n".join(wrong)
+
+
+def test_the_layer_test_sees_imports_inside_functions(tmp_path):
+    source = tmp_path / "example.py"
+    source.write_text("def f():\n    from adnet_lab.demo import run_demo\n")
+    assert _imports(source) == [("adnet_lab.demo", 2)]
+
+
+def test_no_import_cycles_between_modules():
+    """Module-level imports between the package's modules form no cycle."""
+    package = ROOT / "adnet_lab"
+    graph: dict[str, set[str]] = {}
+    for path in sorted(package.rglob("*.py")):
+        module = ".".join(path.relative_to(package).with_suffix("").parts).removesuffix(
+            ".__init__")
+        body = ast.parse(path.read_text()).body
+        graph[module] = {node.module.removeprefix("adnet_lab.") for node in body
+                         if isinstance(node, ast.ImportFrom)
+                         and (node.module or "").startswith("adnet_lab.")}
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for target in graph.get(node, ()):
+            if state.get(target) == 1:
+                pytest.fail("import cycle: " + " -> ".join([*trail, node, target]))
+            if target in graph and not state.get(target):
+                visit(target, [*trail, node])
+        state[node] = 2
+
+    for module in graph:
+        if not state.get(module):
+            visit(module, [])
+
+
+def test_command_line_parses_without_torch_pandas_or_scipy():
+    """--help and --version answer fast because parsing imports none of the heavy
+    libraries (benchmarks/run.py times it)."""
+    code = ("import sys; from adnet_lab.cli import _build_parser; _build_parser(); "
+            "print(sorted(m for m in ('torch', 'pandas', 'scipy', 'matplotlib', 'numpy') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
+    for command in ("synth", "train", "evaluate", "report", "ablate", "demo"):
+        shown = subprocess.run([sys.executable, "-m", "adnet_lab.cli", command, "--help"],
+                               capture_output=True, text=True, check=True).stdout
+        assert "(default: None)" not in shown and "(default: False)" not in shown, command
+        assert shown.count("(default: data/WFLW") <= 1
 
 
 # ---------------------------------------------------------------------------- load_model
@@ -206,7 +275,7 @@ def test_one_epoch_of_train_is_its_train_steps(dataset):
         model = ADNet(TINY)
     model = model.to(memory_format=torch.channels_last).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    objective = ADNetObjective("wflw", TINY.num_stacks, map_weight=config.map_weight)
+    objective = ADNetObjective.from_config(config.objective, TINY)
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(5 * 100_003))
     for start in range(0, len(dataset), 8):
         samples = [dataset[int(i)] for i in order[start:start + 8]]

@@ -90,7 +90,7 @@ def test_every_option_states_its_default_and_has_help(command, capsys):
         if action.dest == "help":
             continue
         assert action.help, f"{command} {action.option_strings or action.dest} has no help"
-        if action.option_strings and action.default not in (None, argparse.SUPPRESS):
+        if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
             rendered = sub.formatter_class("x")._get_help_string(action)
             assert "%(default)" in rendered or "default" in action.help, action.dest
     code, out, _ = run([command, "--help"], capsys)
@@ -204,7 +204,7 @@ def test_missing_dataset_says_where_to_put_it(tmp_path, capsys):
     (["synth", "--num-train", "-3"], ["--num-train", "must be at least 1, got -3"]),
     (["synth", "--num-test", "0"], ["--num-test", "must be at least 1, got 0"]),
     (["synth", "--sigma-tangent", "-0.1"], ["--sigma-tangent", "must be in [0, inf]"]),
-    (["synth", "--size", "1024"], ["image_size must be in [32, 512], got 1024"]),
+    (["synth", "--size", "1024"], ["image_size=1024 (must be in [32, 512])"]),
 ])
 def test_bad_options_are_one_line_errors(argv, fragments, tmp_path, capsys):
     out = tmp_path / "out"
@@ -245,7 +245,7 @@ def test_output_folder_problems_are_found_first(command, tiny_run, tmp_path, cap
             "synth": ["synth", "--num-train", "1", "--num-test", "1", "--size", "64"],
             "demo": ["demo", "--quick"]}[command]
     if command == "report":
-        from adnet_lab.evaluate import Predictions
+        from adnet_lab.evaluation import Predictions
 
         Predictions("wflw", np.zeros((1, 98, 2)), np.ones((1, 98, 2)), ["a"]).save(npz)
     a_file = tmp_path / "a_file"

@@ -6,7 +6,7 @@ import torch
 
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
-from adnet_lab.evaluate import (
+from adnet_lab.evaluation import (
     Predictions,
     evaluate,
     evaluate_predictions,

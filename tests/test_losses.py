@@ -293,18 +293,14 @@ class TestObjective:
             ADNetObjective(get_scheme("300w"), 4)(*batch)
 
 
-def test_heatmap_centres_and_its_older_keyword_landmarks(batch):
+def test_heatmap_centres_are_where_the_spread_is_measured(batch):
     output, targets = batch
     pred, gt = output.stack_landmarks[0], targets["landmarks"]
-    by_name = anisotropic_direction_loss(pred, gt, "300w", "heatmap",
-                                         output.final_fused_heatmaps,
-                                         heatmap_centres=output.landmarks)
-    by_old_name = anisotropic_direction_loss(pred, gt, "300w", "heatmap",
-                                             output.final_fused_heatmaps,
-                                             landmarks=output.landmarks)
-    torch.testing.assert_close(by_name, by_old_name)
-    with pytest.raises(ValueError, match="not both"):
-        anisotropic_direction_loss(pred, gt, "300w", "heatmap", output.final_fused_heatmaps,
-                                   heatmap_centres=output.landmarks, landmarks=output.landmarks)
+    at_predictions = anisotropic_direction_loss(pred, gt, "300w", "heatmap",
+                                                output.final_fused_heatmaps,
+                                                heatmap_centres=output.landmarks)
+    at_truth = anisotropic_direction_loss(pred, gt, "300w", "heatmap",
+                                          output.final_fused_heatmaps, heatmap_centres=gt)
+    assert not torch.allclose(at_predictions, at_truth)
     with pytest.raises(ValueError, match="needs heatmap"):
         anisotropic_direction_loss(pred, gt, "300w", "heatmap")

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from adnet_lab.data.formats import FaceRecord
-from adnet_lab.train import (
+from adnet_lab.training import (
     NonFiniteLossError,
     TrainConfig,
     _atomic_save,

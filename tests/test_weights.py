@@ -3,18 +3,24 @@ from __future__ import annotations
 import pytest
 import torch
 
-from adnet_lab.weights import SHIPPED, load_shipped_model, shipped_weights_path
+from adnet_lab import load_model
+from adnet_lab.configs import StudyConfig, Variant
+from adnet_lab.recipes import SHIPPED
+from adnet_lab.weights import shipped_weights_path
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_models_load_and_run(name):
     path = shipped_weights_path(name)
     assert path.stat().st_size < 2 * 2**20  # float16, a few MB at most in all
-    model = load_shipped_model(name)
+    model = load_model(name)
     assert not model.training and model.config.input_size == 64
     assert model.config.use_aam is (name == "adnet")
-    assert model.recipe["model"] == name and model.recipe["study"]["sigma_tangent"] == 0.03
-    assert model.recipe["recipe"]["loss_lambda"] == 4.0     # the demo's ADNet recipe
+    assert model.recipe["model"] == name
+    study = StudyConfig.from_dict(model.recipe["study"])   # any version's form
+    assert study.faces.sigma_tangent == 0.03
+    recipe = Variant.from_dict(model.recipe["recipe"])
+    assert recipe.objective == SHIPPED["adnet"].objective      # the demo's ADNet recipe
     with torch.no_grad():
         landmarks = model(torch.zeros(2, 3, 64, 64)).landmarks
     assert landmarks.shape == (2, 98, 2) and torch.isfinite(landmarks).all()

@@ -15,7 +15,7 @@ from adnet_lab.data.formats import (
 from adnet_lab.errors import AdnetLabError
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme
 
-__all__ = ["DATASETS", "DataNotFoundError", "open_split"]
+__all__ = ["DATASETS", "DataNotFoundError", "hold_out", "open_split"]
 
 #: The datasets :func:`open_split` reads: the dataset schemes of :mod:`adnet_lab.topology`.
 DATASETS = DATASET_SCHEMES
@@ -76,3 +76,27 @@ def open_split(dataset: str, root: str | Path, split: str, *, on_error: str = "r
     if mat is None:
         raise _missing(dataset, root, f"no COFW_{split}_color.mat")
     return read_cofw(mat, on_error=on_error)
+
+
+def hold_out(records: list, fraction: float, seed: int) -> tuple[list, list]:
+    """Split training records into ``(fit, validation)``: a random ``fraction`` of them
+    (rounded; drawn from ``seed``) is held out for validation, so that checkpoints are chosen
+    on faces the model did not train on and never on the test set.
+
+    Raises:
+        ValueError: the split leaves no record on either side.
+
+    Example:
+        >>> fit, val = hold_out(list(range(10)), 0.2, seed=0)
+        >>> len(fit), len(val), sorted(fit + val) == list(range(10))
+        (8, 2, True)
+    """
+    import numpy as np
+
+    held_out = round(fraction * len(records))
+    if held_out < 1 or held_out >= len(records):
+        raise ValueError(f"{fraction} of {len(records)} training faces leaves {held_out} for "
+                         f"validation and {len(records) - held_out} for training; both need "
+                         "at least one")
+    order = np.random.default_rng(seed).permutation(len(records))
+    return ([records[i] for i in order[held_out:]], [records[i] for i in order[:held_out]])

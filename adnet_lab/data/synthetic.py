@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm.auto import tqdm
 
+from adnet_lab.configs import AMBIGUITY_PROFILES, SYNTHETIC_SCHEMES, SyntheticConfig
 from adnet_lab.data.formats import WFLW_ATTRIBUTES, FaceRecord, RecordList
 from adnet_lab.data.splines import sample_curve_splines
 from adnet_lab.errors import UsageError
@@ -38,81 +39,13 @@ from adnet_lab.geometry import rotate_90
 from adnet_lab.metrics import normalizing_distance
 from adnet_lab.topology import LandmarkScheme, get_scheme, mean_face
 
-__all__ = ["AMBIGUITY_PROFILES", "CHUNK_SIZE", "SYNTHETIC_SCHEMES", "SyntheticConfig",
-           "SyntheticFaces", "annotate_along_curves", "generate_faces", "random_face_shapes",
-           "render_face"]
+__all__ = ["AMBIGUITY_PROFILES", "CHUNK_SIZE", "SYNTHETIC_SCHEMES", "ClutterShape", "FaceStyle",
+           "Occluder", "SyntheticConfig", "SyntheticFaces", "annotate_along_curves", "draw_face",
+           "generate_faces", "random_face_shapes", "render_face", "sample_face_style"]
 
 CHUNK_SIZE = 64
 SUPERSAMPLE = 2          # faces are drawn at 2x and reduced, for anti-aliased edges
 _DENSE = 8               # spline samples per landmark interval for drawing
-
-#: The schemes synthetic faces are drawn for.
-SYNTHETIC_SCHEMES = ("wflw", "300w")
-
-#: Per-curve multipliers of ``sigma_tangent`` (curves not named keep 1). ``"uniform"``: the
-#: same ambiguity everywhere. ``"annotator"``: as human annotators are, vaguest along the
-#: jaw (no features to anchor a point), then the nose bridge and brows, sharpest at the eyes
-#: and lips, whose corners pin their points down. Its point-weighted mean on WFLW is ~1.2.
-AMBIGUITY_PROFILES: dict[str, dict[str, float]] = {
-    "uniform": {},
-    "annotator": {"jaw": 2.0, "nose_bridge": 1.5, "left_brow": 1.0, "right_brow": 1.0,
-                  "nose_base": 0.7, "left_eye": 0.4, "right_eye": 0.4, "outer_lip": 0.6,
-                  "inner_lip": 0.6},
-}
-
-
-@dataclass(frozen=True)
-class SyntheticConfig:
-    """What to generate.
-
-    Attributes:
-        scheme: ``"wflw"`` or ``"300w"``.
-        image_size: side of the square images in pixels (64 to 256).
-        sigma_tangent, sigma_normal: annotation spread along and across the curves, as
-            fractions of the inter-ocular distance (0.03 = 3%).
-        occlusion_prob: chance that an occluder covers part of a face.
-        seed: generation seed.
-        ambiguity_profile: per-curve multipliers of ``sigma_tangent``: a name in
-            :data:`AMBIGUITY_PROFILES` or ``((curve name, multiplier), ...)`` pairs.
-    """
-
-    scheme: str = "wflw"
-    image_size: int = 128
-    sigma_tangent: float = 0.03
-    sigma_normal: float = 0.005
-    occlusion_prob: float = 0.3
-    seed: int = 0
-    ambiguity_profile: str | tuple[tuple[str, float], ...] = "uniform"
-
-    def __post_init__(self) -> None:
-        if self.scheme not in SYNTHETIC_SCHEMES:
-            names = " and ".join(map(repr, SYNTHETIC_SCHEMES))
-            raise UsageError(f"synthetic faces exist for {names}, not {self.scheme!r}")
-        if not 32 <= self.image_size <= 512:
-            raise UsageError(f"image_size must be in [32, 512], got {self.image_size}")
-        if self.sigma_tangent < 0 or self.sigma_normal < 0:
-            raise UsageError("annotation sigmas must be non-negative")
-        self.tangent_multipliers()  # validate the profile early
-
-    def tangent_multipliers(self) -> dict[str, float]:
-        """The ambiguity profile as ``{curve name: multiplier of sigma_tangent}``."""
-        profile = self.ambiguity_profile
-        if isinstance(profile, str):
-            if profile not in AMBIGUITY_PROFILES:
-                raise UsageError(f"unknown ambiguity profile {profile!r}; choose from "
-                                 f"{sorted(AMBIGUITY_PROFILES)} or give (curve, multiplier) "
-                                 "pairs")
-            return dict(AMBIGUITY_PROFILES[profile])
-        multipliers = dict(profile)
-        names = set(get_scheme(self.scheme).curve_names)
-        unknown = sorted(set(multipliers) - names)
-        if unknown:
-            raise UsageError(f"ambiguity profile names curves {unknown} that scheme "
-                             f"{self.scheme!r} does not have ({sorted(names)})")
-        if any(value < 0 for value in multipliers.values()):
-            raise UsageError("ambiguity profile multipliers must be non-negative")
-        return multipliers
-
 
 @dataclass
 class SyntheticFaces:
@@ -308,19 +241,264 @@ def annotate_along_curves(true_px: np.ndarray, scheme: LandmarkScheme, sigma_tan
 
 
 # --------------------------------------------------------------------------------- rendering
+#
+# A face is drawn in two steps: sample_face_style() draws every random choice (colours,
+# clutter, iris offsets, occluder, blur, lighting, noise) into a FaceStyle, in a fixed order of
+# generator calls, and draw_face() draws the curves in that style with no randomness left.
+# Units: "image pixels" are pixels of the S x S output image, where the landmarks and curves
+# live (pixel (row i, column j) is centred on x = j, y = i); "canvas pixels" are pixels of the
+# SUPERSAMPLE times larger canvas the face is drawn on before it is reduced. Colours are RGB,
+# 0..255; colour ranges are ``(low, high)`` with ``high`` excluded, per channel.
+
+#: Colours of the background ramp's ends, of clutter shapes and of occluders: any colour.
+BACKGROUND_COLOURS = (0, 256)
+#: Number of clutter shapes on the background, both ends included.
+CLUTTER_COUNT = (3, 8)
+#: Range of a clutter shape's top-left corner (x and y), as fractions of the image side.
+CLUTTER_ORIGIN = (-0.2, 1.0)
+#: Range of a clutter shape's width and height, as fractions of the image side.
+CLUTTER_EXTENT = (0.05, 0.5)
+#: Chance that a clutter shape or an occluder is an ellipse rather than a rectangle.
+ELLIPSE_PROB = 0.5
+#: Skin colour: ``SKIN_BASE + tone * SKIN_TONE_SPAN`` with ``tone ~ U(SKIN_TONE)``, plus a
+#: per-channel jitter ~ N(0, SKIN_JITTER_STD), clipped to 0..255.
+SKIN_BASE = (90, 55, 35)
+SKIN_TONE_SPAN = (150, 140, 120)
+SKIN_TONE = (0.25, 1.0)
+SKIN_JITTER_STD = 12.0
+#: Shades of the skin colour (multipliers): the neck, the eye-lid lines, the nose bridge and
+#: the nose base.
+NECK_SHADE = 0.75
+LID_SHADE = 0.35
+NOSE_BRIDGE_SHADE = 0.85
+NOSE_BASE_SHADE = 0.6
+#: Lip colour: the skin colour times ``LIP_TINT`` per channel, plus a jitter
+#: ~ N(0, LIP_JITTER_STD), clipped to 0..255.
+LIP_TINT = (0.95, 0.55, 0.55)
+LIP_JITTER_STD = 10.0
+#: Brow colours and iris colours.
+HAIR_COLOURS = (10, 120)
+IRIS_COLOURS = (20, 140)
+#: Fixed colours: the white of the eyes, the pupils, the mouth opening and its edge.
+SCLERA_COLOUR = (235, 232, 225)
+PUPIL_COLOUR = (15, 15, 15)
+MOUTH_COLOUR = (60, 20, 25)
+MOUTH_EDGE_COLOUR = (70, 25, 30)
+#: Half the neck's width at the chin, as a fraction of the distance between the jaw's ends;
+#: at its bottom (one image side below the chin) the neck is ``NECK_FLARE`` times as wide.
+NECK_HALF_WIDTH = 0.3
+NECK_FLARE = 1.2
+#: Forehead arc: its height over the line between the jaw's ends is ``FOREHEAD_HEIGHT`` times
+#: the brows' highest point over that line, and at least ``FOREHEAD_MIN_HEIGHT`` times half
+#: that line's length; the arc has ``FOREHEAD_SAMPLES`` points.
+FOREHEAD_HEIGHT = 1.45
+FOREHEAD_MIN_HEIGHT = 0.6
+FOREHEAD_SAMPLES = 24
+#: Width of open (line) brows, as a fraction of the image side (filled brows have none).
+BROW_WIDTH = 0.035
+#: Iris radius as a fraction of the eye's width; pupil radius as a fraction of the iris's.
+IRIS_RADIUS = 0.28
+PUPIL_RADIUS = 0.5
+#: Standard deviation of the iris centre's offset from the eye's centroid (x and y), as a
+#: fraction of the eye's width.
+IRIS_OFFSET_STD = 0.05
+#: Widths, in image pixels, of the lid, nose-bridge and mouth-edge lines, and of the nose base.
+LINE_WIDTH = 1
+NOSE_BASE_WIDTH = 2
+#: Range of an occluder's width and height, as fractions of the face width (the horizontal
+#: extent of the jaw).
+OCCLUDER_SIZE = (0.25, 0.6)
+#: Chance of a Gaussian blur, and the range of its radius in pixels of a
+#: ``BLUR_REFERENCE_SIZE``-pixel image (scaled with the image side).
+BLUR_PROB = 0.15
+BLUR_SIGMA = (0.5, 1.2)
+BLUR_REFERENCE_SIZE = 128
+#: Lighting: a strength ~ U(0, LIGHTING_MAX) sets a linear ramp of gains across the image from
+#: ``1 - strength`` to ``1 + LIGHTING_BRIGHTEN * strength``; faces lit more strongly than
+#: ``ILLUMINATION_THRESHOLD`` are tagged ``"illumination"``.
+LIGHTING_MAX = 0.6
+LIGHTING_BRIGHTEN = 0.4
+ILLUMINATION_THRESHOLD = 0.4
+#: Range of the sensor noise's standard deviation, in grey levels (0..255).
+NOISE_STD = (1.0, 6.0)
+
+
+@dataclass(frozen=True)
+class ClutterShape:
+    """An ellipse or rectangle on the background.
+
+    Attributes:
+        origin: top-left corner ``(x, y)`` of its box, as fractions of the image side.
+        extent: ``(width, height)`` of its box, as fractions of the image side.
+        ellipse: draw the ellipse inscribed in the box, else the box.
+        fill: RGB colour.
+    """
+
+    origin: tuple[float, float]
+    extent: tuple[float, float]
+    ellipse: bool
+    fill: tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Occluder:
+    """An ellipse or rectangle over the face, centred on a landmark.
+
+    Attributes:
+        extent: ``(width, height)`` of its box, as fractions of the face width (the
+            horizontal extent of the jaw, in image pixels).
+        landmark: index of the true landmark its box is centred on.
+        fill: RGB colour.
+        ellipse: draw the ellipse inscribed in the box, else the box (landmarks count as
+            occluded when inside the box either way).
+    """
+
+    extent: tuple[float, float]
+    landmark: int
+    fill: tuple[int, int, int]
+    ellipse: bool
+
+
+@dataclass(frozen=True, eq=False)
+class FaceStyle:
+    """Every random choice in drawing one face, from :func:`sample_face_style`.
+
+    Given a style, :func:`draw_face` is deterministic. Styles compare equal when every field
+    is equal (the noise element-wise); they are not hashable.
+
+    Attributes:
+        size: side of the image in pixels.
+        background: RGB colours at the two ends of the background ramp.
+        background_angle: direction of the background ramp, radians.
+        clutter: shapes on the background, drawn in order.
+        skin: skin colour (float RGB); the neck, lid lines and nose are shades of it.
+        hair: RGB colour of the brows.
+        iris: RGB colour of the irises.
+        iris_offsets: per eye (left, right), the iris centre's ``(x, y)`` offset from the
+            eye's centroid, as fractions of the eye's width.
+        lip: RGB colour of the lips.
+        occluder: the occluder, or ``None``.
+        blur_sigma: Gaussian blur radius in pixels of a ``BLUR_REFERENCE_SIZE``-pixel image
+            (scaled with ``size``), or ``None`` for no blur.
+        light_strength: lighting strength in ``[0, LIGHTING_MAX)``.
+        light_angle: direction of the lighting ramp, radians.
+        noise_std: standard deviation of the sensor noise, grey levels.
+        noise: ``S x S x 3`` float64 sensor noise added to the lit image, grey levels
+            (stored read-only).
+    """
+
+    size: int
+    background: tuple[tuple[int, int, int], tuple[int, int, int]]
+    background_angle: float
+    clutter: tuple[ClutterShape, ...]
+    skin: tuple[float, float, float]
+    hair: tuple[int, int, int]
+    iris: tuple[int, int, int]
+    iris_offsets: tuple[tuple[float, float], tuple[float, float]]
+    lip: tuple[int, int, int]
+    occluder: Occluder | None
+    blur_sigma: float | None
+    light_strength: float
+    light_angle: float
+    noise_std: float
+    noise: np.ndarray = field(repr=False)
+
+    def __post_init__(self) -> None:
+        noise = np.array(self.noise, dtype=np.float64)
+        if noise.shape != (self.size, self.size, 3):
+            raise ValueError(f"noise must be {self.size} x {self.size} x 3, got {noise.shape}")
+        noise.setflags(write=False)
+        object.__setattr__(self, "noise", noise)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FaceStyle):
+            return NotImplemented
+        pairs = ((getattr(self, item.name), getattr(other, item.name)) for item in fields(self))
+        return all(np.array_equal(mine, theirs) if isinstance(mine, np.ndarray)
+                   else mine == theirs for mine, theirs in pairs)
+
+    def tags(self) -> set[str]:
+        """The WFLW-style attributes this style gives a face, as a new set."""
+        tags = set()
+        if self.occluder is not None:
+            tags.add("occlusion")
+        if self.blur_sigma is not None:
+            tags.add("blur")
+        if self.light_strength > ILLUMINATION_THRESHOLD:
+            tags.add("illumination")
+        return tags
+
 
 def _colour(rng: np.random.Generator, low: int = 0, high: int = 256) -> tuple[int, int, int]:
     return tuple(int(v) for v in rng.integers(low, high, size=3))
 
 
+def _pair(values: np.ndarray) -> tuple[float, float]:
+    return float(values[0]), float(values[1])
+
+
+def _angle(rng: np.random.Generator) -> float:
+    """A direction for a colour or lighting ramp, radians."""
+    return rng.uniform(0, 2 * math.pi)
+
+
 def _skin(rng: np.random.Generator) -> np.ndarray:
-    tone = rng.uniform(0.25, 1.0)
-    base = np.array([90, 55, 35]) + tone * np.array([150, 140, 120])
-    return np.clip(base + rng.normal(0, 12, size=3), 0, 255)
+    tone = rng.uniform(*SKIN_TONE)
+    base = np.array(SKIN_BASE) + tone * np.array(SKIN_TONE_SPAN)
+    return np.clip(base + rng.normal(0, SKIN_JITTER_STD, size=3), 0, 255)
 
 
-def _gradient(size: int, rng: np.random.Generator, low: float, high: float) -> np.ndarray:
-    angle = rng.uniform(0, 2 * math.pi)
+def sample_face_style(rng: np.random.Generator, size: int, num_landmarks: int,
+                      occlusion_prob: float) -> FaceStyle:
+    """Draw every random choice in rendering one face.
+
+    The generator is called in a fixed order (that of :class:`FaceStyle`'s fields), which
+    seeded generation depends on: changing it changes every face after the first.
+
+    Args:
+        rng: the generator; it makes a few dozen draws plus ``size * size * 3`` for the noise.
+        size: side of the image in pixels.
+        num_landmarks: number of landmarks of the face (an occluder is centred on one).
+        occlusion_prob: chance that the face gets an occluder.
+
+    Returns:
+        The style, for :func:`draw_face`.
+    """
+    background = (_colour(rng, *BACKGROUND_COLOURS), _colour(rng, *BACKGROUND_COLOURS))
+    background_angle = _angle(rng)
+    clutter = []
+    for _ in range(rng.integers(CLUTTER_COUNT[0], CLUTTER_COUNT[1] + 1)):
+        origin = _pair(rng.uniform(*CLUTTER_ORIGIN, size=2))
+        extent = _pair(rng.uniform(*CLUTTER_EXTENT, size=2))
+        ellipse = rng.random() < ELLIPSE_PROB
+        clutter.append(ClutterShape(origin, extent, ellipse, _colour(rng, *BACKGROUND_COLOURS)))
+    skin = _skin(rng)
+    hair = _colour(rng, *HAIR_COLOURS)
+    iris = _colour(rng, *IRIS_COLOURS)
+    left_offset = _pair(rng.normal(0, IRIS_OFFSET_STD, 2))
+    right_offset = _pair(rng.normal(0, IRIS_OFFSET_STD, 2))
+    lip = np.clip(skin * np.array(LIP_TINT) + rng.normal(0, LIP_JITTER_STD, 3), 0, 255)
+    occluder = None
+    if rng.random() < occlusion_prob:
+        extent = _pair(rng.uniform(*OCCLUDER_SIZE, size=2))
+        landmark = int(rng.integers(num_landmarks))
+        fill = _colour(rng, *BACKGROUND_COLOURS)
+        occluder = Occluder(extent, landmark, fill, rng.random() < ELLIPSE_PROB)
+    blur_sigma = None
+    if rng.random() < BLUR_PROB:
+        blur_sigma = rng.uniform(*BLUR_SIGMA)
+    light_strength = rng.uniform(0.0, LIGHTING_MAX)
+    light_angle = _angle(rng)
+    noise_std = rng.uniform(*NOISE_STD)
+    noise = rng.normal(0, noise_std, size=(size, size, 3))
+    return FaceStyle(size, background, background_angle, tuple(clutter),
+                     tuple(float(v) for v in skin), hair, iris, (left_offset, right_offset),
+                     tuple(int(v) for v in lip.astype(int)), occluder, blur_sigma,
+                     light_strength, light_angle, noise_std, noise)
+
+
+def _gradient(size: int, angle: float, low: float, high: float) -> np.ndarray:
+    """A ``size x size`` linear ramp from ``low`` to ``high`` along direction ``angle``."""
     grid = np.linspace(-1, 1, size)
     ramp = math.cos(angle) * grid[None, :] + math.sin(angle) * grid[:, None]
     return low + (high - low) * (ramp - ramp.min()) / max(np.ptp(ramp), 1e-9)
@@ -334,112 +512,191 @@ def _forehead(jaw: np.ndarray, brows: np.ndarray) -> np.ndarray:
     half_width = np.linalg.norm(across) / 2
     axis = across / max(half_width * 2, 1e-9)
     up = np.array([axis[1], -axis[0]])
-    height = max(((brows - centre) @ up).max() * 1.45, half_width * 0.6)
-    angles = np.linspace(0, math.pi, 24)
+    height = max(((brows - centre) @ up).max() * FOREHEAD_HEIGHT,
+                 half_width * FOREHEAD_MIN_HEIGHT)
+    angles = np.linspace(0, math.pi, FOREHEAD_SAMPLES)
     return centre + np.outer(np.cos(angles), axis * half_width) + np.outer(np.sin(angles),
                                                                            up * height)
+
+
+def _to_canvas(points: np.ndarray) -> list[tuple[float, ...]]:
+    """``K x 2`` points in image pixels -> vertices in canvas pixels, for ``ImageDraw``."""
+    return [tuple(p) for p in (points + 0.5) * SUPERSAMPLE]
+
+
+def _shade(skin: tuple[float, float, float], factor: float = 1.0) -> tuple[int, ...]:
+    """The skin colour times ``factor``, truncated to integers."""
+    return tuple((np.array(skin) * factor).astype(int))
+
+
+def _draw_background(style: FaceStyle) -> Image.Image:
+    """A new canvas (``SUPERSAMPLE * size`` pixels a side): a colour ramp and clutter."""
+    big = style.size * SUPERSAMPLE
+    first, second = np.array(style.background[0]), np.array(style.background[1])
+    ramp = _gradient(big, style.background_angle, 0.0, 1.0)[..., None]
+    canvas = Image.fromarray((first * (1 - ramp) + second * ramp).astype(np.uint8))
+    draw = ImageDraw.Draw(canvas)
+    for shape in style.clutter:
+        x0, y0 = shape.origin[0] * big, shape.origin[1] * big
+        w, h = shape.extent[0] * big, shape.extent[1] * big
+        box = (x0, y0, x0 + w, y0 + h)
+        (draw.ellipse if shape.ellipse else draw.rectangle)(box, fill=shape.fill)
+    return canvas
+
+
+def _draw_skin(canvas: Image.Image, curves: dict[str, np.ndarray], style: FaceStyle) -> None:
+    """The neck, then the skin bounded by the jaw and a forehead arc over the brows."""
+    jaw = curves["jaw"]
+    brows = np.concatenate([curves["left_brow"], curves["right_brow"]])
+    chin = jaw[len(jaw) // 2]
+    neck_half = np.linalg.norm(jaw[-1] - jaw[0]) * NECK_HALF_WIDTH
+    bottom = style.size  # image pixels below the chin: past the image's bottom edge
+    neck = [chin + [-neck_half, -neck_half], chin + [neck_half, -neck_half],
+            chin + [neck_half * NECK_FLARE, bottom], chin + [-neck_half * NECK_FLARE, bottom]]
+    draw = ImageDraw.Draw(canvas)
+    draw.polygon(_to_canvas(np.array(neck)), fill=_shade(style.skin, NECK_SHADE))
+    outline = np.concatenate([jaw, _forehead(jaw, brows)])
+    draw.polygon(_to_canvas(outline), fill=_shade(style.skin))
+
+
+def _draw_brows(canvas: Image.Image, curves: dict[str, np.ndarray], scheme: LandmarkScheme,
+                style: FaceStyle) -> None:
+    """Closed brows filled, open ones as lines ``BROW_WIDTH`` of the image side wide."""
+    width = max(1, int(BROW_WIDTH * style.size * SUPERSAMPLE))
+    draw = ImageDraw.Draw(canvas)
+    for name in ("left_brow", "right_brow"):
+        curve = next(c for c in scheme.curves if c.name == name)
+        if curve.closed:
+            draw.polygon(_to_canvas(curves[name]), fill=style.hair)
+        else:
+            draw.line(_to_canvas(curves[name]), fill=style.hair, width=width, joint="curve")
+
+
+def _draw_eyes(canvas: Image.Image, curves: dict[str, np.ndarray], style: FaceStyle) -> None:
+    """Each eye: sclera with an iris and pupil, clipped to the eye, then the lid line."""
+    lid = _shade(style.skin, LID_SHADE)
+    draw = ImageDraw.Draw(canvas)
+    for side, offset in zip(("left", "right"), style.iris_offsets, strict=True):
+        eye = curves[f"{side}_eye"]
+        eye_width = np.ptp(eye[:, 0])
+        mask = Image.new("L", canvas.size, 0)
+        ImageDraw.Draw(mask).polygon(_to_canvas(eye), fill=255)
+        iris_layer = Image.new("RGB", canvas.size, SCLERA_COLOUR)
+        centre = eye.mean(axis=0) + np.array(offset) * eye_width
+        radius = IRIS_RADIUS * eye_width * SUPERSAMPLE  # canvas pixels
+        pupil = radius * PUPIL_RADIUS
+        cx, cy = (centre + 0.5) * SUPERSAMPLE
+        iris_draw = ImageDraw.Draw(iris_layer)
+        iris_draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=style.iris)
+        iris_draw.ellipse((cx - pupil, cy - pupil, cx + pupil, cy + pupil), fill=PUPIL_COLOUR)
+        canvas.paste(iris_layer, (0, 0), mask)
+        draw.line(_to_canvas(np.concatenate([eye, eye[:1]])), fill=lid,
+                  width=LINE_WIDTH * SUPERSAMPLE)
+
+
+def _draw_nose(canvas: Image.Image, curves: dict[str, np.ndarray], style: FaceStyle) -> None:
+    """The nose bridge and the nose base, as lines in shades of the skin."""
+    draw = ImageDraw.Draw(canvas)
+    draw.line(_to_canvas(curves["nose_bridge"]), fill=_shade(style.skin, NOSE_BRIDGE_SHADE),
+              width=LINE_WIDTH * SUPERSAMPLE, joint="curve")
+    draw.line(_to_canvas(curves["nose_base"]), fill=_shade(style.skin, NOSE_BASE_SHADE),
+              width=NOSE_BASE_WIDTH * SUPERSAMPLE, joint="curve")
+
+
+def _draw_lips(canvas: Image.Image, curves: dict[str, np.ndarray], style: FaceStyle) -> None:
+    """Filled lips, the mouth opening over them and the opening's edge."""
+    inner = curves["inner_lip"]
+    draw = ImageDraw.Draw(canvas)
+    draw.polygon(_to_canvas(curves["outer_lip"]), fill=style.lip)
+    draw.polygon(_to_canvas(inner), fill=MOUTH_COLOUR)
+    draw.line(_to_canvas(np.concatenate([inner, inner[:1]])), fill=MOUTH_EDGE_COLOUR,
+              width=LINE_WIDTH * SUPERSAMPLE)
+
+
+def _draw_occluder(canvas: Image.Image, curves: dict[str, np.ndarray], landmarks: np.ndarray,
+                   style: FaceStyle) -> np.ndarray:
+    """Draw the style's occluder, if any; returns the ``N`` landmarks inside its box."""
+    if style.occluder is None:
+        return np.zeros(len(landmarks), dtype=bool)
+    occluder = style.occluder
+    face_width = np.ptp(curves["jaw"][:, 0])
+    w, h = occluder.extent[0] * face_width, occluder.extent[1] * face_width
+    cx, cy = landmarks[occluder.landmark]
+    box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])  # image pixels
+    draw = ImageDraw.Draw(canvas)
+    (draw.ellipse if occluder.ellipse else draw.rectangle)(
+        list((box + 0.5) * SUPERSAMPLE), fill=occluder.fill)
+    return ((landmarks[:, 0] >= box[0]) & (landmarks[:, 0] <= box[2])
+            & (landmarks[:, 1] >= box[1]) & (landmarks[:, 1] <= box[3]))
+
+
+def _reduce(canvas: Image.Image, style: FaceStyle) -> Image.Image:
+    """The canvas box-filtered down to ``size x size`` image pixels (anti-aliasing)."""
+    return canvas.resize((style.size, style.size), Image.Resampling.BOX)
+
+
+def _blur(image: Image.Image, style: FaceStyle) -> Image.Image:
+    """The image, Gaussian-blurred if the style says so."""
+    if style.blur_sigma is None:
+        return image
+    return image.filter(ImageFilter.GaussianBlur(style.blur_sigma * style.size
+                                                 / BLUR_REFERENCE_SIZE))
+
+
+def _light(image: Image.Image, style: FaceStyle) -> np.ndarray:
+    """The image times the lighting ramp, as ``S x S x 3`` float64."""
+    strength = style.light_strength
+    light = _gradient(style.size, style.light_angle, 1.0 - strength,
+                      1.0 + strength * LIGHTING_BRIGHTEN)[..., None]
+    return np.asarray(image, dtype=np.float32) * light
+
+
+def _add_noise(pixels: np.ndarray, style: FaceStyle) -> np.ndarray:
+    """The pixels plus the style's sensor noise, rounded and clipped to uint8."""
+    return np.clip(pixels + style.noise + 0.5, 0, 255).astype(np.uint8)
+
+
+def draw_face(curves: dict[str, np.ndarray], landmarks: np.ndarray, scheme: LandmarkScheme,
+              style: FaceStyle) -> tuple[np.ndarray, np.ndarray]:
+    """Draw one face in a sampled style (deterministic: no random numbers are drawn).
+
+    Args:
+        curves: curve name -> dense ``D x 2`` spline points (image pixels) of this face.
+        landmarks: ``N x 2`` true landmarks (image pixels).
+        scheme: the landmark scheme (which brows are closed).
+        style: from :func:`sample_face_style`.
+
+    Returns:
+        (``S x S x 3`` uint8 image, ``N`` bool occlusion flags).
+    """
+    canvas = _draw_background(style)
+    _draw_skin(canvas, curves, style)
+    _draw_brows(canvas, curves, scheme, style)
+    _draw_eyes(canvas, curves, style)
+    _draw_nose(canvas, curves, style)
+    _draw_lips(canvas, curves, style)
+    occluded = _draw_occluder(canvas, curves, landmarks, style)
+    image = _blur(_reduce(canvas, style), style)
+    return _add_noise(_light(image, style), style), occluded
 
 
 def render_face(curves: dict[str, np.ndarray], landmarks: np.ndarray, scheme: LandmarkScheme,
                 size: int, occlusion_prob: float,
                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, set[str]]:
-    """Draw one face.
+    """Draw one face: :func:`sample_face_style`, then :func:`draw_face`.
 
     Args:
-        curves: curve name -> dense ``D x 2`` spline points (pixels) of this face.
-        landmarks: ``N x 2`` true landmarks (pixels).
+        curves: curve name -> dense ``D x 2`` spline points (image pixels) of this face.
+        landmarks: ``N x 2`` true landmarks (image pixels).
+        size: side of the image in pixels.
+        occlusion_prob: chance of an occluder.
 
     Returns:
         (``S x S x 3`` uint8 image, ``N`` bool occlusion flags, attribute tags).
     """
-    big = size * SUPERSAMPLE
-    tags: set[str] = set()
-    scale = lambda points: [tuple(p) for p in (points + 0.5) * SUPERSAMPLE]  # noqa: E731
-    # Background: a colour ramp and clutter.
-    first, second = np.array(_colour(rng)), np.array(_colour(rng))
-    ramp = _gradient(big, rng, 0.0, 1.0)[..., None]
-    canvas = Image.fromarray((first * (1 - ramp) + second * ramp).astype(np.uint8))
-    draw = ImageDraw.Draw(canvas)
-    for _ in range(rng.integers(3, 9)):
-        x0, y0 = rng.uniform(-0.2, 1.0, size=2) * big
-        w, h = rng.uniform(0.05, 0.5, size=2) * big
-        shape = (x0, y0, x0 + w, y0 + h)
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(shape, fill=_colour(rng))
-    # Face: neck, skin bounded by the jaw and a forehead arc.
-    skin = _skin(rng)
-    jaw = curves["jaw"]
-    brows = np.concatenate([curves["left_brow"], curves["right_brow"]])
-    chin = jaw[len(jaw) // 2]
-    neck_half = np.linalg.norm(jaw[-1] - jaw[0]) * 0.3
-    neck = [chin + [-neck_half, -neck_half], chin + [neck_half, -neck_half],
-            chin + [neck_half * 1.2, size], chin + [-neck_half * 1.2, size]]
-    draw.polygon(scale(np.array(neck)), fill=tuple((skin * 0.75).astype(int)))
-    outline = np.concatenate([jaw, _forehead(jaw, brows)])
-    draw.polygon(scale(outline), fill=tuple(skin.astype(int)))
-    hair = _colour(rng, 10, 120)
-    # Brows.
-    brow_width = max(1, int(0.035 * size * SUPERSAMPLE))
-    for name in ("left_brow", "right_brow"):
-        curve = next(c for c in scheme.curves if c.name == name)
-        if curve.closed:
-            draw.polygon(scale(curves[name]), fill=hair)
-        else:
-            draw.line(scale(curves[name]), fill=hair, width=brow_width, joint="curve")
-    # Eyes: sclera, iris clipped to the eye, lid line.
-    iris_colour = _colour(rng, 20, 140)
-    lid = tuple((skin * 0.35).astype(int))
-    for side in ("left", "right"):
-        eye = curves[f"{side}_eye"]
-        mask = Image.new("L", canvas.size, 0)
-        ImageDraw.Draw(mask).polygon(scale(eye), fill=255)
-        iris_layer = Image.new("RGB", canvas.size, (235, 232, 225))
-        centre = eye.mean(axis=0) + rng.normal(0, 0.05, 2) * np.ptp(eye[:, 0])
-        radius = 0.28 * np.ptp(eye[:, 0]) * SUPERSAMPLE
-        cx, cy = (centre + 0.5) * SUPERSAMPLE
-        iris_draw = ImageDraw.Draw(iris_layer)
-        iris_draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=iris_colour)
-        iris_draw.ellipse((cx - radius / 2, cy - radius / 2, cx + radius / 2, cy + radius / 2),
-                          fill=(15, 15, 15))
-        canvas.paste(iris_layer, (0, 0), mask)
-        draw.line(scale(np.concatenate([eye, eye[:1]])), fill=lid, width=SUPERSAMPLE)
-    # Nose.
-    nose_colour = tuple((skin * 0.6).astype(int))
-    draw.line(scale(curves["nose_bridge"]), fill=tuple((skin * 0.85).astype(int)),
-              width=SUPERSAMPLE, joint="curve")
-    draw.line(scale(curves["nose_base"]), fill=nose_colour, width=2 * SUPERSAMPLE,
-              joint="curve")
-    # Lips and the mouth opening.
-    lip = np.clip(skin * [0.95, 0.55, 0.55] + rng.normal(0, 10, 3), 0, 255).astype(int)
-    draw.polygon(scale(curves["outer_lip"]), fill=tuple(lip))
-    draw.polygon(scale(curves["inner_lip"]), fill=(60, 20, 25))
-    draw.line(scale(np.concatenate([curves["inner_lip"], curves["inner_lip"][:1]])),
-              fill=(70, 25, 30), width=SUPERSAMPLE)
-    # Occluder.
-    occluded = np.zeros(len(landmarks), dtype=bool)
-    if rng.random() < occlusion_prob:
-        face_size = np.ptp(jaw[:, 0])
-        w, h = rng.uniform(0.25, 0.6, size=2) * face_size
-        cx, cy = landmarks[rng.integers(len(landmarks))]
-        box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
-        fill = _colour(rng)
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(
-            [(box[0] + 0.5) * SUPERSAMPLE, (box[1] + 0.5) * SUPERSAMPLE,
-             (box[2] + 0.5) * SUPERSAMPLE, (box[3] + 0.5) * SUPERSAMPLE], fill=fill)
-        occluded = ((landmarks[:, 0] >= box[0]) & (landmarks[:, 0] <= box[2])
-                    & (landmarks[:, 1] >= box[1]) & (landmarks[:, 1] <= box[3]))
-        tags.add("occlusion")
-    image = canvas.resize((size, size), Image.Resampling.BOX)
-    if rng.random() < 0.15:
-        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.2) * size / 128))
-        tags.add("blur")
-    # Lighting and sensor noise.
-    strength = rng.uniform(0.0, 0.6)
-    if strength > 0.4:
-        tags.add("illumination")
-    light = _gradient(size, rng, 1.0 - strength, 1.0 + strength * 0.4)[..., None]
-    pixels = np.asarray(image, dtype=np.float32) * light
-    pixels += rng.normal(0, rng.uniform(1.0, 6.0), size=pixels.shape)
-    return np.clip(pixels + 0.5, 0, 255).astype(np.uint8), occluded, tags
+    style = sample_face_style(rng, size, len(landmarks), occlusion_prob)
+    image, occluded = draw_face(curves, landmarks, scheme, style)
+    return image, occluded, style.tags()
 
 
 # -------------------------------------------------------------------------------- generation

@@ -25,6 +25,7 @@ import math
 
 import torch
 
+from adnet_lab.configs import POINT_SIGMA  # input pixels (the release's 1.5)
 from adnet_lab.conventions import denormalize_landmarks, normalize_landmarks
 from adnet_lab.data.splines import sample_curve_splines
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
@@ -35,7 +36,6 @@ __all__ = ["denormalize_landmarks", "edge_maps", "make_targets", "normalize_land
 CANVAS_SCALE = 4            # the edge canvas is 4x the input resolution
 LINE_RADIUS = 2.5           # canvas pixels within this distance of the polyline are drawn
 PIECE_LENGTH = 5.0          # polyline pieces are cut to at most this length (canvas pixels)
-POINT_SIGMA = 1.5           # input pixels
 POINT_WINDOW = (-5, 4)      # offsets (input pixels) inside the release's Gaussian patch
 
 

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 import torch
@@ -45,115 +45,28 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 from tqdm.auto import tqdm
 
+from adnet_lab.configs import (
+    DEFAULT_MILESTONE_FRACTION,
+    POINT_SIGMA,
+    RELEASE_EMA_DECAY,
+    TrainConfig,
+    default_milestones,
+)
 from adnet_lab.conventions import denormalize_landmarks
-from adnet_lab.data.targets import POINT_SIGMA, make_targets
+from adnet_lab.data.targets import make_targets
 from adnet_lab.errors import UsageError
-from adnet_lab.losses import ADNetObjective, LambdaMode, check_lambda_mode
+from adnet_lab.losses import ADNetObjective
 from adnet_lab.metrics import NMEAccumulator, NormalTangentAccumulator
-from adnet_lab.model import ADNet, ADNetConfig, ADNetOutput, evaluation_mode
+from adnet_lab.model import ADNet, ADNetOutput, evaluation_mode
 from adnet_lab.model.checkpoint import CheckpointError, read_checkpoint
 
-__all__ = ["NonFiniteLossError", "StepResult", "TrainConfig", "TrainResult", "as_float32",
-           "default_milestones", "ema_decay_at", "read_training_checkpoint", "resolve_device",
+__all__ = ["DEFAULT_MILESTONE_FRACTION", "NonFiniteLossError", "StepResult", "TrainConfig",
+           "TrainResult", "as_float32", "default_milestones", "ema_decay_at",
+           "read_training_checkpoint", "resolve_device",
            "train", "train_step", "update_ema", "validate"]
-
-RELEASE_EMA_DECAY = 0.5 ** (8 / 10000)
-#: Share of the epochs after which the learning rate drops when no milestones are given.
-DEFAULT_MILESTONE_FRACTION = 0.8
-
-
-def default_milestones(epochs: int) -> tuple[int, ...]:
-    """The learning-rate schedule used when none is given: one drop (x ``gamma``) after
-    ``DEFAULT_MILESTONE_FRACTION`` (80%) of the epochs, at least after the first."""
-    return (max(1, round(DEFAULT_MILESTONE_FRACTION * epochs)),)
-
 
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch and batch."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train.
-
-    Attributes:
-        model: the network's :class:`ADNetConfig` (its ``use_aam`` switches AAM).
-        epochs: epochs to train.
-        batch_size: images per step (per process under torchrun).
-        lr: Adam's learning rate.
-        milestones: epochs after which the learning rate is multiplied by ``gamma``
-            (:func:`default_milestones` gives the package's usual choice).
-        use_adl: ADL on the landmarks, else the isotropic smooth-L1 baseline.
-        lambda_mode: ADL's lambda (``"heatmap"``, ``"dynamic"``, ``"fixed"``).
-        loss_lambda: ADL's lambda in ``"fixed"`` mode.
-        map_weight: weight of each AWing map term (edge and point maps; the release's 10).
-        map_warmup_epochs: ramp the map weight linearly over this many epochs: epoch ``e``
-            (0-based) uses ``map_weight * min(1, (e + 1) / (map_warmup_epochs + 1))``;
-            0 (the release) keeps it constant.
-        point_sigma: width of the point-map targets' Gaussians, input pixels (release 1.5).
-        ema_decay: EMA decay per step (the release's 0.5^(8/10000)).
-        checkpoint_every: epochs between checkpoints.
-        on_non_finite: ``"raise"`` or ``"skip"``.
-        device: ``"auto"`` (CUDA if available), ``"cpu"`` or ``"cuda"``.
-        bf16: bf16 autocast; None means on CUDA only.
-        channels_last: channels_last memory format (faster convolutions on CPU and GPU).
-        compile: ``torch.compile`` the network (worth it on GPUs for long runs).
-        num_workers: DataLoader worker processes.
-        seed: seed of initialisation, sampling and augmentation.
-    """
-
-    model: ADNetConfig = field(default_factory=lambda: ADNetConfig.preset("cpu-small"))
-    epochs: int = 10
-    batch_size: int = 16
-    lr: float = 1e-3
-    milestones: tuple[int, ...] = ()
-    gamma: float = 0.1
-    use_adl: bool = True
-    lambda_mode: LambdaMode = "heatmap"
-    loss_lambda: float = 2.0
-    map_weight: float = 10.0
-    map_warmup_epochs: int = 0
-    point_sigma: float = POINT_SIGMA
-    ema_decay: float = RELEASE_EMA_DECAY
-    checkpoint_every: int = 1
-    on_non_finite: Literal["raise", "skip"] = "raise"
-    device: str = "auto"
-    bf16: bool | None = None
-    channels_last: bool = True
-    compile: bool = False
-    num_workers: int = 0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        checks = {"epochs": self.epochs >= 1, "batch_size": self.batch_size >= 1,
-                  "lr": self.lr > 0, "checkpoint_every": self.checkpoint_every >= 1,
-                  "num_workers": self.num_workers >= 0, "map_weight": self.map_weight >= 0,
-                  "map_warmup_epochs": self.map_warmup_epochs >= 0,
-                  "point_sigma": self.point_sigma > 0, "loss_lambda": self.loss_lambda > 0,
-                  "milestones": all(m >= 1 for m in self.milestones)}
-        wrong = [name for name, ok in checks.items() if not ok]
-        if wrong:
-            raise UsageError("training configuration out of range: " + ", ".join(
-                f"{name}={getattr(self, name)!r}" for name in wrong) + " (epochs, batch_size "
-                "and checkpoint_every >= 1; lr, point_sigma and loss_lambda > 0; "
-                "num_workers, map_weight and map_warmup_epochs >= 0; milestones >= 1)")
-        check_lambda_mode(self.lambda_mode)
-        if self.on_non_finite not in ("raise", "skip"):
-            raise UsageError(f"on_non_finite must be 'raise' or 'skip', got "
-                             f"{self.on_non_finite!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (stored in checkpoints, loadable with weights_only=True)."""
-        data = dataclasses.asdict(self)
-        data["milestones"] = list(self.milestones)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        data = dict(data)
-        data["model"] = ADNetConfig(**data["model"])
-        data["milestones"] = tuple(data["milestones"])
-        return cls(**data)
 
 
 @dataclass
@@ -386,9 +299,7 @@ def _build_run(config: TrainConfig, device: torch.device,
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.milestones),
                                                      config.gamma)
-    objective = ADNetObjective(config.model.scheme, config.model.num_stacks, config.use_adl,
-                               config.model.use_aam, config.lambda_mode, config.map_weight,
-                               config.loss_lambda)
+    objective = ADNetObjective.from_config(config.objective, config.model)
     return _Run(model, ema, optimizer, scheduler, objective)
 
 
@@ -436,7 +347,8 @@ def _loaders(train_dataset: Dataset, val_dataset: Dataset | None, config: TrainC
 
 def _map_weight(config: TrainConfig, epoch: int) -> float:
     """The map-loss weight of (0-based) ``epoch`` under the warm-up."""
-    return config.map_weight * min(1.0, (epoch + 1) / (config.map_warmup_epochs + 1))
+    objective = config.objective
+    return objective.map_weight * min(1.0, (epoch + 1) / (objective.map_warmup_epochs + 1))
 
 
 def _run_epoch(run: _Run, loader: DataLoader, network: Callable, config: TrainConfig, *,
@@ -457,8 +369,8 @@ def _run_epoch(run: _Run, loader: DataLoader, network: Callable, config: TrainCo
             if should_stop is not None and should_stop():
                 return None
             result = train_step(run.model, batch, run.objective, run.optimizer,
-                                network=network, point_sigma=config.point_sigma, bf16=bf16,
-                                memory_format=memory_format)
+                                network=network, point_sigma=config.objective.point_sigma,
+                                bf16=bf16, memory_format=memory_format)
             if not result.finite:
                 message = (f"non-finite loss ({result.loss}) at epoch {epoch + 1}, batch "
                            f"{index + 1}: " + ", ".join(f"{k}={v:.4g}"

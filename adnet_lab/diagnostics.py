@@ -1,0 +1,85 @@
+"""What the heads of a trained model do: :func:`diagnose`.
+
+ADL's heatmap lambda on the model's own fused maps, how well the edge and point maps match
+their targets, and how concentrated the fused maps are. Used by the studies
+(``diagnostics.json`` of each run) to explain why a recipe works or fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from adnet_lab.configs import POINT_SIGMA
+from adnet_lab.data.dataset import FaceAlignmentDataset
+from adnet_lab.data.targets import make_targets
+from adnet_lab.geometry import curve_normals
+from adnet_lab.losses import LAMBDA_RANGE, heatmap_lambda
+from adnet_lab.model import ADNet, evaluation_mode
+
+__all__ = ["diagnose"]
+
+
+def _pearson_per_map(maps: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation of each ``H x W`` map with its target: ``B x C`` (NaN where a
+    map or target is constant)."""
+    a = maps.flatten(2) - maps.flatten(2).mean(-1, keepdim=True)
+    b = targets.flatten(2) - targets.flatten(2).mean(-1, keepdim=True)
+    denominator = (a.norm(dim=-1) * b.norm(dim=-1))
+    return torch.where(denominator > 0, (a * b).sum(-1) / denominator.clamp_min(1e-12),
+                       torch.full_like(denominator, float("nan")))
+
+
+@torch.no_grad()
+def diagnose(model: ADNet, dataset: FaceAlignmentDataset, point_sigma: float = POINT_SIGMA,
+             batch_size: int = 32) -> dict[str, float]:
+    """What the heads of a trained model do on ``dataset`` (its annotations as targets); the
+    model runs in eval mode and is left in the mode it came in.
+
+    Returns (all floats; map entries NaN without AAM):
+
+    * ``lambda_p10``, ``lambda_median``, ``lambda_p90``, ``lambda_at_floor``,
+      ``lambda_at_ceiling`` -- ADL's heatmap lambda (the release's mode) on the final fused
+      maps, over landmarks with a non-zero official normal; floor and ceiling
+      :data:`~adnet_lab.losses.LAMBDA_RANGE` (1, 9) (fractions).
+    * ``edge_map_correlation``, ``point_map_correlation`` -- mean Pearson correlation of the
+      last stack's edge / point maps with their targets.
+    * ``point_map_peak`` -- median peak of the last stack's point maps (targets: 0.81).
+    * ``fused_effective_cells`` -- median over landmarks of ``1 / sum w^2`` for the final
+      fused map normalised to sum 1: how many heatmap cells carry the soft-argmax.
+    """
+    scheme = model.scheme
+    size = model.config.input_size
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size,
+                                         generator=torch.Generator())  # global RNG untouched
+    lambdas, edge_corr, point_corr, peaks, cells = [], [], [], [], []
+    with evaluation_mode(model):
+        for batch in loader:
+            output = model(batch["image"].contiguous(memory_format=torch.channels_last))
+            normals = curve_normals(batch["landmarks"], scheme, method="official")
+            fused = output.final_fused_heatmaps.float()
+            lam = heatmap_lambda(fused, output.landmarks.float(), normals)
+            lambdas.append(lam[normals.norm(dim=-1) > 0.5])
+            weights = fused.flatten(2) / fused.flatten(2).sum(-1, keepdim=True).clamp_min(1e-12)
+            cells.append(1.0 / weights.square().sum(-1).clamp_min(1e-12).flatten())
+            if model.config.use_aam:
+                targets = make_targets(batch["landmarks_px"], scheme, size, point_sigma)
+                edge_corr.append(_pearson_per_map(output.edge_maps[-1].float(),
+                                                  targets["edge_maps"]).flatten())
+                point_corr.append(_pearson_per_map(output.point_maps[-1].float(),
+                                                   targets["point_maps"]).flatten())
+                peaks.append(output.point_maps[-1].float().flatten(2).amax(-1).flatten())
+    lam = torch.cat(lambdas).double().numpy()
+    nan = float("nan")
+    result = {"lambda_p10": float(np.quantile(lam, 0.1)),
+              "lambda_median": float(np.median(lam)),
+              "lambda_p90": float(np.quantile(lam, 0.9)),
+              "lambda_at_floor": float(np.mean(lam <= LAMBDA_RANGE[0] + 1e-6)),
+              "lambda_at_ceiling": float(np.mean(lam >= LAMBDA_RANGE[1] - 1e-6)),
+              "fused_effective_cells": float(torch.cat(cells).median())}
+    result["edge_map_correlation"] = (float(torch.cat(edge_corr).nanmean()) if edge_corr
+                                      else nan)
+    result["point_map_correlation"] = (float(torch.cat(point_corr).nanmean()) if point_corr
+                                       else nan)
+    result["point_map_peak"] = float(torch.cat(peaks).median()) if peaks else nan
+    return result

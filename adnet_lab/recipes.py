@@ -1,0 +1,157 @@
+"""The package's named recipes, as data: variants, studies, the demo and the shipped models.
+
+Nothing here runs anything; the demo, the studies, the shipped weights, the training panel
+and the command line all read their recipes from here, so a recipe is changed in one place.
+
+* :data:`VARIANTS` -- named :class:`~adnet_lab.configs.Variant` s. ``baseline`` is the
+  isotropic network (smooth-L1, no AAM); ``adnet`` is the release's recipe (ADL with the
+  heatmap lambda, AAM with map weight 10); ``adnet-mw0.1-fixed4`` is the package's recipe,
+  the one the demo and the shipped ``adnet`` model use.
+* :data:`STUDIES` -- named :class:`Study` s (``adnet-lab ablate --study NAME``); their
+  results are in ``docs/ablation.md``.
+* :data:`DEMO_STUDY`, :data:`DEMO_RECIPE`, :data:`DEMO_SEED`, :data:`QUICK_STUDY` -- what
+  ``make demo`` (and ``--quick``) trains.
+* :data:`SHIPPED` -- the models in ``adnet_lab/resources/weights``: the demo's two.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from adnet_lab.configs import StudyConfig, Variant
+
+__all__ = ["CORE_STUDIES", "DEMO_RECIPE", "DEMO_SEED", "DEMO_STUDY", "LAMBDA_SWEEP",
+           "PANEL_SEED", "PANEL_STUDY", "QUICK_STUDY", "SHIPPED", "STUDIES", "VARIANTS", "Study"]
+
+
+def _variants(*items: Variant) -> dict[str, Variant]:
+    return {item.name: item for item in items}
+
+
+_of = Variant.of
+
+#: Named variants.
+VARIANTS: dict[str, Variant] = _variants(
+    _of("baseline", use_aam=False, use_adl=False),
+    _of("adl", use_aam=False),
+    _of("adl-dynamic", use_aam=False, lambda_mode="dynamic"),
+    _of("adl-fixed2", use_aam=False, lambda_mode="fixed", loss_lambda=2.0),
+    _of("adl-fixed4", use_aam=False, lambda_mode="fixed", loss_lambda=4.0),
+    _of("adl-fixed9", use_aam=False, lambda_mode="fixed", loss_lambda=9.0),
+    _of("aam", use_adl=False),
+    _of("aam-mw0.1", use_adl=False, map_weight=0.1),
+    _of("adnet"),
+    _of("adnet-mw1", map_weight=1.0),
+    _of("adnet-mw0.1", map_weight=0.1),
+    _of("adnet-mw0.1-dynamic", map_weight=0.1, lambda_mode="dynamic"),
+    _of("adnet-mw0.1-fixed4", map_weight=0.1, lambda_mode="fixed", loss_lambda=4.0),
+    _of("adnet-mw0.1-fixed9", map_weight=0.1, lambda_mode="fixed", loss_lambda=9.0),
+    _of("adnet-warmup", map_warmup_epochs=4),
+    _of("adnet-wide-points", point_sigma=3.0),
+    _of("adnet-mw1-warm4-fixed4", map_weight=1.0, map_warmup_epochs=4, lambda_mode="fixed",
+        loss_lambda=4.0),
+    _of("adnet-mw0.1-fixed4-wide", map_weight=0.1, lambda_mode="fixed", loss_lambda=4.0,
+        point_sigma=3.0),
+)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A named study: variants x seeds on one or more data-and-budget settings.
+
+    Attributes:
+        name: the study's name (its folder under ``runs/ablation``).
+        settings: ``(label, StudyConfig)`` pairs; a single setting is labelled ``""`` and its
+            runs sit in the study's folder, several sit in one sub-folder per label.
+        variants: names in :data:`VARIANTS`; ``baseline`` is the reference.
+        seeds: the study seeds.
+        core: run by ``make study`` (the others are follow-ups, run on request).
+        question: what the study asks, in one sentence.
+    """
+
+    name: str
+    settings: tuple[tuple[str, StudyConfig], ...]
+    variants: tuple[str, ...]
+    seeds: tuple[int, ...]
+    core: bool = False
+    question: str = ""
+
+    @property
+    def study(self) -> StudyConfig:
+        """The setting of a single-setting study."""
+        if len(self.settings) != 1:
+            raise ValueError(f"study {self.name!r} has {len(self.settings)} settings")
+        return self.settings[0][1]
+
+
+_MAIN = StudyConfig(num_train=1200)
+_RECIPE = ("baseline", "adnet-mw0.1-fixed4")
+
+
+def _study(name: str, study: StudyConfig, variants: tuple[str, ...], seeds: int | tuple,
+           question: str, core: bool = False) -> Study:
+    seeds = tuple(range(seeds)) if isinstance(seeds, int) else seeds
+    return Study(name, (("", study),), variants, seeds, core, question)
+
+
+def _confirm_settings() -> tuple[tuple[str, StudyConfig], ...]:
+    ambiguities = {"default": {}, "normal1": {"sigma_normal": 0.01},
+                   "tangent6": {"sigma_tangent": 0.06}}
+    return tuple((f"e{epochs}-{label}", _MAIN.with_changes(epochs=epochs, **change))
+                 for epochs in (16, 8) for label, change in ambiguities.items())
+
+
+#: Studies by name; ``docs/ablation.md`` holds their results.
+STUDIES: dict[str, Study] = {study.name: study for study in (
+    _study("main", _MAIN,
+           ("baseline", "adl", "adl-fixed4", "adl-fixed9", "aam-mw0.1", "adnet",
+            "adnet-mw0.1-fixed9", "adnet-mw0.1-fixed4"), 3,
+           "the demo's data at 8 epochs: what do ADL (heatmap, fixed 4 and 9), a light AAM, "
+           "the release's ADNet and their combinations do?", core=True),
+    _study("budget", _MAIN.with_changes(epochs=16), ("baseline", "adnet"), 1,
+           "does the release's ADNet catch up with the baseline within 16 epochs?", core=True),
+    _study("annotator", _MAIN.with_changes(ambiguity_profile="annotator"),
+           ("baseline", "adl-fixed4", "adnet-mw0.1-fixed4"), 2,
+           "does per-curve ambiguity like human annotators' change where ADL and AAM help?"),
+    _study("maps32", _MAIN.with_changes(input_size=128), _RECIPE, 1,
+           "do 32 x 32 maps (128 px input, 4x the cost) help the attention?"),
+    _study("recipe", _MAIN,
+           ("baseline", "adnet-mw0.1-fixed4", "adnet-mw1-warm4-fixed4",
+            "adnet-mw0.1-fixed4-wide"), 2,
+           "can the attention take a heavier map loss ramped up over 4 epochs, or learn from "
+           "wider point maps?"),
+    _study("budget-recipe", _MAIN.with_changes(epochs=16), _RECIPE, 3,
+           "does the package's recipe gain more or less with twice the training?", core=True),
+    _study("budget32", _MAIN.with_changes(epochs=32), _RECIPE, 2,
+           "does the gain keep growing at 32 epochs?"),
+    _study("budget-recipe-augment", _MAIN.with_changes(epochs=16, augment=True), _RECIPE, 3,
+           "does the release's augmentation enlarge the recipe's gain at 16 epochs, on the "
+           "study seeds?"),
+    Study("confirm", _confirm_settings(), _RECIPE, tuple(range(100, 105)), False,
+          "does the demo's claim hold on seeds and ambiguities that played no part in "
+          "choosing it (written down before the runs in docs/ablation.md)?"),
+)}
+
+#: The studies ``make study`` runs (about 70 minutes on 2 cores).
+CORE_STUDIES: tuple[str, ...] = tuple(name for name, study in STUDIES.items() if study.core)
+
+#: The variants of the ``main`` study that form the lambda sweep (baseline = lambda 1).
+LAMBDA_SWEEP = ("baseline", "adl", "adl-fixed4", "adl-fixed9")
+
+#: The demo's ADNet: the package's recipe under the name the demo reports.
+DEMO_RECIPE: Variant = dataclasses.replace(VARIANTS["adnet-mw0.1-fixed4"], name="adnet")
+#: The demo's data and budget.
+DEMO_STUDY: StudyConfig = STUDIES["main"].study
+#: The demo's seed.
+DEMO_SEED = 0
+#: ``adnet-lab demo --quick``: every step at a tiny size (about a minute).
+QUICK_STUDY: StudyConfig = DEMO_STUDY.with_changes(num_train=96, num_val=16, num_test=32,
+                                                   image_size=64, preset="cpu-tiny", epochs=1)
+
+#: The shipped models (``adnet_lab/resources/weights``): the demo's two, by name.
+SHIPPED: dict[str, Variant] = {"baseline": VARIANTS["baseline"], "adnet": DEMO_RECIPE}
+
+#: The faces of the training panel: a small set that trains in about a minute per epoch.
+PANEL_STUDY: StudyConfig = StudyConfig(num_train=320, num_val=80, num_test=8, epochs=4)
+PANEL_SEED = 7

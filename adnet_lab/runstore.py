@@ -1,0 +1,176 @@
+"""One run folder's layout, its claim and its "done" marker: :class:`RunStore`.
+
+A run of a study (and each of the demo's two models) lives in ``<root>/<variant>/seed<k>/``:
+
+* ``run.json`` -- the variant, the seed, the study and the training configuration;
+* ``last.pt``, ``best.pt``, ``history.csv`` -- the checkpoints (every epoch, so a killed run
+  loses at most one epoch) and the per-epoch history;
+* ``annotated.npz``, ``truth.npz`` -- the test predictions against the annotations and
+  against the true landmarks (:class:`~adnet_lab.evaluation.Predictions`);
+* ``diagnostics.json``, ``curves.csv`` -- what the heads did and the error parts per curve;
+* ``metrics.json`` -- the run's row of ``runs.csv``; its presence marks the run as done.
+
+A folder is **claimed** by one process at a time (:func:`claim`): an exclusive ``flock`` on
+its ``.claim`` file, which the kernel releases when the process ends however it ends, so a
+claim left by a killed process is taken over by the next one, and a second process on a
+folder in use stops with a :class:`~adnet_lab.errors.UsageError` naming the holder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adnet_lab.configs import StudyConfig, TrainConfig, Variant
+from adnet_lab.errors import UsageError
+
+__all__ = ["CLAIM_FILE", "RunStore", "claim", "finished_runs"]
+
+#: The claim file of a folder in use.
+CLAIM_FILE = ".claim"
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text())
+        return (f"process {info['pid']} on {info['host']} (started "
+                f"{info['started']}: {info['command']})")
+    except (OSError, ValueError, KeyError):
+        return "another process"
+
+
+@contextmanager
+def claim(folder: str | Path) -> Iterator[Path]:
+    """Hold ``folder`` for this process while the block runs (the folder is created).
+
+    Raises:
+        UsageError: another live process holds it (the message names it).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / CLAIM_FILE
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise UsageError(f"{folder} is in use by {_holder(path)}; wait for it to end or "
+                             "stop it, then run again") from None
+        try:   # the file may have been removed and re-created since we opened it
+            same = os.fstat(descriptor).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(descriptor)
+    info = {"pid": os.getpid(), "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv)[:200]}
+    os.ftruncate(descriptor, 0)
+    os.write(descriptor, json.dumps(info).encode())
+    try:
+        yield folder
+    finally:
+        path.unlink(missing_ok=True)   # while still holding it, so no one else holds it
+        os.close(descriptor)
+
+
+def finished_runs(root: str | Path) -> list[RunStore]:
+    """The finished runs under a study folder (``<root>/<variant>/seed<k>``), sorted."""
+    return [RunStore(path.parent)
+            for path in sorted(Path(root).glob(f"*/seed*/{RunStore.DONE}"))]
+
+
+@dataclass(frozen=True)
+class RunStore:
+    """One run's folder: where each file goes, and reading a finished run back."""
+
+    folder: Path
+
+    DESCRIPTION = "run.json"
+    DONE = "metrics.json"
+    CHECKPOINT = "last.pt"
+    HISTORY = "history.csv"
+    ANNOTATED = "annotated.npz"
+    TRUTH = "truth.npz"
+    DIAGNOSTICS = "diagnostics.json"
+    CURVES = "curves.csv"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folder", Path(self.folder))
+
+    @classmethod
+    def at(cls, root: str | Path, variant: str, seed: int) -> RunStore:
+        """The run of ``variant`` on ``seed`` under a study folder."""
+        return cls(Path(root) / variant / f"seed{seed}")
+
+    def path(self, name: str) -> Path:
+        return self.folder / name
+
+    @property
+    def done(self) -> bool:
+        return self.path(self.DONE).is_file()
+
+    def claim(self):
+        """:func:`claim` on this run's folder."""
+        return claim(self.folder)
+
+    # -- writing
+    def describe(self, variant: Variant, study: StudyConfig, seed: int,
+                 config: TrainConfig) -> None:
+        """Write ``run.json``."""
+        import dataclasses
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        description = {"variant": dataclasses.asdict(variant), "seed": seed,
+                       "study": study.to_dict(), "train_config": config.to_dict()}
+        self._write_json(self.DESCRIPTION, description)
+
+    def finish(self, row: dict[str, Any]) -> None:
+        """Write ``metrics.json``: the run is done."""
+        self._write_json(self.DONE, row)
+
+    def write_json(self, name: str, data: Any) -> None:
+        self._write_json(name, data)
+
+    def _write_json(self, name: str, data: Any) -> None:
+        temporary = self.path(f".{name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        os.replace(temporary, self.path(name))
+
+    # -- reading
+    def row(self) -> dict[str, Any]:
+        """The finished run's ``metrics.json``."""
+        return json.loads(self.path(self.DONE).read_text())
+
+    def description(self) -> dict[str, Any]:
+        return json.loads(self.path(self.DESCRIPTION).read_text())
+
+    def variant(self) -> Variant:
+        """The stored variant (earlier versions' flat form read too)."""
+        return Variant.from_dict(self.description()["variant"])
+
+    def predictions(self, truth: bool = True):
+        """The stored test predictions, against the truth or against the annotations."""
+        from adnet_lab.evaluation import Predictions
+
+        return Predictions.load(self.path(self.TRUTH if truth else self.ANNOTATED))
+
+    def history(self):
+        import pandas as pd
+
+        return pd.read_csv(self.path(self.HISTORY))
+
+    def curves(self):
+        import pandas as pd
+
+        return pd.read_csv(self.path(self.CURVES), index_col="curve")

@@ -39,9 +39,17 @@ from adnet_lab.configs import (
     SyntheticConfig,
     TrainConfig,
     Variant,
+    range_text,
 )
 from adnet_lab.errors import AdnetLabError, UsageError
-from adnet_lab.recipes import DEMO_SEED, DEMO_STUDY, QUICK_STUDY, STUDIES, VARIANTS
+from adnet_lab.recipes import (
+    DEMO_SEED,
+    DEMO_STUDY,
+    QUICK_STUDY,
+    STUDIES,
+    VARIANTS,
+    parse_variant,
+)
 
 #: Kept names: the schemes and presets the options accept (from their single sources).
 SCHEMES = DATASET_SCHEMES
@@ -73,8 +81,8 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 _FROM_FIELD = object()
 
 
-def _field_help(config: type, name: str) -> str:
-    return next(f for f in dataclasses.fields(config) if f.name == name).metadata["help"]
+def _field(config: type, name: str) -> dataclasses.Field:
+    return next(item for item in dataclasses.fields(config) if item.name == name)
 
 
 def add_field_option(parser: argparse.ArgumentParser, config: type, name: str,
@@ -84,7 +92,7 @@ def add_field_option(parser: argparse.ArgumentParser, config: type, name: str,
     choices and help from the field's :func:`~adnet_lab.configs.knob` metadata, its default
     from the field (or ``default``; None: "not given", the caller keeps the configuration's
     own). Booleans become ``--x/--no-x``. ``note`` is appended to the help."""
-    item = next(f for f in dataclasses.fields(config) if f.name == name)
+    item = _field(config, name)
     meta = item.metadata
     option = option or "--" + name.replace("_", "-")
     value = item.default if default is _FROM_FIELD else default
@@ -98,15 +106,13 @@ def add_field_option(parser: argparse.ArgumentParser, config: type, name: str,
     low, high = meta.get("min"), meta.get("max")
     if item.type.startswith("int"):
         kind = _at_least(int(low)) if low is not None else int
-        if low is not None:
-            text += f" (>= {int(low)})" if high is None else f" ({int(low)} to {int(high)})"
     elif item.type.startswith("float"):
         kind = _number(low, high, open_low=meta.get("open_min", False))
-        if low is not None or high is not None:
-            text += (f" (> {low:g})" if meta.get("open_min") else
-                     f" (>= {low:g})" if high is None else f" (in [{low:g}, {high:g}])")
     else:
         kind = str
+    bounds = range_text(item)
+    if bounds is not None:
+        text += f" ({bounds})"
     return parser.add_argument(option, dest=name, type=kind, default=value, help=text)
 
 
@@ -234,7 +240,7 @@ def _add_synth(commands) -> None:
         add_field_option(parser, SyntheticConfig, name)
     parser.add_argument("--ambiguity-profile", choices=tuple(AMBIGUITY_PROFILES),
                         default=SyntheticConfig.ambiguity_profile,
-                        help=_field_help(SyntheticConfig, "ambiguity_profile"))
+                        help=_field(SyntheticConfig, "ambiguity_profile").metadata["help"])
     add_field_option(parser, SyntheticConfig, "occlusion_prob")
     parser.add_argument("--seed", type=int, default=0, help="generation seed (any integer)")
     parser.add_argument("--workers", type=_at_least(1), default=os.cpu_count() or 1,
@@ -551,7 +557,7 @@ def _run_ablate(args: argparse.Namespace) -> None:
     else:
         named = Study("custom", (("", StudyConfig()),), ("baseline", "adl", "adnet"),
                       (0, 1, 2))
-    chosen = [Variant.parse(spec) for spec in (args.variants or named.variants)]
+    chosen = [parse_variant(spec) for spec in (args.variants or named.variants)]
     if "baseline" not in {v.name for v in chosen}:
         raise UsageError("--variants: the grid needs a 'baseline' run to compare with")
     seeds = tuple(range(args.seeds)) if args.seeds else named.seeds
@@ -594,11 +600,11 @@ def _add_demo(commands) -> None:
                         help="a reduced run (about a minute) that exercises every step")
     parser.add_argument("--seed", type=int, default=None,
                         help=f"seed of the data and the training (default: {DEMO_SEED})")
-    for config, name in ((SyntheticConfig, "sigma_tangent"), (SyntheticConfig, "sigma_normal"),
-                         (StudyConfig, "epochs")):
-        add_field_option(parser, config, name, default=None, note=(
-            f" (default: {getattr(DEMO_STUDY.faces, name, None) or getattr(DEMO_STUDY, name)}"
-            + (f"; --quick: {QUICK_STUDY.epochs}" if name == "epochs" else "") + ")"))
+    for config, name, default in (
+            (SyntheticConfig, "sigma_tangent", DEMO_STUDY.faces.sigma_tangent),
+            (SyntheticConfig, "sigma_normal", DEMO_STUDY.faces.sigma_normal),
+            (StudyConfig, "epochs", f"{DEMO_STUDY.epochs}; --quick: {QUICK_STUDY.epochs}")):
+        add_field_option(parser, config, name, default=None, note=f" (default: {default})")
     parser.add_argument("--preset", choices=PRESET_NAMES, default=None,
                         help=f"model preset (default: {DEMO_STUDY.preset}; --quick: "
                              f"{QUICK_STUDY.preset})")

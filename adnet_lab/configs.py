@@ -25,6 +25,7 @@ Nothing here imports torch, pandas or scipy: the command line parses with these 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -83,6 +84,18 @@ def knob(default: Any, help: str, *, min: float | None = None, max: float | None
                                             "open_min": open_min, "choices": choices})
 
 
+def range_text(item: dataclasses.Field) -> str | None:
+    """A ``knob`` field's range in words (``">= 1"``, ``"> 0"``, ``"in [32, 512]"``), or None
+    when it has none; the command line's help and :func:`check_ranges` both say it so."""
+    meta = item.metadata
+    low, high = meta.get("min"), meta.get("max")
+    if low is not None and high is not None:
+        return f"in [{low:g}, {high:g}]"
+    if low is not None:
+        return f"> {low:g}" if meta.get("open_min") else f">= {low:g}"
+    return f"<= {high:g}" if high is not None else None
+
+
 def check_ranges(config: Any) -> None:
     """UsageError naming every field of ``config`` outside its ``knob`` range or choices."""
     wrong = []
@@ -96,11 +109,7 @@ def check_ranges(config: Any) -> None:
         low, high = meta.get("min"), meta.get("max")
         too_low = low is not None and (value <= low if meta.get("open_min") else value < low)
         if too_low or (high is not None and value > high):
-            bound = (f"> {low:g}" if meta.get("open_min") else f">= {low:g}") \
-                if low is not None else ""
-            if high is not None:
-                bound = f"in [{low:g}, {high:g}]" if low is not None else f"<= {high:g}"
-            wrong.append(f"{item.name}={value!r} (must be {bound})")
+            wrong.append(f"{item.name}={value!r} (must be {range_text(item)})")
     if wrong:
         raise UsageError(f"{type(config).__name__} out of range: " + "; ".join(wrong))
 
@@ -379,9 +388,9 @@ class Variant:
         return ("use_aam", *(item.name for item in dataclasses.fields(ObjectiveConfig)))
 
     @classmethod
-    def parse(cls, spec: str, named: dict[str, Variant] | None = None) -> Variant:
-        """A variant from ``NAME`` (one of ``named``, default
-        :data:`adnet_lab.recipes.VARIANTS`) or ``NAME:key=value,...`` (keys: ``use_aam`` and
+    def parse(cls, spec: str, named: Mapping[str, Variant] | None = None) -> Variant:
+        """A variant from ``NAME`` (one of ``named``; :func:`adnet_lab.recipes.parse_variant`
+        passes the package's named variants) or ``NAME:key=value,...`` (keys: ``use_aam`` and
         the fields of :class:`ObjectiveConfig`; booleans as 0/1/true/false), e.g.
         ``"light9:use_aam=1,lambda_mode=fixed,loss_lambda=9,map_weight=0.1"``.
 
@@ -392,11 +401,11 @@ class Variant:
         """
         name, _, options = spec.partition(":")
         if not options:
-            if named is None:
-                from adnet_lab.recipes import VARIANTS as named
+            named = named or {}
             if name not in named:
-                raise ValueError(f"unknown variant {name!r}; known: {', '.join(named)}; or "
-                                 "define one as NAME:key=value,...")
+                known = f"; known: {', '.join(named)}" if named else ""
+                raise ValueError(f"unknown variant {name!r}{known}; or define one as "
+                                 "NAME:key=value,...")
             return named[name]
         types = {"use_aam": "bool"} | {item.name: item.type
                                        for item in dataclasses.fields(ObjectiveConfig)}

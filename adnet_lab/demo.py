@@ -31,7 +31,6 @@ from adnet_lab.analysis import (
     mean_interval,
     paired_comparison,
     per_image_measures,
-    run_metrics,
 )
 from adnet_lab.configs import StudyConfig, Variant
 from adnet_lab.evaluation import Predictions, evaluate_predictions, summarize
@@ -86,10 +85,12 @@ def error_components(predictions: Predictions) -> tuple[np.ndarray, np.ndarray]:
     return normal, tangent
 
 
-def summary_row(model: str, annotated: Predictions, truth: Predictions) -> dict[str, float]:
-    """One row of ``summary.csv``: metrics against the annotations and against the truth."""
+def summary_row(model: str, annotated: Predictions, metrics: dict[str, float]
+                ) -> dict[str, float]:
+    """One row of ``summary.csv``: the benchmark measures of the predictions against the
+    annotations (NME, FR@10, AUC@10) and the run's metrics against the annotations and the
+    truth (:func:`~adnet_lab.analysis.run_metrics`, as its run stored them)."""
     summary = summarize(evaluate_predictions(annotated)).loc["test"]
-    metrics = run_metrics(annotated, truth)
     return {
         "model": model,
         "nme_percent": summary["nme_percent"],
@@ -101,6 +102,7 @@ def summary_row(model: str, annotated: Predictions, truth: Predictions) -> dict[
         "nme_vs_truth_percent": metrics["nme_vs_truth_percent"],
         "normal_rms_vs_truth_percent": metrics["normal_rms_vs_truth_percent"],
         "tangent_rms_vs_truth_percent": metrics["tangent_rms_vs_truth_percent"],
+        "train_seconds": metrics["train_seconds"],
     }
 
 
@@ -217,8 +219,7 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
     for name in models:
         store = RunStore.at(out, name, config.seed)
         annotated, truth = store.predictions(truth=False), store.predictions(truth=True)
-        rows.append(summary_row(name, annotated, truth)
-                    | {"train_seconds": store.row()["train_seconds"]})
+        rows.append(summary_row(name, annotated, store.row()))
         measures[name] = per_image_both(annotated, truth)
         nmes[name] = measures[name]["nme"]
         components[name] = error_components(annotated)

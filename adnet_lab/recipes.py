@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from adnet_lab.configs import StudyConfig, Variant
 
 __all__ = ["CORE_STUDIES", "DEMO_RECIPE", "DEMO_SEED", "DEMO_STUDY", "LAMBDA_SWEEP",
-           "PANEL_SEED", "PANEL_STUDY", "QUICK_STUDY", "SHIPPED", "STUDIES", "VARIANTS", "Study"]
+           "PANEL_SEED", "PANEL_STUDY", "QUICK_STUDY", "SHIPPED", "STUDIES", "VARIANTS", "Study",
+           "parse_variant"]
 
 
 def _variants(*items: Variant) -> dict[str, Variant]:
@@ -31,7 +32,7 @@ def _variants(*items: Variant) -> dict[str, Variant]:
 
 _of = Variant.of
 
-#: Named variants.
+#: Named variants (:func:`parse_variant` reads their names).
 VARIANTS: dict[str, Variant] = _variants(
     _of("baseline", use_aam=False, use_adl=False),
     _of("adl", use_aam=False),
@@ -54,6 +55,17 @@ VARIANTS: dict[str, Variant] = _variants(
     _of("adnet-mw0.1-fixed4-wide", map_weight=0.1, lambda_mode="fixed", loss_lambda=4.0,
         point_sigma=3.0),
 )
+
+
+def parse_variant(spec: str) -> Variant:
+    """A variant from a name in :data:`VARIANTS` or a ``NAME:key=value,...`` spec
+    (:meth:`~adnet_lab.configs.Variant.parse`).
+
+    Example:
+        >>> parse_variant("baseline").use_aam, parse_variant("x:loss_lambda=3").use_aam
+        (False, True)
+    """
+    return Variant.parse(spec, VARIANTS)
 
 
 @dataclass(frozen=True)

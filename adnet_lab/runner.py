@@ -24,6 +24,7 @@ with ``k``; within a seed every variant sees identical data, so variants are com
 
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
 import time
@@ -52,7 +53,7 @@ from adnet_lab.data.synthetic import generate_faces
 from adnet_lab.diagnostics import diagnose
 from adnet_lab.errors import UsageError
 from adnet_lab.evaluation import predict
-from adnet_lab.recipes import Study
+from adnet_lab.recipes import Study, parse_variant
 from adnet_lab.runstore import RunStore, claim, finished_runs
 from adnet_lab.training import train
 
@@ -163,7 +164,7 @@ class ProcessExecutor:
             for task in tasks:
                 key = (task.study, task.seed)
                 if key not in cache:        # one seed's faces serve all its variants
-                    cache = {key: study_datasets(task.study, task.seed)}
+                    cache = {key: study_datasets(task.study, task.seed, self.progress)}
                 yield task, run_one(task.study, task.variant, task.seed, task.run_dir,
                                     datasets=cache[key], progress=self.progress)
             return
@@ -244,8 +245,6 @@ class SubmititExecutor:
 
 def _check_folder(out: Path, study: StudyConfig) -> None:
     """Record the study in ``out/study.json``, or refuse a folder holding another study."""
-    import json
-
     study_file = out / "study.json"
     if study_file.is_file():
         if StudyConfig.from_dict(json.loads(study_file.read_text())) != study:
@@ -278,7 +277,7 @@ def run_ablation(variants: Iterable[str | Variant], seeds: Sequence[int] | int,
         ``train_seconds`` and ``wall_seconds``.
     """
     study = study or StudyConfig()
-    chosen = [v if isinstance(v, Variant) else Variant.parse(v) for v in variants]
+    chosen = [v if isinstance(v, Variant) else parse_variant(v) for v in variants]
     names = [v.name for v in chosen]
     if not chosen or len(set(names)) != len(names):
         raise ValueError(f"need distinct variant names, got {names}")

@@ -18,6 +18,7 @@ folder in use stops with a :class:`~adnet_lab.errors.UsageError` naming the hold
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
@@ -128,21 +129,17 @@ class RunStore:
     def describe(self, variant: Variant, study: StudyConfig, seed: int,
                  config: TrainConfig) -> None:
         """Write ``run.json``."""
-        import dataclasses
-
         self.folder.mkdir(parents=True, exist_ok=True)
         description = {"variant": dataclasses.asdict(variant), "seed": seed,
                        "study": study.to_dict(), "train_config": config.to_dict()}
-        self._write_json(self.DESCRIPTION, description)
+        self.write_json(self.DESCRIPTION, description)
 
     def finish(self, row: dict[str, Any]) -> None:
         """Write ``metrics.json``: the run is done."""
-        self._write_json(self.DONE, row)
+        self.write_json(self.DONE, row)
 
     def write_json(self, name: str, data: Any) -> None:
-        self._write_json(name, data)
-
-    def _write_json(self, name: str, data: Any) -> None:
+        """Write ``data`` as JSON to file ``name`` of the run, atomically."""
         temporary = self.path(f".{name}.{os.getpid()}.tmp")
         temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
         os.replace(temporary, self.path(name))

@@ -21,7 +21,7 @@ from adnet_lab.analysis import METRICS, error_parts
 from adnet_lab.configs import ObjectiveConfig, StudyConfig, SyntheticConfig, TrainConfig, Variant
 from adnet_lab.diagnostics import diagnose
 from adnet_lab.errors import UsageError
-from adnet_lab.recipes import CORE_STUDIES, STUDIES, VARIANTS
+from adnet_lab.recipes import CORE_STUDIES, STUDIES, VARIANTS, parse_variant
 from adnet_lab.runner import (
     ProcessExecutor,
     SubmititExecutor,
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 class TestVariant:
     def test_named_variants(self):
-        assert Variant.parse("baseline") == VARIANTS["baseline"]
+        assert parse_variant("baseline") == VARIANTS["baseline"]
         baseline = VARIANTS["baseline"]
         assert not baseline.objective.use_adl and not baseline.use_aam
         release = VARIANTS["adnet"]
@@ -48,7 +48,7 @@ class TestVariant:
                 release.objective.map_weight) == (True, True, "heatmap", 10.0)
 
     def test_spec(self):
-        variant = Variant.parse("light:use_aam=1,lambda_mode=fixed,loss_lambda=9,"
+        variant = parse_variant("light:use_aam=1,lambda_mode=fixed,loss_lambda=9,"
                                 "map_weight=0.1,map_warmup_epochs=2")
         assert variant == Variant("light", True, ObjectiveConfig(
             lambda_mode="fixed", loss_lambda=9.0, map_weight=0.1, map_warmup_epochs=2))
@@ -64,7 +64,7 @@ class TestVariant:
     ])
     def test_exception(self, spec, message):
         with pytest.raises(ValueError, match=message):
-            Variant.parse(spec)
+            parse_variant(spec)
 
     def test_studies_use_known_variants_and_seeds_nobody_else_uses(self):
         for study in STUDIES.values():

@@ -434,7 +434,8 @@ def _add_report(commands) -> None:
         description="Summarise one or more predictions.npz files (from evaluate or the "
                     "demo) side by side: summary table, CED and normal/tangent figures.")
     parser.add_argument("predictions", type=Path, nargs="+",
-                        help="predictions.npz files (evaluate) or test_predictions.npz (demo)")
+                        help="predictions.npz files (evaluate) or a run's annotated.npz "
+                             "(demo, ablate)")
     parser.add_argument("--names", nargs="*", default=None,
                         help="one name per file (default: each file's folder name)")
     parser.add_argument("--out", type=Path, default=Path("runs/report"),

@@ -115,7 +115,7 @@ class Predictions:
                     f"{path}: not a predictions file of adnet-lab (expected the arrays "
                     f"{', '.join(PREDICTION_ARRAYS)}; found {shown or 'none'}). "
                     "Predictions come from `adnet-lab evaluate` (predictions.npz) or the "
-                    "demo (test_predictions.npz).")
+                    "demo and ablate (annotated.npz in each run folder).")
             try:
                 tags = [frozenset(filter(None, str(t).split(","))) for t in data["tags"]]
                 return cls(str(data["scheme"]), data["pred_px"], data["gt_px"],

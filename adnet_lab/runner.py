@@ -87,18 +87,21 @@ def study_datasets(study: StudyConfig, seed: int,
 
 def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path, *,
             datasets: dict[str, FaceAlignmentDataset] | None = None, progress: bool = False,
-            threads: int | None = None) -> dict[str, Any]:
+            threads: int | None = None, callback: Callable[[dict[str, Any]], None] | None = None,
+            should_stop: Callable[[], bool] | None = None) -> dict[str, Any] | None:
     """Train, evaluate and diagnose one run into its :class:`~adnet_lab.runstore.RunStore`
     (resuming from its checkpoint, or returning its row when it is already done).
 
     The validation columns of its history are measured against the **true** landmarks of
     the validation faces (learning curves, not model selection: the final EMA weights are
     evaluated). ``datasets`` (of :func:`study_datasets`) saves generating the faces again;
-    ``threads`` sets torch's thread count first (a job on a cluster).
+    ``threads`` sets torch's thread count first (a job on a cluster); ``callback`` and
+    ``should_stop`` are :func:`~adnet_lab.training.train`'s (a live panel).
 
     Returns:
         The run's row: ``variant``, ``seed``, the :data:`~adnet_lab.analysis.METRICS`, the
-        diagnostics, ``train_seconds`` and ``wall_seconds``.
+        diagnostics, ``train_seconds`` and ``wall_seconds``; None when ``should_stop`` ended
+        the training early (the run stays unfinished and resumes from its checkpoint).
     """
     if threads is not None:
         torch.set_num_threads(threads)
@@ -111,7 +114,10 @@ def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path
         config = study.train_config(variant, seed)
         store.describe(variant, study, seed, config)
         result = train(datasets["train"], config, val_dataset=datasets["val_truth"],
-                       out_dir=store.folder, resume=True, progress=progress)
+                       out_dir=store.folder, resume=True, progress=progress,
+                       callback=callback, should_stop=should_stop)
+        if should_stop is not None and should_stop():
+            return None
         annotated = predict(result.ema_model, datasets["test"], device="cpu", progress=False)
         truth = predict(result.ema_model, datasets["test_truth"], device="cpu",
                         progress=False)

@@ -18,20 +18,25 @@ a terminal), :func:`show` returns the static figure instead of the widget.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
 import io
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from adnet_lab.configs import LAMBDA_MODES, Variant
+from adnet_lab.configs import LAMBDA_MODES, StudyConfig, Variant
 from adnet_lab.data.synthetic import annotate_along_curves
 from adnet_lab.geometry import curve_normals, curve_tangents, decompose_errors
 from adnet_lab.metrics import auc, failure_rate, normalizing_distance, rms
 from adnet_lab.recipes import DEMO_RECIPE, PANEL_SEED, PANEL_STUDY
+from adnet_lab.runstore import RunStore
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme, mean_face
 
 __all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "TrainingPanel",
@@ -259,19 +264,22 @@ class TrainingPanel(_Panel):
     the preset and the number of epochs; **Train** starts a run in a background thread (the
     notebook stays responsive) and redraws the curves after every epoch (training losses;
     validation NME and normal/tangent RMS against the true landmarks, percent); **Stop** ends
-    it before the next batch. :meth:`run` trains in the calling thread (scripts, tests).
-    ``state`` holds the rows of the history so far and the run's status; ``result`` the last
-    :class:`~adnet_lab.training.TrainResult`.
+    it before the next batch. Each setting is one run of the run store under ``out_dir``
+    (:meth:`store`): Train after Stop resumes it, and a finished one is shown at once with its
+    test measures against the truth. :meth:`run` trains in the calling thread (scripts,
+    tests). ``state`` holds the rows of the history so far and the run's status; ``result``
+    the last run's row (:func:`~adnet_lab.runner.run_one`).
 
     Args:
         faces: training faces (a quarter as many more are generated for validation).
         presets: the presets offered (default: all on a GPU, the CPU ones otherwise).
         seed: seed of the faces and the training.
+        out_dir: the folder of the panel's runs.
     """
 
     def __init__(self, faces: int = PANEL_STUDY.num_train, presets: list[str] | None = None,
-                 image_size: int = PANEL_STUDY.faces.image_size, seed: int = PANEL_SEED
-                 ) -> None:
+                 image_size: int = PANEL_STUDY.faces.image_size, seed: int = PANEL_SEED,
+                 out_dir: str | Path = "runs/panel") -> None:
         import threading
 
         import torch
@@ -279,6 +287,7 @@ class TrainingPanel(_Panel):
         from adnet_lab.model.config import PRESETS
 
         self.faces, self.image_size, self.seed = faces, image_size, seed
+        self.out_dir = Path(out_dir)
         recipe = DEMO_RECIPE.objective
         if presets is None:
             presets = list(PRESETS) if torch.cuda.is_available() else [
@@ -347,18 +356,36 @@ class TrainingPanel(_Panel):
         plt.close(self.figure)
         self.image.value = _png(self.figure)
 
-    def run(self):
-        """Train with the controls' settings in this thread; returns the TrainResult."""
-        from adnet_lab.runner import study_datasets
-        from adnet_lab.training import train
+    def study(self) -> StudyConfig:
+        """The faces and budget the controls describe."""
+        return PANEL_STUDY.with_changes(num_train=self.faces, num_val=max(8, self.faces // 4),
+                                        image_size=self.image_size, preset=self.preset.value,
+                                        epochs=self.epochs.value)
+
+    def store(self) -> RunStore:
+        """The run folder of the controls' settings: ``out_dir/<variant>-<key>/seed<k>``,
+        where the key is a digest of the study and the variant, so the same settings reuse
+        (and resume) one run."""
+        study, variant = self.study(), self.variant()
+        spec = json.dumps({"study": study.to_dict(), "variant": dataclasses.asdict(variant)},
+                          sort_keys=True, default=str)
+        key = hashlib.sha1(spec.encode()).hexdigest()[:10]
+        name = ("adl" if variant.objective.use_adl else "l1") + ("-aam" if variant.use_aam
+                                                                 else "")
+        return RunStore.at(self.out_dir, f"{name}-{key}", self.seed)
+
+    def run(self) -> dict | None:
+        """Train with the controls' settings in this thread (a run of the run store:
+        resumed if it was stopped, read back if it is finished); returns the run's row of
+        test measures, or None when stopped."""
+        from adnet_lab.runner import run_one, study_datasets
 
         self._stop.clear()
         self.rows.clear()
-        study = PANEL_STUDY.with_changes(num_train=self.faces, num_val=max(8, self.faces // 4),
-                                         image_size=self.image_size, preset=self.preset.value,
-                                         epochs=self.epochs.value)
-        data = study_datasets(study, self.seed)
-        self.status.value = "training..."
+        study, store = self.study(), self.store()
+        if store.path(store.HISTORY).is_file():     # a stopped or finished run's epochs
+            self.rows.extend(store.history().to_dict("records"))
+        self.status.value = "training..." if not store.done else "finished earlier"
         self.train_button.disabled, self.stop_button.disabled = True, False
         self.update()
 
@@ -368,11 +395,16 @@ class TrainingPanel(_Panel):
             self.update()
 
         try:
-            self.result = train(data["train"], study.train_config(self.variant(), self.seed),
-                                val_dataset=data["val_truth"], callback=on_epoch,
-                                should_stop=self._stop.is_set, progress=False)
-            self.status.value = ("stopped" if self._stop.is_set() else "done") + \
-                f" after {len(self.rows)} epoch(s)"
+            datasets = None if store.done else study_datasets(study, self.seed)
+            self.result = run_one(study, self.variant(), self.seed, store.folder,
+                                  datasets=datasets, callback=on_epoch,
+                                  should_stop=self._stop.is_set)
+            self.status.value = (f"stopped after {len(self.rows)} epoch(s) (Train resumes)"
+                                 if self.result is None else
+                                 f"done after {len(self.rows)} epoch(s); test NME vs truth "
+                                 f"{self.result['nme_vs_truth_percent']:.2f}%, normal "
+                                 f"{self.result['normal_rms_vs_truth_percent']:.2f}%, tangent "
+                                 f"{self.result['tangent_rms_vs_truth_percent']:.2f}%")
         except Exception as error:
             self.status.value = f"failed: {error}"
             raise

@@ -177,7 +177,9 @@ plot_tradeoff(summary, LAMBDA_SWEEP);"""),
 
 Pick the switches and press **Train**: faces are generated, the network trains in the
 background and the curves update after every epoch (validation against the true landmarks);
-**Stop** ends the run. On a GPU the `paper` preset is offered too. Without a widget frontend
+**Stop** ends the run and **Train** resumes it. Each setting is one run folder under
+`runs/panel/`: a setting trained before is shown at once, with its test errors against the
+truth. On a GPU the `paper` preset is offered too. Without a widget frontend
 the panel shows its (empty) figure."""),
     new_code_cell("""\
 from adnet_lab import TrainingPanel, show

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -73,19 +75,30 @@ def test_shown_widget_carries_a_png_of_its_figure(monkeypatch):
     assert png.startswith(b"\x89PNG") and len(png) > 5000
 
 
-def test_training_panel_trains_draws_and_stops():
+def same(row: dict, other: dict) -> bool:
+    """Rows equal, NaN included (diagnostics of a model without AAM are NaN)."""
+    return json.dumps(row, sort_keys=True) == json.dumps(other, sort_keys=True)
+
+
+def test_training_panel_trains_draws_and_stops(tmp_path):
     from adnet_lab.widgets import TrainingPanel
 
-    panel = TrainingPanel(faces=32, image_size=64, presets=["cpu-tiny"])
+    panel = TrainingPanel(faces=32, image_size=64, presets=["cpu-tiny"], out_dir=tmp_path)
     assert bytes(panel.image.value).startswith(b"\x89PNG") and panel.state["rows"] == []
     panel.epochs.value = 2
     panel.use_aam.value = False
-    result = panel.run()
+    row = panel.run()
     assert [row["epoch"] for row in panel.rows] == [1, 2]
     assert {"val_normal_rms_percent", "val_tangent_rms_percent"} <= set(panel.rows[0])
-    assert panel.status.value == "done after 2 epoch(s)"
-    assert not result.model.config.use_aam
+    assert panel.status.value.startswith("done after 2 epoch(s); test NME vs truth ")
+    store = panel.store()
+    assert store.done and same(store.row(), row) and not store.variant().use_aam
+    assert store.folder.parent.name.startswith("adl-") and store.folder.name == "seed7"
     assert len(panel.figure.axes[1].get_lines()) == 3      # NME, normal, tangent
+    # The same settings again: the finished run is read back, not trained again.
+    assert same(panel.run(), row) and [row["epoch"] for row in panel.rows] == [1, 2]
+    panel.map_weight.value = 1.0                            # another setting, another run
+    assert panel.store() != store
     # Stop: asked while training in the background, the run ends before its last epoch.
     panel.epochs.value = 50
     panel.start()
@@ -97,5 +110,5 @@ def test_training_panel_trains_draws_and_stops():
     panel.stop()
     panel.join(timeout=120)
     assert panel.status.value.startswith("stopped after")
-    assert 1 <= len(panel.rows) < 50
+    assert 1 <= len(panel.rows) < 50 and not panel.store().done
     assert not panel.train_button.disabled and panel.stop_button.disabled

@@ -14,11 +14,15 @@
    image by image (paired differences with 95% intervals and Wilcoxon signed-rank p-values),
    and write ``summary.csv``, ``comparison.csv``, ``report.md``, ``ced.png`` and
    ``normal_tangent.png`` to the output folder.
+4. Put the demo's draw beside the confirmation study's draws (seeds and ambiguities that
+   played no part in choosing the recipe or the budget; ``docs/ablation.md``): ``draw.csv``
+   and ``confirmation.png``, and the verdict in words in ``report.md``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +37,19 @@ from adnet_lab.analysis import (
     per_image_measures,
 )
 from adnet_lab.configs import StudyConfig, Variant
+from adnet_lab.confirmation import MEASURES, comparison_draw, draw_holds, pool_draws
 from adnet_lab.evaluation import Predictions, evaluate_predictions, summarize
 from adnet_lab.recipes import DEMO_RECIPE, DEMO_SEED, DEMO_STUDY, QUICK_STUDY, VARIANTS
 from adnet_lab.runner import ProcessExecutor, run_ablation
 from adnet_lab.runstore import RunStore
 
-__all__ = ["DemoConfig", "compare_models", "error_components", "make_weights",
-           "markdown_table", "per_image_both", "run_demo", "summary_row"]
+__all__ = ["DemoConfig", "compare_models", "confirmation_draws", "demo_draw",
+           "error_components", "make_weights", "markdown_table", "per_image_both", "run_demo",
+           "summary_row", "verdicts_in_words"]
+
+#: The confirmation study's draws (``docs/ablation/confirm_draws.csv``, copied into the
+#: package by ``python -m adnet_lab.study``).
+CONFIRMATION_DRAWS = Path(__file__).parent / "resources" / "confirm_draws.csv"
 
 
 @dataclass(frozen=True)
@@ -147,18 +157,75 @@ def _verdict(row: pd.Series, what: str) -> str:
             f"{direction}; p = {row['p_value']:.2g}, {strength} at 0.01)")
 
 
+def demo_draw(out_dir: str | Path) -> pd.DataFrame:
+    """A finished demo's draw (``draw.csv``), in the form of
+    :func:`adnet_lab.confirmation.study_draws`."""
+    return pd.read_csv(Path(out_dir) / "draw.csv")
+
+
+def confirmation_draws(epochs: int | None = None) -> pd.DataFrame:
+    """The confirmation study's draws shipped with the package (all, or those trained for
+    ``epochs``); empty where none are shipped."""
+    if not CONFIRMATION_DRAWS.is_file():
+        return pd.DataFrame(columns=["setting", "epochs", "seed", "measure"])
+    draws = pd.read_csv(CONFIRMATION_DRAWS)
+    return draws if epochs is None else draws[draws["epochs"] == epochs]
+
+
+def _among_draws(config: DemoConfig, draw: pd.DataFrame, draws: pd.DataFrame) -> str:
+    """The demo's draw beside the confirmation's, in words."""
+    this = draw.set_index("measure")
+    holds = draw_holds(this["direction"])
+    verdict = ("The claim -- the normal error against the truth significantly lower and the "
+               "NME against the truth not significantly higher (Wilcoxon p < 0.01) -- "
+               + ("**holds on this draw**." if holds else "**does not hold on this draw**."))
+    if draws.empty:
+        epochs = config.study.epochs
+        return (f"{verdict}\n\nThe confirmation study has no draws at {epochs} "
+                f"epoch{'s' if epochs != 1 else ''} to compare with (docs/ablation.md).")
+    pooled = pool_draws(draws).set_index(["setting", "measure"]).loc["all"]
+    count = int(pooled["draws"].iloc[0])
+    settings = ", ".join(dict.fromkeys(draws["setting"]))
+    lines = []
+    for measure, words in MEASURES.items():
+        row = pooled.loc[measure]
+        lines.append(f"- {words}: this draw {this.loc[measure, 'change_percent']:+.1f}% "
+                     f"[{this.loc[measure, 'change_low_percent']:+.1f}, "
+                     f"{this.loc[measure, 'change_high_percent']:+.1f}]; the confirmation "
+                     f"{row['change_percent']:+.1f}% [{row['change_low_percent']:+.1f}, "
+                     f"{row['change_high_percent']:+.1f}] over its draws, significantly "
+                     f"lower on {row['draws_significantly_lower']} and significantly higher "
+                     f"on {row['draws_significantly_higher']} of {count}")
+    held = int(pooled["draws_holding"].iloc[0])
+    return (f"{verdict}\n\nThe confirmation study trained the same two models for "
+            f"{config.study.epochs} epochs on {count} draws that played no part in choosing "
+            f"the recipe or the budget (seeds 100 on; settings {settings}; docs/ablation.md); "
+            f"the claim held on {held} of {count}. Change against the baseline, percent of "
+            "the baseline's mean (95% interval: over this draw's test images; over the "
+            "draws for the confirmation):\n\n" + "\n".join(lines) +
+            "\n\n`confirmation.png`: every draw's change with its interval, this draw "
+            "marked with a star.")
+
+
+def verdicts_in_words(comparison: pd.DataFrame) -> list[str]:
+    """ADNet against the baseline in words, one line per measure (normal, tangent, NME
+    against the truth; NME against the annotations): the means, the change, the difference
+    with its 95% interval, the p-value and whether it is significant."""
+    return [_verdict(comparison.loc[measure], text) for measure, text in (
+        ("normal_rms_vs_truth", "Normal RMS error against the truth"),
+        ("tangent_rms_vs_truth", "Tangent RMS error against the truth"),
+        ("nme_vs_truth", "NME against the truth"),
+        ("nme", "NME against the annotations"))]
+
+
 def _report(config: DemoConfig, summary: pd.DataFrame, comparison: pd.DataFrame,
-            seconds: float) -> str:
+            seconds: float, among: str) -> str:
     study = config.study
     table = markdown_table(summary)
     base = summary.set_index("model").loc["baseline"]
     recipe = config.recipe
     lam, weight = recipe.lambda_label, recipe.objective.map_weight
-    lines = "\n".join(f"- {_verdict(comparison.loc[measure], text)}" for measure, text in (
-        ("normal_rms_vs_truth", "Normal RMS error against the truth"),
-        ("tangent_rms_vs_truth", "Tangent RMS error against the truth"),
-        ("nme_vs_truth", "NME against the truth"),
-        ("nme", "NME against the annotations")))
+    lines = "\n".join(f"- {line}" for line in verdicts_in_words(comparison))
     return f"""# adnet_lab demo: the error-bias and ADNet
 
 Synthetic WFLW-98 faces ({study.num_train} train, {study.num_val} validation,
@@ -182,11 +249,13 @@ signed-rank test):
 
 {lines}
 
-One training seed: the interval covers the test images, not training randomness; the
-ablation study (docs/ablation.md, `make study`) repeats the comparison over seeds.
+One training seed: the interval covers the test images, not training randomness. How
+this draw compares with draws of other seeds and ambiguities:
+
+{among}
 
 Figures: `ced.png` (cumulative error distribution), `normal_tangent.png` (errors in each
-landmark's local frame). Run time {seconds / 60:.1f} min.
+landmark's local frame), `confirmation.png`. Run time {seconds / 60:.1f} min.
 """
 
 
@@ -207,14 +276,15 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
     ``attrs["comparison"]`` holds the paired comparison of :func:`compare_models`."""
     import matplotlib.pyplot as plt
 
-    from adnet_lab.plots import plot_ced, plot_normal_tangent
+    from adnet_lab.plots import plot_ced, plot_draws, plot_normal_tangent
 
     config = config or DemoConfig()
     started = time.perf_counter()
     out = Path(config.out_dir)
     models = config.models
+    threads = max(1, (os.cpu_count() or 2) // 2)   # the two models train side by side
     run_ablation(list(models.values()), [config.seed], config.study, out, progress=progress,
-                 executor=ProcessExecutor(progress=progress))
+                 executor=ProcessExecutor(jobs=2, progress=progress, threads=threads))
     rows, nmes, components, measures = [], {}, {}, {}
     for name in models:
         store = RunStore.at(out, name, config.seed)
@@ -228,12 +298,20 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
     comparison = compare_models(measures["adnet"], measures["baseline"])
     comparison.to_csv(out / "comparison.csv")
     summary.attrs["comparison"] = comparison
-    for figure, file in ((plot_ced(nmes), "ced.png"),
-                         (plot_normal_tangent(components), "normal_tangent.png")):
+    draw = comparison_draw(comparison, config.study, config.seed)
+    draw.to_csv(out / "draw.csv", index=False)
+    draws = confirmation_draws(config.study.epochs)
+    summary.attrs["among"] = among = _among_draws(config, draw, draws)
+    figures = {"ced.png": plot_ced(nmes), "normal_tangent.png": plot_normal_tangent(components),
+               "confirmation.png": plot_draws(
+                   draws if not draws.empty else draw.iloc[:0], MEASURES, marked=draw,
+                   pooled=pool_draws(draws) if not draws.empty else None,
+                   title="This demo (star) among the confirmation's draws (95% intervals)")}
+    for file, figure in figures.items():
         figure.savefig(out / file, dpi=120)
         plt.close(figure)
     (out / "report.md").write_text(_report(config, summary, comparison,
-                                           time.perf_counter() - started))
+                                           time.perf_counter() - started, among))
     return summary
 
 
@@ -248,6 +326,10 @@ def main(quick: bool = False, out_dir: Path | None = None, **overrides) -> None:
         print("\nADNet - baseline, per test image (percent of the inter-ocular distance; "
               "significant: Wilcoxon p < 0.01):")
         print(summary.attrs["comparison"].round(3).to_string())
+    print("\nVerdict, ADNet against the baseline on this draw's test images:")
+    for line in verdicts_in_words(summary.attrs["comparison"]):
+        print(f"- {line.replace('**', '')}")
+    print("\n" + summary.attrs["among"].replace("**", "").replace("`", ""))
     print(f"\nreport, tables and figures in {config.out_dir}/")
 
 

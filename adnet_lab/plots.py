@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 
 from adnet_lab.metrics import auc, ced, rms
 
-__all__ = ["plot_ced", "plot_error_ellipses", "plot_image_grid", "plot_landmark_bars",
-           "plot_learning_curves", "plot_normal_tangent", "plot_tradeoff",
+__all__ = ["plot_ced", "plot_draws", "plot_error_ellipses", "plot_image_grid",
+           "plot_landmark_bars", "plot_learning_curves", "plot_normal_tangent", "plot_tradeoff",
            "plot_training_curves"]
 
 _PALETTE = sns.color_palette("colorblind")
@@ -216,7 +216,7 @@ def plot_image_grid(images: np.ndarray, pred_px: np.ndarray | None, gt_px: np.nd
 def plot_tradeoff(summary, variants: Sequence[str], x: str = "tangent_rms_vs_truth_percent",
                   y: str = "normal_rms_vs_truth_percent",
                   title: str = "Normal / tangent trade-off") -> Figure:
-    """Each variant of an ablation summary (:func:`adnet_lab.experiments.summarize_ablation`)
+    """Each variant of an ablation summary (:func:`adnet_lab.runner.summarize_ablation`)
     as a point (mean over seeds) with its 95% intervals on both axes; the baseline and the
     ADL-only variants (``adl*``: a lambda sweep) are joined in the order given. ``x`` and
     ``y`` name summary columns (with ``_low`` / ``_high`` beside them), e.g. the errors or
@@ -258,5 +258,74 @@ def plot_learning_curves(histories, columns: Sequence[str] = ("val_normal_rms_pe
         axis.set(xlabel="training step", ylabel=column.replace("_", " "), yscale="log")
         axis.grid(alpha=0.3, which="both")
     axes[0][0].legend(fontsize=8)
+    figure.suptitle(title)
+    return figure
+
+
+def plot_draws(draws, measures: Mapping[str, str], marked=None, pooled=None,
+               title: str = "Recipe against baseline, draw by draw") -> Figure:
+    """The change of each measure per draw, with its 95% interval over the test images:
+    one panel per measure, one row per draw, grouped by setting; filled blue where the
+    recipe's error is significantly lower, red where significantly higher, grey otherwise.
+
+    Args:
+        draws: a draws table (:func:`adnet_lab.confirmation.study_draws`): columns
+            ``setting``, ``seed``, ``measure``, ``change_percent``, ``change_low_percent``,
+            ``change_high_percent``, ``direction``.
+        measures: the measures to show, name -> words (panel titles).
+        marked: another draw in the same form (e.g. the demo's), drawn on top as a star.
+        pooled: the per-setting means over draws (:func:`adnet_lab.confirmation.pool_draws`),
+            drawn as a black diamond with its interval below each setting's draws.
+    """
+    colours = {"lower": _PALETTE[0], "higher": _PALETTE[3], "no difference": "0.55"}
+    groups = []
+    if marked is not None and len(marked):
+        groups.append(("marked", marked))
+    for setting, group in draws.groupby("setting", sort=False):
+        groups.append((setting, group))
+    rows = []            # (y label, table of the row's measures, kind)
+    for setting, group in groups:
+        for seed, row in group.groupby("seed", sort=False):
+            name = row["setting"].iloc[0]
+            rows.append((f"{name}, seed {seed}", row.set_index("measure"), setting))
+        if pooled is not None and setting != "marked":
+            mean = pooled[pooled["setting"] == setting].set_index("measure")
+            rows.append((f"{setting}: mean of {int(mean['draws'].iloc[0])}", mean, "pooled"))
+    height = 1.2 + 0.24 * len(rows)
+    figure, axes = plt.subplots(1, len(measures), figsize=(3.6 * len(measures) + 1.4, height),
+                                layout="constrained", sharey=True, squeeze=False)
+    positions = np.arange(len(rows))[::-1]
+    for axis, (measure, words) in zip(axes[0], measures.items(), strict=True):
+        for y, (_, table, kind) in zip(positions, rows, strict=True):
+            if measure not in table.index:
+                continue
+            row = table.loc[measure]
+            value = row["change_percent"]
+            error = [[value - row["change_low_percent"]], [row["change_high_percent"] - value]]
+            if kind == "pooled":
+                axis.errorbar(value, y, xerr=error, fmt="D", color="k", ms=5, capsize=2)
+                continue
+            colour = colours[row["direction"]]
+            marker, size = ("*", 13) if kind == "marked" else ("o", 5)
+            axis.errorbar(value, y, xerr=error, fmt=marker, color=colour, ms=size,
+                          capsize=2, mec="k" if kind == "marked" else colour)
+        axis.axvline(0, color="k", lw=0.8)
+        axis.set(title=words, xlabel="change against the baseline (%)")
+        axis.grid(alpha=0.3, axis="x")
+        for (_, _, kind), y in zip(rows, positions, strict=True):
+            if kind in ("pooled", "marked"):      # a line under each group
+                axis.axhline(y - 0.5, color="0.8", lw=0.8)
+    axes[0][0].set_yticks(positions, [label for label, _, _ in rows], fontsize=8)
+    handles = [plt.Line2D([], [], marker="o", ls="", color=colour, label=f"significantly {name}"
+                          if name != "no difference" else "no significant difference")
+               for name, colour in colours.items()]
+    if pooled is not None:
+        handles.append(plt.Line2D([], [], marker="D", ls="", color="k",
+                                  label="mean over draws (interval over draws)"))
+    if marked is not None and len(marked):
+        handles.append(plt.Line2D([], [], marker="*", ms=11, ls="", color="0.55", mec="k",
+                                  label=f"{marked['setting'].iloc[0]}'s draw"))
+    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles),
+                  fontsize=8)
     figure.suptitle(title)
     return figure

@@ -154,15 +154,16 @@ class Executor(Protocol):
 
 @dataclass(frozen=True)
 class ProcessExecutor:
-    """Runs on this machine: ``jobs`` processes with one torch thread each (started with
-    "spawn": forking a process with torch's thread pools can deadlock), or, with ``jobs=1``,
-    one run after the other in this process with torch's threads as they are. On 2 cores,
-    two single-threaded runs at a time finish a grid about 1.2x sooner than one run on two
-    threads.
+    """Runs on this machine: ``jobs`` processes with ``threads`` torch threads each (started
+    with "spawn": forking a process with torch's thread pools can deadlock), or, with
+    ``jobs=1``, one run after the other in this process with torch's threads as they are. On
+    2 cores, two single-threaded runs at a time finish a grid about 1.2x sooner than one run
+    on two threads.
     """
 
     jobs: int = 1
     progress: bool = False
+    threads: int = 1
 
     def run(self, tasks: Sequence[RunTask]) -> Iterator[tuple[RunTask, dict[str, Any]]]:
         if self.jobs <= 1 or len(tasks) <= 1:
@@ -175,7 +176,8 @@ class ProcessExecutor:
                                     datasets=cache[key], progress=self.progress)
             return
         with ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=torch.set_num_threads, initargs=(1,)) as pool:
+                                 initializer=torch.set_num_threads,
+                                 initargs=(self.threads,)) as pool:
             futures = {pool.submit(run_one, task.study, task.variant, task.seed,
                                    task.run_dir): task for task in tasks}
             for future in as_completed(futures):
@@ -395,8 +397,9 @@ def paired_tests(out_dir: str | Path, baseline: str = "baseline",
 
     Rows ``(variant, measure)`` (``(variant, seed, measure)`` per seed); columns ``images``,
     ``seeds``, ``mean_difference_percent`` (variant - baseline, percent of the inter-ocular
-    distance), ``low_percent`` and ``high_percent`` (its 95% t-interval over images; per seed
-    only), ``p_value``, ``effect_size`` (rank-biserial; negative: the variant's errors are
+    distance), ``low_percent`` and ``high_percent`` (its 95% t-interval over images) and
+    ``baseline_mean_percent`` (the baseline's mean of the measure), per seed only;
+    ``p_value``, ``effect_size`` (rank-biserial; negative: the variant's errors are
     smaller).
     """
     out = Path(out_dir)
@@ -422,7 +425,8 @@ def paired_tests(out_dir: str | Path, baseline: str = "baseline",
                        "mean_difference_percent": test["mean_difference_percent"]}
                 if per_seed:
                     _, low, high = mean_interval(100 * (a - b))
-                    row |= {"seed": group[0], "low_percent": low, "high_percent": high}
+                    row |= {"seed": group[0], "low_percent": low, "high_percent": high,
+                            "baseline_mean_percent": 100 * float(b.mean())}
                 rows.append(row | {"p_value": test["p_value"],
                                    "effect_size": test["effect_size"]})
     index = ["variant", "seed", "measure"] if per_seed else ["variant", "measure"]

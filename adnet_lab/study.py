@@ -10,7 +10,18 @@
 * ``<name>_paired.csv`` -- pooled per-image Wilcoxon tests against the baseline;
 * ``<name>_histories.csv`` -- every run's per-epoch history (validation against the truth);
 * ``tables.md`` -- the tables that ``docs/ablation.md`` discusses;
-* ``tradeoff.png``, ``learning_curves.png``, ``budget.png``.
+* ``tradeoff.png``, ``learning_curves.png``, ``budget.png``;
+
+and, for a study with several settings (the confirmation, :func:`write_draws_report`):
+
+* ``<name>_draws.csv`` -- every draw (setting, seed) and measure: the paired change with its
+  interval and p-value (:func:`adnet_lab.confirmation.study_draws`);
+* ``<name>_verdicts.csv`` -- per draw, the direction of each measure and whether the claim
+  holds; ``<name>_pooled.csv`` -- per setting, the mean change over draws and the counts;
+* ``<name>.png`` -- the draws, with the demo's draw marked when a finished demo is given.
+
+Draws already in ``<name>_draws.csv`` whose runs are not under the runs folder are kept, so
+a study run in parts (on several machines or days) is reported whole.
 """
 
 from __future__ import annotations
@@ -22,8 +33,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from adnet_lab.demo import markdown_table
-from adnet_lab.plots import plot_learning_curves, plot_tradeoff
+from adnet_lab.confirmation import MEASURES, pool_draws, sort_draws, study_draws, verdicts
+from adnet_lab.demo import CONFIRMATION_DRAWS, demo_draw, markdown_table
+from adnet_lab.plots import plot_draws, plot_learning_curves, plot_tradeoff
 from adnet_lab.recipes import CORE_STUDIES, LAMBDA_SWEEP, STUDIES, Study
 from adnet_lab.runner import (
     ProcessExecutor,
@@ -36,7 +48,7 @@ from adnet_lab.runner import (
 from adnet_lab.runstore import finished_runs
 
 __all__ = ["LAMBDA_SWEEP", "curve_changes", "study_histories", "study_tables",
-           "write_study_report"]
+           "write_draws_report", "write_study_report"]
 
 _SHOWN = ("nme_vs_truth_percent", "normal_rms_vs_truth_percent",
           "tangent_rms_vs_truth_percent", "normal_systematic_vs_truth_percent",
@@ -112,22 +124,66 @@ def study_tables(summary: pd.DataFrame, paired: pd.DataFrame | None, runs: pd.Da
                   markdown_table(table, digits=3)]
     diagnostics = runs.groupby("variant", sort=False)[list(_DIAGNOSTICS)].mean()
     diagnostics = diagnostics.loc[[v for v in order if v in diagnostics.index]].reset_index()
-    parts += ["\n### Diagnostics (mean over seeds; see `adnet_lab.experiments.diagnose`)\n",
+    parts += ["\n### Diagnostics (mean over seeds; see `adnet_lab.diagnostics.diagnose`)\n",
               markdown_table(diagnostics)]
     return "\n".join(parts) + "\n"
 
 
+def write_draws_report(study: Study, runs_root: str | Path = "runs/ablation",
+                       docs_dir: str | Path = "docs/ablation", demo_dir: str | Path | None = None,
+                       shipped: Path | None = None) -> list[Path]:
+    """Write the draws of a study with several settings (module docstring); ``demo_dir``: a
+    finished demo whose draw is marked in the figure; ``shipped``: where the package's copy
+    of the draws goes too. Returns the files written (none when no draw has finished)."""
+    docs = Path(docs_dir)
+    draws = study_draws(study, runs_root)
+    committed = docs / f"{study.name}_draws.csv"
+    if committed.is_file():     # draws reported before whose runs are elsewhere
+        earlier = pd.read_csv(committed)
+        fresh = set(zip(draws["setting"], draws["seed"], strict=True))
+        kept = [key not in fresh for key in zip(earlier["setting"], earlier["seed"],
+                                                strict=True)]
+        draws = pd.concat([earlier[kept], draws], ignore_index=True) if any(kept) else draws
+    if draws.empty:
+        return []
+    draws = sort_draws(draws, [label or study.name for label, _ in study.settings])
+    pooled = pool_draws(draws)
+    tables = {"draws": (draws, False), "verdicts": (verdicts(draws), True),
+              "pooled": (pooled, False)}
+    written = []
+    for suffix, (table, index) in tables.items():
+        path = docs / f"{study.name}_{suffix}.csv"
+        table.to_csv(path, index=index)
+        written.append(path)
+    if shipped is not None:
+        draws.to_csv(shipped, index=False)
+        written.append(shipped)
+    marked = demo_draw(Path(demo_dir)) if demo_dir is not None else None
+    figure = plot_draws(draws, MEASURES, marked=marked, pooled=pooled,
+                        title=f"Study '{study.name}': recipe against baseline per draw (95% "
+                              "interval over the test images)")
+    figure.savefig(docs / f"{study.name}.png", dpi=110)
+    plt.close(figure)
+    return [*written, docs / f"{study.name}.png"]
+
+
 def write_study_report(runs_root: str | Path = "runs/ablation",
                        docs_dir: str | Path = "docs/ablation",
-                       studies: Mapping[str, Study] = STUDIES) -> list[Path]:
-    """Write the CSVs, ``tables.md`` and the figures of every finished single-setting study
-    of ``studies``."""
+                       studies: Mapping[str, Study] = STUDIES,
+                       demo_dir: str | Path | None = None,
+                       shipped_draws: Path | None = CONFIRMATION_DRAWS) -> list[Path]:
+    """Write the CSVs, ``tables.md`` and the figures of every finished study of ``studies``
+    (the draws of those with several settings, :func:`write_draws_report`, with the draw of
+    the finished demo in ``demo_dir`` marked; the confirmation's also to ``shipped_draws``,
+    the copy the demo reads)."""
     runs_root, docs = Path(runs_root), Path(docs_dir)
     docs.mkdir(parents=True, exist_ok=True)
     written, markdown = [], ["# Ablation tables (written by `make study`)\n"]
     for name, study in studies.items():
         if len(study.settings) != 1:
-            continue  # several settings: reported on their own (see the confirmation)
+            written += write_draws_report(study, runs_root, docs, demo_dir,
+                                          shipped_draws if name == "confirm" else None)
+            continue
         folder, variants = study_folders(study, runs_root)[""], study.variants
         if not finished_runs(folder):
             continue  # not run (yet)
@@ -189,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="only write the report from the finished runs")
     parser.add_argument("--all", action="store_true",
                         help="run every study, not only " + ", ".join(CORE_STUDIES))
+    parser.add_argument("--demo", type=Path, default=None,
+                        help="a finished default demo's folder, whose draw the confirmation's "
+                             "figure marks")
     parser.add_argument("--jobs", type=int, default=2,
                         help="runs trained at a time, one thread each (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -199,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"study {name}: {len(study.variants)} variants x {len(study.seeds)} seeds x "
                   f"{len(study.settings)} setting(s)")
             run_study(study, args.runs, executor=ProcessExecutor(args.jobs))
-    for path in write_study_report(args.runs, args.docs):
+    for path in write_study_report(args.runs, args.docs, demo_dir=args.demo):
         print(path)
 
 

@@ -414,3 +414,99 @@ def test_study_report_writes_tables_and_figures(grid, tmp_path):
     assert "| adl-fixed9 |" in tables and "same sign" in tables and "Wilcoxon" in tables
     summary = pd.read_csv(tmp_path / "docs" / "main_summary.csv", index_col="variant")
     assert summary.loc["adnet", "seeds"] == 2
+
+
+# ------------------------------------------------------------------------- confirmation draws
+
+def _hand_made_draws() -> pd.DataFrame:
+    """Three draws of one setting and one of another, with known changes and directions."""
+    from adnet_lab.confirmation import DRAW_COLUMNS
+
+    rows = []
+    plan = {("a", 1): {"normal_rms_vs_truth": (-10.0, "lower"), "nme_vs_truth": (-1.0, "lower"),
+                       "tangent_rms_vs_truth": (5.0, "higher")},
+            ("a", 2): {"normal_rms_vs_truth": (-20.0, "lower"),
+                       "nme_vs_truth": (2.0, "higher"),
+                       "tangent_rms_vs_truth": (6.0, "higher")},
+            ("a", 3): {"normal_rms_vs_truth": (-30.0, "lower"),
+                       "nme_vs_truth": (0.5, "no difference"),
+                       "tangent_rms_vs_truth": (-1.0, "no difference")},
+            ("b", 1): {"normal_rms_vs_truth": (-3.0, "no difference"),
+                       "nme_vs_truth": (-1.0, "no difference"),
+                       "tangent_rms_vs_truth": (1.0, "no difference")}}
+    for (setting, seed), measures in plan.items():
+        for measure, (change, direction) in measures.items():
+            rows.append({"setting": setting, "seed": seed, "measure": measure,
+                         "change_percent": change, "change_low_percent": change - 1,
+                         "change_high_percent": change + 1, "direction": direction})
+    return pd.DataFrame(rows).reindex(columns=list(DRAW_COLUMNS))
+
+
+def test_a_draw_holds_only_with_a_lower_normal_error_and_no_worse_nme():
+    from adnet_lab.confirmation import pool_draws, verdicts
+
+    table = verdicts(_hand_made_draws())
+    assert table["holds"].to_dict() == {("a", 1): True, ("a", 2): False, ("a", 3): True,
+                                        ("b", 1): False}
+    pooled = pool_draws(_hand_made_draws()).set_index(["setting", "measure"])
+    normal = pooled.loc[("a", "normal_rms_vs_truth")]
+    half = 4.302652729911275 * 10 / math.sqrt(3)          # t(0.975, 2) x sem of -10, -20, -30
+    assert normal["change_percent"] == pytest.approx(-20)
+    assert normal["change_low_percent"] == pytest.approx(-20 - half)
+    assert (normal["draws"], normal["draws_lower"], normal["draws_significantly_lower"],
+            normal["draws_holding"]) == (3, 3, 3, 2)
+    nme = pooled.loc[("a", "nme_vs_truth")]
+    assert (nme["draws_lower"], nme["draws_significantly_higher"]) == (1, 1)
+    everything = pooled.loc[("all", "normal_rms_vs_truth")]
+    assert (everything["draws"], everything["draws_holding"]) == (4, 2)
+    assert everything["change_percent"] == pytest.approx(-63 / 4)
+
+
+def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_path):
+    from scipy import stats
+
+    from adnet_lab.confirmation import DRAW_COLUMNS, comparison_draw, study_draws
+    from adnet_lab.demo import compare_models, per_image_both
+    from adnet_lab.recipes import Study
+    from adnet_lab.study import write_draws_report
+
+    out, _, _ = grid
+    wider = TINY.with_changes(sigma_normal=0.01)
+    study = Study("confirm", (("a", TINY), ("b", wider)), ("baseline", "adnet"), (0, 1))
+    for label in ("a", "b"):
+        (tmp_path / "confirm").mkdir(exist_ok=True)
+        (tmp_path / "confirm" / label).symlink_to(out, target_is_directory=True)
+    draws = study_draws(study, tmp_path)
+    assert list(draws.columns) == list(DRAW_COLUMNS) and len(draws) == 2 * 2 * 3
+    assert set(draws.loc[draws["setting"] == "b", "sigma_normal_percent"]) == {1.0}
+    # One draw computed independently from the two runs' stored predictions.
+    measures = {name: per_image_both(RunStore.at(out, name, 1).predictions(truth=False),
+                                     RunStore.at(out, name, 1).predictions(truth=True))
+                for name in ("adnet", "baseline")}
+    mine = measures["adnet"]["normal_rms_vs_truth"]
+    reference = measures["baseline"]["normal_rms_vs_truth"]
+    row = draws[(draws["setting"] == "a") & (draws["seed"] == 1)
+                & (draws["measure"] == "normal_rms_vs_truth")].iloc[0]
+    assert row["images"] == TINY.num_test
+    assert row["change_percent"] == pytest.approx(100 * (mine.mean() / reference.mean() - 1))
+    assert row["p_value"] == pytest.approx(stats.wilcoxon(mine, reference).pvalue)
+    # The demo's comparison of the same runs gives the same draw.
+    demo = comparison_draw(compare_models(measures["adnet"], measures["baseline"]), TINY, 1,
+                           setting="a")
+    numbers = [c for c in DRAW_COLUMNS if c not in ("setting", "measure", "direction")]
+    pd.testing.assert_frame_equal(
+        demo[numbers].reset_index(drop=True),
+        draws[(draws["setting"] == "a") & (draws["seed"] == 1)][numbers].reset_index(drop=True),
+        check_dtype=False)
+    # The report; then one setting's runs gone: its draws are kept from the table written.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    written = {path.name for path in write_draws_report(study, tmp_path, docs)}
+    assert written == {"confirm_draws.csv", "confirm_verdicts.csv", "confirm_pooled.csv",
+                       "confirm.png"}
+    (tmp_path / "confirm" / "b").unlink()
+    write_draws_report(study, tmp_path, docs)
+    again = pd.read_csv(docs / "confirm_draws.csv")
+    assert len(again) == len(draws) and list(dict.fromkeys(again["setting"])) == ["a", "b"]
+    pooled = pd.read_csv(docs / "confirm_pooled.csv")
+    assert set(pooled.loc[pooled["setting"] == "all", "draws"]) == {4}

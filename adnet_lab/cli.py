@@ -131,6 +131,26 @@ def _at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _seeds(text: str) -> int | tuple[int, ...]:
+    """``--seeds``: a count N, or a list of seeds and ranges such as ``100-102,107``."""
+    try:
+        if text.isdigit():
+            count = int(text)
+            if count < 1:
+                raise ValueError
+            return count
+        seeds: list[int] = []
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            seeds += range(int(first), int(last or first) + 1)
+        if not seeds:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a count (3) or seeds and ranges (100-104,107), got {text!r}") from None
+    return tuple(dict.fromkeys(seeds))
+
+
 def _number(low: float | None = None, high: float | None = None, *, open_low: bool = False,
             open_high: bool = False) -> Callable[[str], float]:
     def parse(text: str) -> float:
@@ -506,8 +526,14 @@ def _add_ablate(commands) -> None:
     parser.add_argument("--variants", nargs="+", default=None,
                         help="variant names or NAME:key=value,... specs (default: the "
                              "study's, else baseline adl adnet)")
-    parser.add_argument("--seeds", type=_at_least(1), default=None,
-                        help="number of seeds, 0 .. N-1 (default: the study's, else 3)")
+    parser.add_argument("--seeds", type=_seeds, default=None,
+                        help="a count N (the study's first N seeds, else 0 .. N-1) or a list "
+                             "of seeds and ranges, e.g. 100-102,107 (default: the study's, "
+                             "else 3)")
+    parser.add_argument("--settings", nargs="+", default=None, metavar="LABEL",
+                        help="only these settings of a study with several (confirm: "
+                             + ", ".join(label for label, _ in STUDIES["confirm"].settings)
+                             + ")")
     for config, name in _STUDY_KNOBS:
         add_field_option(parser, config, name, default=None,
                          note=" (default: the study's, else the package's)")
@@ -546,12 +572,10 @@ def _executor(args: argparse.Namespace, out: Path):
                             cpus_per_run=args.cpus_per_run, timeout_min=args.timeout_min)
 
 
-def _run_ablate(args: argparse.Namespace) -> None:
-    import pandas as pd
-    import torch
-
+def ablation_study(args: argparse.Namespace):
+    """The :class:`~adnet_lab.recipes.Study` that ``adnet-lab ablate``'s arguments name: the
+    named study (or a custom one) with its variants, seeds and settings as chosen."""
     from adnet_lab.recipes import Study
-    from adnet_lab.runner import paired_tests, run_study, study_folders, summarize_ablation
 
     if args.study:
         named = STUDIES[args.study]
@@ -561,10 +585,32 @@ def _run_ablate(args: argparse.Namespace) -> None:
     chosen = [parse_variant(spec) for spec in (args.variants or named.variants)]
     if "baseline" not in {v.name for v in chosen}:
         raise UsageError("--variants: the grid needs a 'baseline' run to compare with")
-    seeds = tuple(range(args.seeds)) if args.seeds else named.seeds
-    study = dataclasses.replace(named, variants=tuple(chosen), seeds=seeds)
+    if isinstance(args.seeds, int):     # the study's first N, continued past its last
+        more = range(max(named.seeds) + 1, max(named.seeds) + 1 + args.seeds)
+        seeds = (*named.seeds, *more)[:args.seeds]
+    else:
+        seeds = args.seeds or named.seeds
+    settings = named.settings
+    if args.settings:
+        labels = [label for label, _ in named.settings]
+        unknown = [label for label in args.settings if label not in labels]
+        if unknown:
+            raise UsageError(f"--settings: {', '.join(unknown)} not among the settings of "
+                             f"{named.name!r} ({', '.join(filter(None, labels)) or 'one'})")
+        settings = tuple(item for item in named.settings if item[0] in args.settings)
+    return dataclasses.replace(named, variants=tuple(chosen), seeds=seeds, settings=settings)
+
+
+def _run_ablate(args: argparse.Namespace) -> None:
+    import pandas as pd
+    import torch
+
+    from adnet_lab.runner import paired_tests, run_study, study_folders, summarize_ablation
+
+    study = ablation_study(args)
+    chosen = study.variants
     changes = {name: getattr(args, name) for _, name in _STUDY_KNOBS}
-    out = args.out or Path("runs/ablation") / named.name
+    out = args.out or Path("runs/ablation") / study.name
     if args.threads:
         torch.set_num_threads(args.threads)
     with output_folder(out):

@@ -510,3 +510,32 @@ def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_p
     assert len(again) == len(draws) and list(dict.fromkeys(again["setting"])) == ["a", "b"]
     pooled = pd.read_csv(docs / "confirm_pooled.csv")
     assert set(pooled.loc[pooled["setting"] == "all", "draws"]) == {4}
+
+
+@pytest.mark.parametrize(("argv", "seeds", "settings"), [
+    (["--study", "confirm"], (100, 101, 102, 103, 104), 6),
+    (["--study", "confirm", "--seeds", "2"], (100, 101), 6),
+    (["--study", "confirm", "--seeds", "103-104,107", "--settings", "e16-normal1",
+      "e16-tangent6"], (103, 104, 107), 2),
+    (["--study", "main", "--seeds", "5"], (0, 1, 2, 3, 4), 1),
+    (["--seeds", "2"], (0, 1), 1),
+])
+def test_ablate_chooses_seeds_and_settings(argv, seeds, settings):
+    from adnet_lab.cli import _build_parser, ablation_study
+
+    study = ablation_study(_build_parser().parse_args(["ablate", *argv]))
+    assert study.seeds == seeds and len(study.settings) == settings
+    if "--settings" in argv:
+        assert [label for label, _ in study.settings] == ["e16-normal1", "e16-tangent6"]
+
+
+def test_ablate_refuses_unknown_settings_and_bad_seeds(capsys):
+    from adnet_lab.cli import main
+
+    assert main(["ablate", "--study", "confirm", "--settings", "e12-default"]) == 2
+    assert "--settings: e12-default not among the settings of 'confirm' (e16-default" in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["ablate", "--seeds", "1-x"])
+    assert "expected a count (3) or seeds and ranges (100-104,107), got '1-x'" in \
+        capsys.readouterr().err

@@ -87,7 +87,9 @@ _LAZY = {
     "summarize_ablation": "adnet_lab.runner",
     # figures and widgets
     "plot_ced": "adnet_lab.plots",
+    "plot_draws": "adnet_lab.plots",
     "plot_error_ellipses": "adnet_lab.plots",
+    "plot_face_errors": "adnet_lab.plots",
     "plot_landmark_bars": "adnet_lab.plots",
     "plot_learning_curves": "adnet_lab.plots",
     "plot_normal_tangent": "adnet_lab.plots",

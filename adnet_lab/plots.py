@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 
 from adnet_lab.metrics import auc, ced, rms
 
-__all__ = ["plot_ced", "plot_draws", "plot_error_ellipses", "plot_image_grid",
+__all__ = ["FACE_COLOURS", "plot_ced", "plot_draws", "plot_error_ellipses", "plot_face_errors",
+           "plot_image_grid",
            "plot_landmark_bars", "plot_learning_curves", "plot_normal_tangent", "plot_tradeoff",
            "plot_training_curves"]
 
@@ -328,4 +329,79 @@ def plot_draws(draws, measures: Mapping[str, str], marked=None, pooled=None,
     figure.legend(handles=handles, loc="outside lower center", ncols=len(handles),
                   fontsize=8)
     figure.suptitle(title)
+    return figure
+
+
+#: Colours of the three kinds of points on a face, the same in every face figure.
+FACE_COLOURS = {"truth": "#1b9e77", "label": "#d95f02", "prediction": "#e7298a",
+                "normal": "#1f78b4", "tangent": "#ff7f00"}
+
+
+def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarray, scheme,
+                     landmark: int, label: np.ndarray | None = None, unit: float = 1.0,
+                     zoom: float | None = None, title: str | None = None) -> Figure:
+    """A face with its true points, its annotation and a model's prediction, and a zoom on
+    one landmark whose error against the truth is drawn as an arrow split into its normal
+    and tangent components, with the landmark's curve.
+
+    Args:
+        image: the crop, ``S x S x 3`` uint8.
+        truth, prediction, label: ``N x 2`` landmarks in crop pixels (x right, y down); the
+            label (the annotation) is optional.
+        scheme: the landmark scheme (or its name).
+        landmark: the point to zoom on; it must lie on a curve.
+        unit: the normalising distance in pixels (e.g. the inter-ocular distance); the
+            components are written in percent of it.
+        zoom: the half-width of the zoom in pixels (default: 2.5 times the error, at least
+            a fortieth of the image).
+    """
+    from adnet_lab.geometry import curve_normals, decompose_errors
+    from adnet_lab.topology import resolve_scheme
+
+    scheme = resolve_scheme(scheme)
+    curve = next((c for c in scheme.curves if landmark in c.indices), None)
+    if curve is None:
+        raise ValueError(f"landmark {landmark} of {scheme.name} lies on no curve: its error "
+                         "has no normal and tangent parts")
+    normal_value, tangent_value = (float(v[landmark])
+                                   for v in decompose_errors(prediction, truth, scheme))
+    normal = np.asarray(curve_normals(truth, scheme, method="chord"))[landmark]
+    tangent = np.array([-normal[1], normal[0]])
+    start = truth[landmark]
+    figure, (whole, detail) = plt.subplots(1, 2, figsize=(9, 4.6), layout="constrained")
+    for axis in (whole, detail):
+        axis.imshow(image)
+        polyline = truth[list(curve.polyline)]
+        axis.plot(polyline[:, 0], polyline[:, 1], color="w", lw=1, alpha=0.8)
+        shown = [("truth", truth), ("prediction", prediction)]
+        if label is not None:
+            shown.insert(1, ("label", label))
+        for name, points in shown:
+            axis.scatter(points[:, 0], points[:, 1], s=9 if axis is whole else 30,
+                         color=FACE_COLOURS[name], label=name, zorder=3,
+                         edgecolors="k" if axis is detail else "none", linewidths=0.4)
+        axis.set_axis_off()
+    size = zoom or max(2.5 * float(np.hypot(normal_value, tangent_value)), len(image) / 40)
+    corner = start + normal_value * normal
+    arrow = {"length_includes_head": True, "width": size / 120, "head_width": size / 25,
+             "zorder": 4}
+    for origin, delta, name in ((start, normal_value * normal, "normal"),
+                                (corner, tangent_value * tangent, "tangent")):
+        detail.arrow(*origin, *delta, color=FACE_COLOURS[name], **arrow)
+    detail.plot(*zip(start, prediction[landmark], strict=True), color="k", lw=0.8, ls="--")
+    detail.scatter(*start, s=160, facecolors="none", edgecolors="w", linewidths=1.5, zorder=3)
+    detail.set(xlim=(start[0] - size, start[0] + size), ylim=(start[1] + size, start[1] - size))
+    whole.add_patch(plt.Rectangle(start - size, 2 * size, 2 * size, fill=False, color="w",
+                                  lw=1))
+    whole.set(xlim=(-0.5, image.shape[1] - 0.5), ylim=(image.shape[0] - 0.5, -0.5))
+    detail.set_title(f"landmark {landmark} on {curve.name.replace('_', ' ')}: error against "
+                     f"the truth\nnormal {100 * normal_value / unit:+.2f}%, tangent "
+                     f"{100 * tangent_value / unit:+.2f}% of the inter-ocular distance",
+                     fontsize=9)
+    whole.legend(loc="lower left", fontsize=8, markerscale=1.5)
+    handles = [plt.Line2D([], [], color=FACE_COLOURS[name], lw=2, label=f"{name} part")
+               for name in ("normal", "tangent")]
+    detail.legend(handles=handles, loc="lower left", fontsize=8)
+    if title:
+        figure.suptitle(title)
     return figure

@@ -111,7 +111,7 @@ LAYERS = [
     {"model", "model.layers", "model.network", "model.checkpoint", "model.export"},
     {"losses", "training"},
     {"loading", "weights", "evaluation", "runstore", "diagnostics"},
-    {"analysis", "plots", "runner", "demo", "reference"},
+    {"analysis", "plots", "runner", "confirmation", "demo", "reference"},
     {"widgets", "study", "cli", ""},
 ]
 #: Imports that point down the layers on purpose, each with its reason: (module, target).

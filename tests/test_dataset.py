@@ -146,3 +146,15 @@ class TestDataset:
         assert targets["edge_maps"].shape == (3, get_scheme("300w").num_curves, 32, 32)
         assert targets["point_maps"].shape == (3, 68, 32, 32)
         torch.testing.assert_close(targets["landmarks"], batch["landmarks"])
+
+
+def test_crop_pixels_map_back_to_the_image():
+    from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
+
+    faces = generate_faces(3, SyntheticConfig(image_size=96, seed=5), progress=False)
+    dataset = FaceAlignmentDataset(faces.records(), "wflw", input_size=64)
+    for index in range(3):
+        crop_points = dataset[index]["landmarks_px"].double().numpy()
+        assert np.abs(crop_points - faces.landmarks[index]).max() > 1   # another frame
+        np.testing.assert_allclose(dataset.to_image_pixels(index, crop_points),
+                                   faces.landmarks[index], atol=1e-4)

@@ -92,3 +92,39 @@ def test_image_grid_marks_the_landmarks():
     offsets = figure.axes[1].collections[0].get_offsets()
     np.testing.assert_allclose(np.asarray(offsets), gt[1])
     assert len(figure.axes[0].get_lines()) == 68  # one normal tick per landmark
+
+
+def test_face_errors_split_the_arrow_into_normal_and_tangent_parts():
+    from matplotlib.patches import FancyArrow
+
+    from adnet_lab.plots import plot_face_errors
+
+    scheme = get_scheme("wflw")
+    truth = mean_face(scheme) * 60 + 30
+    jaw_tip = 16
+    curve = next(c for c in scheme.curves if jaw_tip in c.indices)
+    before, after = truth[curve.indices[curve.indices.index(jaw_tip) - 1]], \
+        truth[curve.indices[curve.indices.index(jaw_tip) + 1]]
+    tangent = (after - before) / np.linalg.norm(after - before)   # the chord rule's tangent
+    normal = np.array([tangent[1], -tangent[0]])
+    prediction = truth.copy()
+    prediction[jaw_tip] += 1.5 * normal + 2.0 * tangent
+    figure = plot_face_errors(np.zeros((128, 128, 3), np.uint8), truth, prediction, scheme,
+                              jaw_tip, label=truth + 0.5, unit=50.0)
+    detail = figure.axes[1]
+    arrows = [patch for patch in detail.patches if isinstance(patch, FancyArrow)]
+    assert len(arrows) == 2
+    lengths = sorted(np.ptp(arrow.get_xy(), axis=0).max() for arrow in arrows)
+    assert lengths[0] == pytest.approx(1.5, rel=0.1) and lengths[1] == pytest.approx(2.0, rel=0.1)
+    from adnet_lab.geometry import decompose_errors
+
+    normal_part, tangent_part = (float(v[jaw_tip])
+                                 for v in decompose_errors(prediction, truth, scheme))
+    assert (abs(normal_part), abs(tangent_part)) == (pytest.approx(1.5), pytest.approx(2.0))
+    title = detail.get_title()
+    assert "landmark 16 on jaw" in title
+    assert f"normal {2 * normal_part:+.2f}%, tangent {2 * tangent_part:+.2f}%" in title
+    assert [c.get_label() for c in figure.axes[0].collections] == ["truth", "label",
+                                                                  "prediction"]
+    with pytest.raises(ValueError, match="landmark 96 of wflw lies on no curve"):
+        plot_face_errors(np.zeros((128, 128, 3), np.uint8), truth, prediction, scheme, 96)

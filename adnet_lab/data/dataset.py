@@ -114,6 +114,14 @@ class FaceAlignmentDataset(Dataset):
     def __len__(self) -> int:
         return len(self.records)
 
+    def to_image_pixels(self, index: int, points: np.ndarray) -> np.ndarray:
+        """Points in the evaluation crop of face ``index`` (crop pixels, e.g. a
+        :class:`~adnet_lab.evaluation.Predictions`' ``pred_px[index]``, ``... x 2``) mapped
+        back to the pixels of its image (x right, y down)."""
+        center, scale = crop_parameters(self.records[index], self.box_enlarge)
+        inverse = np.linalg.inv(crop_matrix(center, scale, self.input_size))
+        return apply_affine(inverse, np.asarray(points, float))
+
     def _flip_offset(self, record: FaceRecord) -> float:
         # The release's COFW metadata is 1-based and flipped as x' = w - x.
         return 0.0 if record.scale is not None and self.scheme.official_name == "COFW" else 1.0

@@ -18,7 +18,8 @@ and, for a study with several settings (the confirmation, :func:`write_draws_rep
   interval and p-value (:func:`adnet_lab.confirmation.study_draws`);
 * ``<name>_verdicts.csv`` -- per draw, the direction of each measure and whether the claim
   holds; ``<name>_pooled.csv`` -- per setting, the mean change over draws and the counts;
-* ``<name>.png`` -- the draws, with the demo's draw marked when a finished demo is given.
+* ``<name>.png`` -- the draws, with the demo's draw marked when a finished demo is given;
+* ``<name>_tables.md`` -- the same in Markdown, for ``docs/ablation.md``.
 
 Draws already in ``<name>_draws.csv`` whose runs are not under the runs folder are kept, so
 a study run in parts (on several machines or days) is reported whole.
@@ -47,7 +48,7 @@ from adnet_lab.runner import (
 )
 from adnet_lab.runstore import finished_runs
 
-__all__ = ["LAMBDA_SWEEP", "curve_changes", "study_histories", "study_tables",
+__all__ = ["LAMBDA_SWEEP", "curve_changes", "draws_tables", "study_histories", "study_tables",
            "write_draws_report", "write_study_report"]
 
 _SHOWN = ("nme_vs_truth_percent", "normal_rms_vs_truth_percent",
@@ -129,12 +130,51 @@ def study_tables(summary: pd.DataFrame, paired: pd.DataFrame | None, runs: pd.Da
     return "\n".join(parts) + "\n"
 
 
+def _change(row: pd.Series) -> str:
+    return (f"{row['change_percent']:+.1f} [{row['change_low_percent']:+.1f}, "
+            f"{row['change_high_percent']:+.1f}]")
+
+
+def draws_tables(draws: pd.DataFrame, pooled: pd.DataFrame) -> str:
+    """Markdown: one row per draw (the change of each measure with its interval and
+    p-value, and whether the claim holds), then the pooled changes and counts per setting."""
+    holding = verdicts(draws)["holds"]
+    rows = []
+    for (setting, seed), group in draws.groupby(["setting", "seed"], sort=False):
+        measures = group.set_index("measure")
+        row = {"setting": setting, "seed": seed}
+        for measure, words in MEASURES.items():
+            cell = measures.loc[measure]
+            row[f"{words}: change %"] = f"{_change(cell)}, p = {cell['p_value']:.1g}"
+        row["claim holds"] = "yes" if holding.loc[(setting, seed)] else "**no**"
+        rows.append(row)
+    summary = []
+    for setting, group in pooled.groupby("setting", sort=False):
+        measures = group.set_index("measure")
+        count = int(measures["draws"].iloc[0])
+        row = {"setting": setting, "draws": count}
+        for measure, words in MEASURES.items():
+            cell = measures.loc[measure]
+            row[f"{words}: mean change %"] = _change(cell)
+            row[f"{words}: lower / sig. lower / sig. higher"] = (
+                f"{cell['draws_lower']} / {cell['draws_significantly_lower']} / "
+                f"{cell['draws_significantly_higher']}")
+        row["claim holds on"] = f"{int(measures['draws_holding'].iloc[0])} of {count}"
+        summary.append(row)
+    return "\n".join([
+        "### Every draw (change against the baseline, percent of its mean; 95% interval over "
+        "the test images; Wilcoxon signed-rank p)\n", markdown_table(pd.DataFrame(rows)),
+        "\n### Pooled over the draws (mean change with its 95% interval over draws; counts "
+        "of draws)\n", markdown_table(pd.DataFrame(summary)), ""])
+
+
 def write_draws_report(study: Study, runs_root: str | Path = "runs/ablation",
                        docs_dir: str | Path = "docs/ablation", demo_dir: str | Path | None = None,
                        shipped: Path | None = None) -> list[Path]:
-    """Write the draws of a study with several settings (module docstring); ``demo_dir``: a
-    finished demo whose draw is marked in the figure; ``shipped``: where the package's copy
-    of the draws goes too. Returns the files written (none when no draw has finished)."""
+    """Write the draws of a study with several settings (module docstring) and
+    ``<name>_tables.md`` (:func:`draws_tables`); ``demo_dir``: a finished demo whose draw
+    is marked in the figure; ``shipped``: where the package's copy of the draws goes too.
+    Returns the files written (none when no draw has finished)."""
     docs = Path(docs_dir)
     draws = study_draws(study, runs_root)
     committed = docs / f"{study.name}_draws.csv"
@@ -155,6 +195,10 @@ def write_draws_report(study: Study, runs_root: str | Path = "runs/ablation",
         path = docs / f"{study.name}_{suffix}.csv"
         table.to_csv(path, index=index)
         written.append(path)
+    tables_md = docs / f"{study.name}_tables.md"
+    tables_md.write_text(f"# Study `{study.name}`: the claim draw by draw (written by "
+                         f"`python -m adnet_lab.study`)\n\n" + draws_tables(draws, pooled))
+    written.append(tables_md)
     if shipped is not None:
         draws.to_csv(shipped, index=False)
         written.append(shipped)

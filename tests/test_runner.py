@@ -503,7 +503,9 @@ def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_p
     docs.mkdir()
     written = {path.name for path in write_draws_report(study, tmp_path, docs)}
     assert written == {"confirm_draws.csv", "confirm_verdicts.csv", "confirm_pooled.csv",
-                       "confirm.png"}
+                       "confirm.png", "confirm_tables.md"}
+    tables = (docs / "confirm_tables.md").read_text()
+    assert "| a | 1 |" in tables and "| b | 0 |" in tables and "claim holds on" in tables
     (tmp_path / "confirm" / "b").unlink()
     write_draws_report(study, tmp_path, docs)
     again = pd.read_csv(docs / "confirm_draws.csv")

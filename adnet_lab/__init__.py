@@ -74,6 +74,7 @@ _LAZY = {
     "evaluate_predictions": "adnet_lab.evaluation",
     "summarize": "adnet_lab.evaluation",
     "paper_layout": "adnet_lab.evaluation",
+    "adl_landscape": "adnet_lab.analysis",
     "anisotropy_ratio": "adnet_lab.analysis",
     "components_from_table": "adnet_lab.analysis",
     "curve_error_table": "adnet_lab.analysis",
@@ -86,6 +87,7 @@ _LAZY = {
     "run_ablation": "adnet_lab.runner",
     "summarize_ablation": "adnet_lab.runner",
     # figures and widgets
+    "plot_adl_landscape": "adnet_lab.plots",
     "plot_ced": "adnet_lab.plots",
     "plot_draws": "adnet_lab.plots",
     "plot_error_ellipses": "adnet_lab.plots",
@@ -97,6 +99,7 @@ _LAZY = {
     "AmbiguityPanel": "adnet_lab.widgets",
     "ComparisonPanel": "adnet_lab.widgets",
     "LandmarkPanel": "adnet_lab.widgets",
+    "LossPanel": "adnet_lab.widgets",
     "TrainingPanel": "adnet_lab.widgets",
     "show": "adnet_lab.widgets",
 }

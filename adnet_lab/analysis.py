@@ -29,6 +29,7 @@ from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
 __all__ = [
     "METRICS",
+    "adl_landscape",
     "anisotropy_ratio",
     "components_from_table",
     "curve_error_components",
@@ -283,3 +284,62 @@ def curve_parts(truth: Predictions) -> pd.DataFrame:
     columns = [f"{name}_{part}" for name in ("normal", "tangent")
                for part in ("rms", "systematic", "random")]
     return table[columns].rename(columns=lambda column: f"{column}_percent")
+
+
+# ---------------------------------------------------------------------- ADL's loss landscape
+
+def adl_landscape(loss_lambda: float, extent_percent: float = 4.0, steps: int = 41,
+                  scheme: str | LandmarkScheme = "wflw", landmark: int = 8
+                  ) -> dict[str, np.ndarray | float]:
+    """ADL (:func:`adnet_lab.losses.anisotropic_direction_loss`, fixed lambda) of one
+    landmark's error over the plane of its normal and tangent components, and its gradient.
+
+    On the scheme's mean face, ``landmark`` (on a curve) is moved by every ``(normal,
+    tangent)`` pair of a ``steps x steps`` grid spanning ``[-extent_percent,
+    extent_percent]`` percent of the inter-ocular distance; the other landmarks are exact.
+    The loss and its gradient come from the released loss itself (vectorised with
+    ``torch.func``), in normalised crop coordinates ([-1, 1] across the crop).
+
+    Returns:
+        ``normal`` and ``tangent`` (``steps``, percent of the inter-ocular distance), ``loss``
+        (``steps x steps``, rows: tangent, columns: normal; the landmark's own term),
+        ``grad_normal`` and ``grad_tangent`` (the same shape: the loss's derivative along
+        the normal and the tangent, per unit of normalised coordinates), ``knee``: the
+        smooth-L1 knee ``s`` in percent of the inter-ocular distance, and ``knee_loss``: the
+        loss where the anisotropic distance reaches it (``s / 2``; inside that level line the
+        loss is quadratic, outside linear).
+    """
+    import torch
+    from torch.func import grad_and_value, vmap
+
+    from adnet_lab.geometry import curve_normals, rotate_90
+    from adnet_lab.losses import SMOOTH_L1_KNEE, anisotropic_direction_loss
+    from adnet_lab.metrics import normalizing_distance
+    from adnet_lab.topology import mean_face
+
+    scheme = resolve_scheme(scheme)
+    if not any(landmark in curve.indices for curve in scheme.curves):
+        raise ValueError(f"landmark {landmark} of {scheme.name} lies on no curve")
+    gt = 2 * torch.tensor(mean_face(scheme), dtype=torch.float64) - 1     # [0, 1] -> [-1, 1]
+    inter_ocular = float(np.asarray(normalizing_distance(gt.numpy(), scheme)))
+    normal = curve_normals(gt[None], scheme, method="official")[0, landmark]
+    tangent = rotate_90(normal)
+    values = torch.linspace(-extent_percent, extent_percent, steps, dtype=torch.float64)
+    grid_n, grid_t = torch.meshgrid(values, values, indexing="xy")
+    units = inter_ocular / 100
+    moves = units * (grid_n.reshape(-1, 1) * normal + grid_t.reshape(-1, 1) * tangent)
+    selector = torch.zeros(scheme.num_points, 1, dtype=torch.float64)
+    selector[landmark] = 1.0
+
+    def landmark_loss(move: torch.Tensor) -> torch.Tensor:
+        pred = gt + selector * move
+        return scheme.num_points * anisotropic_direction_loss(
+            pred[None], gt[None], scheme, "fixed", loss_lambda=loss_lambda)
+
+    gradients, losses = vmap(grad_and_value(landmark_loss))(moves)
+    shape = (steps, steps)
+    return {"normal": values.numpy(), "tangent": values.numpy(),
+            "loss": losses.reshape(shape).numpy(),
+            "grad_normal": (gradients @ normal).reshape(shape).numpy(),
+            "grad_tangent": (gradients @ tangent).reshape(shape).numpy(),
+            "knee": SMOOTH_L1_KNEE / units, "knee_loss": SMOOTH_L1_KNEE / 2}

@@ -30,6 +30,7 @@ __all__ = [
     "LAMBDA_EPSILON",
     "LAMBDA_MODES",
     "LAMBDA_RANGE",
+    "SMOOTH_L1_KNEE",
     "ADNetObjective",
     "AWingLoss",
     "AnisotropicDirectionLoss",
@@ -48,6 +49,9 @@ __all__ = [
     "wing_loss",
 ]
 
+#: The knee ``s`` of the release's smooth L1 (ADL, the baseline's loss, STAR), in normalised
+#: coordinates ([-1, 1] across the crop): quadratic below, linear above.
+SMOOTH_L1_KNEE = 0.01
 
 #: ADL's adaptive lambdas (``"dynamic"``, ``"heatmap"``) are clamped to this range (the
 #: release's): 1 is isotropic, 9 weights the normal component 9 times the tangent one.
@@ -156,7 +160,7 @@ def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
                                scheme: str | LandmarkScheme, lambda_mode: LambdaMode = "heatmap",
                                heatmap: torch.Tensor | None = None,
                                heatmap_centres: torch.Tensor | None = None,
-                               loss_lambda: float = 2.0, scale: float = 0.01, *,
+                               loss_lambda: float = 2.0, scale: float = SMOOTH_L1_KNEE, *,
                                lambdas: torch.Tensor | None = None) -> torch.Tensor:
     """Anisotropic direction loss (ADL).
 
@@ -177,7 +181,7 @@ def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
         heatmap_centres: ``B x N x 2``, for ``"heatmap"``: the points about which the
             heatmap's spread is measured; the release passes the final predictions
         loss_lambda: lambda of ``"fixed"``.
-        scale: ``s``, the smooth-L1 knee (0.01).
+        scale: ``s``, the smooth-L1 knee (:data:`SMOOTH_L1_KNEE`).
         lambdas: lambdas computed beforehand (``B x N`` or a scalar), e.g. once for all
             stacks; they replace ``lambda_mode``.
 
@@ -205,7 +209,8 @@ def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
     return _smooth_l1_of_squared(distance2, scale).mean()
 
 
-def smooth_l1_loss(pred: torch.Tensor, gt: torch.Tensor, scale: float = 0.01) -> torch.Tensor:
+def smooth_l1_loss(pred: torch.Tensor, gt: torch.Tensor,
+                   scale: float = SMOOTH_L1_KNEE) -> torch.Tensor:
     """Smooth L1 on each landmark's Euclidean error: ``0.5/s d^2`` below ``s``, ``d - s/2``
     above (``B x N x 2`` in [-1, 1]); equals ADL with lambda = 1."""
     _check_pair(pred, gt)
@@ -268,8 +273,8 @@ def awing_loss(pred: torch.Tensor, target: torch.Tensor, omega: float = 14.0,
     return loss.mean()
 
 
-def star_loss(heatmap: torch.Tensor, gt: torch.Tensor, w: float = 1.0, scale: float = 0.01,
-              epsilon: float = 1e-5) -> torch.Tensor:
+def star_loss(heatmap: torch.Tensor, gt: torch.Tensor, w: float = 1.0,
+              scale: float = SMOOTH_L1_KNEE, epsilon: float = 1e-5) -> torch.Tensor:
     """STAR loss (Zhou et al., CVPR 2023) on heatmaps against ``B x N x 2`` targets.
 
     Per landmark: normalise the map, take its weighted mean ``mu`` and unbiased weighted
@@ -297,7 +302,7 @@ class AnisotropicDirectionLoss(nn.Module):
     """Module form of :func:`anisotropic_direction_loss` with stored options."""
 
     def __init__(self, scheme: str | LandmarkScheme, lambda_mode: LambdaMode = "heatmap",
-                 loss_lambda: float = 2.0, scale: float = 0.01) -> None:
+                 loss_lambda: float = 2.0, scale: float = SMOOTH_L1_KNEE) -> None:
         super().__init__()
         self.scheme = resolve_scheme(scheme)
         self.lambda_mode, self.loss_lambda, self.scale = lambda_mode, loss_lambda, scale
@@ -311,7 +316,7 @@ class AnisotropicDirectionLoss(nn.Module):
 class SmoothL1Loss(nn.Module):
     """Module form of :func:`smooth_l1_loss`."""
 
-    def __init__(self, scale: float = 0.01) -> None:
+    def __init__(self, scale: float = SMOOTH_L1_KNEE) -> None:
         super().__init__()
         self.scale = scale
 
@@ -346,7 +351,8 @@ class AWingLoss(nn.Module):
 class STARLoss(nn.Module):
     """Module form of :func:`star_loss`."""
 
-    def __init__(self, w: float = 1.0, scale: float = 0.01, epsilon: float = 1e-5) -> None:
+    def __init__(self, w: float = 1.0, scale: float = SMOOTH_L1_KNEE,
+                 epsilon: float = 1e-5) -> None:
         super().__init__()
         self.w, self.scale, self.epsilon = w, scale, epsilon
 

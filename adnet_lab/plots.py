@@ -14,9 +14,9 @@ from matplotlib.figure import Figure
 
 from adnet_lab.metrics import auc, ced, rms
 
-__all__ = ["FACE_COLOURS", "plot_ced", "plot_draws", "plot_error_ellipses", "plot_face_errors",
-           "plot_image_grid",
-           "plot_landmark_bars", "plot_learning_curves", "plot_normal_tangent", "plot_tradeoff",
+__all__ = ["FACE_COLOURS", "plot_adl_landscape", "plot_ced", "plot_draws",
+           "plot_error_ellipses", "plot_face_errors", "plot_image_grid", "plot_landmark_bars",
+           "plot_learning_curves", "plot_normal_tangent", "plot_tradeoff",
            "plot_training_curves"]
 
 _PALETTE = sns.color_palette("colorblind")
@@ -404,4 +404,35 @@ def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarra
     detail.legend(handles=handles, loc="lower left", fontsize=8)
     if title:
         figure.suptitle(title)
+    return figure
+
+
+def plot_adl_landscape(landscapes: Mapping[float, Mapping[str, np.ndarray | float]]
+                       ) -> Figure:
+    """ADL over the (normal, tangent) error plane, one panel per lambda: filled contours of
+    the loss, its level lines (ellipses where the loss is quadratic, inside the smooth-L1
+    knee, drawn dashed) and arrows of the negative gradient (where training pushes the
+    prediction). ``landscapes``: lambda -> :func:`adnet_lab.analysis.adl_landscape`."""
+    figure, axes = plt.subplots(1, len(landscapes), figsize=(3.6 * len(landscapes), 3.8),
+                                layout="constrained", squeeze=False, sharey=True)
+    top = max(float(np.max(land["loss"])) for land in landscapes.values())
+    levels = np.linspace(0, top, 12)
+    for axis, (lam, land) in zip(axes[0], landscapes.items(), strict=True):
+        normal, tangent = land["normal"], land["tangent"]
+        filled = axis.contourf(normal, tangent, land["loss"], levels=levels, cmap="viridis")
+        axis.contour(normal, tangent, land["loss"], levels=levels[1:], colors="w",
+                     linewidths=0.5)
+        step = max(1, len(normal) // 10)
+        axis.quiver(normal[::step], tangent[::step], -land["grad_normal"][::step, ::step],
+                    -land["grad_tangent"][::step, ::step], color="w", alpha=0.8)
+        axis.contour(normal, tangent, land["loss"], levels=[float(land["knee_loss"])],
+                     colors="orange", linestyles="--", linewidths=1.2)
+        axis.set(title=f"lambda = {lam:g}", aspect="equal",
+                 xlabel="normal error\n(% of the inter-ocular distance)")
+    axes[0][0].set_ylabel("tangent error (% of the inter-ocular distance)")
+    figure.colorbar(filled, ax=axes[0].tolist(), shrink=0.8, format="%.3f",
+                    label="ADL of the landmark")
+    figure.suptitle("ADL of one landmark over its error: the larger lambda, the steeper across "
+                    "the curve\n(arrows: minus the gradient; dashed orange: the smooth-L1 knee, "
+                    "quadratic inside, linear outside)", fontsize=10)
     return figure

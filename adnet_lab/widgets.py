@@ -7,6 +7,8 @@ a terminal), :func:`show` returns the static figure instead of the widget.
 
 * :class:`AmbiguityPanel` -- sliders for the annotation ambiguity; draws annotations of the
   mean face and reports the measured tangent/normal spread.
+* :class:`LossPanel` -- a lambda slider; ADL over the (normal, tangent) error plane beside
+  lambda 1, with its gradient.
 * :class:`LandmarkPanel` -- scheme, curve and landmark selectors; highlights them with their
   normals on the mean face.
 * :class:`ComparisonPanel` -- pick runs to compare; CED curves and their summary.
@@ -39,7 +41,7 @@ from adnet_lab.recipes import DEMO_RECIPE, PANEL_SEED, PANEL_STUDY
 from adnet_lab.runstore import RunStore
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme, mean_face
 
-__all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "TrainingPanel",
+__all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "LossPanel", "TrainingPanel",
            "has_widget_frontend", "show"]
 
 
@@ -166,6 +168,36 @@ class AmbiguityPanel(_Panel):
                        f"{self.state['normal_rms_percent']:.2f}% "
                        f"(ratio {self.state['ratio']:.1f})")
         return figure
+
+
+class LossPanel(_Panel):
+    """ADL over one landmark's (normal, tangent) error plane, beside the isotropic baseline
+    (lambda 1): a lambda slider (1 to 9, the release's range). ``state`` holds, for the
+    chosen lambda, the loss of a 1% error across the curve over that of a 1% error along
+    it (lambda inside the smooth-L1 knee; less outside).
+    """
+
+    def __init__(self, loss_lambda: float = 4.0, extent_percent: float = 4.0) -> None:
+        self.extent = extent_percent
+        self.loss_lambda = widgets.FloatSlider(loss_lambda, min=1.0, max=9.0, step=0.5,
+                                               description="lambda",
+                                               style={"description_width": "initial"})
+        self._baseline = None
+        super().__init__([self.loss_lambda])
+
+    def draw(self) -> Figure:
+        from adnet_lab.analysis import adl_landscape
+        from adnet_lab.plots import plot_adl_landscape
+
+        if self._baseline is None:
+            self._baseline = adl_landscape(1.0, self.extent)
+        lam = self.loss_lambda.value
+        chosen = adl_landscape(lam, self.extent)
+        one = int(np.argmin(np.abs(chosen["normal"] - 1.0)))    # the grid point nearest 1%
+        middle = len(chosen["normal"]) // 2
+        self.state = {"lambda": lam, "normal_over_tangent_at_1_percent":
+                      float(chosen["loss"][middle, one] / chosen["loss"][one, middle])}
+        return plot_adl_landscape({1.0: self._baseline, lam: chosen})
 
 
 class LandmarkPanel(_Panel):

@@ -172,6 +172,35 @@ study = Path("../docs/ablation")
 summary = pd.read_csv(study / "main_summary.csv", index_col="variant")
 histories = pd.read_csv(study / "main_histories.csv")
 paired = pd.read_csv(study / "main_paired.csv", index_col=["variant", "measure"])"""),
+    new_markdown_cell(r"""\
+## ADL: the loss, made visible
+
+For a landmark with true position $g$ and prediction $p$, let $\Delta = p - g$, $n$ the
+unit normal of its curve at $g$ and $t$ the tangent ($n$ turned by 90 degrees). ADL weighs the
+two components of the error differently:
+
+$$d^2 = \alpha\,(\Delta\cdot n)^2 + \beta\,(\Delta\cdot t)^2, \qquad
+\alpha = \frac{2\lambda}{\lambda + 1}, \quad \beta = \frac{2}{\lambda + 1},$$
+
+$$\mathrm{ADL} = \begin{cases} d^2 / (2s) & d < s \\ d - s/2 & d \ge s \end{cases}
+\qquad (s = 0.01 \text{ of the half crop, about } 1.25\% \text{ of the inter-ocular
+distance}).$$
+
+**lambda** is the ratio $\alpha / \beta$: with $\lambda = 1$ ADL is the isotropic smooth-L1
+loss of the baseline; with $\lambda = 9$ an error across the curve costs 9 times what the
+same error along it costs (inside the knee; $\sqrt{9} = 3$ times outside it). Points on no
+curve (the pupils) keep the isotropic loss. The release computes lambda per landmark from the
+spread of its heatmap (`heatmap` mode); the package's recipe fixes it at 4.
+
+Move the slider: the level lines stretch along the tangent axis, and the arrows (minus the
+gradient: where training pushes the prediction) turn towards the curve."""),
+    new_code_cell("""\
+from adnet_lab import LossPanel, show
+
+loss_panel = LossPanel(loss_lambda=4.0)
+show(loss_panel)"""),
+    new_code_cell(CHECK + """\
+{key: round(value, 2) for key, value in loss_panel.state.items()}"""),
     new_markdown_cell("""\
 ## The committed study
 

@@ -304,3 +304,29 @@ def test_heatmap_centres_are_where_the_spread_is_measured(batch):
     assert not torch.allclose(at_predictions, at_truth)
     with pytest.raises(ValueError, match="needs heatmap"):
         anisotropic_direction_loss(pred, gt, "300w", "heatmap")
+
+
+def test_adl_landscape_follows_the_closed_form_of_the_loss():
+    from adnet_lab.analysis import adl_landscape
+    from adnet_lab.losses import SMOOTH_L1_KNEE
+
+    lam, s = 4.0, SMOOTH_L1_KNEE
+    land = adl_landscape(lam, extent_percent=3.0, steps=31)
+    alpha, beta = 2 * lam / (lam + 1), 2 / (lam + 1)
+    unit = s / land["knee"]                                 # normalised units per percent
+    normal, tangent = np.meshgrid(land["normal"] * unit, land["tangent"] * unit)
+    distance2 = alpha * normal**2 + beta * tangent**2
+    expected = np.where(distance2 < s**2, 0.5 / s * distance2, np.sqrt(distance2) - s / 2)
+    np.testing.assert_allclose(land["loss"], expected, atol=1e-12)
+    inside = distance2 < s**2
+    np.testing.assert_allclose(land["grad_normal"][inside], (alpha * normal / s)[inside],
+                               atol=1e-9)
+    np.testing.assert_allclose(land["grad_tangent"][inside], (beta * tangent / s)[inside],
+                               atol=1e-9)
+    centre = 15
+    assert land["loss"][centre, centre] == 0 and land["knee_loss"] == s / 2
+    # Inside the knee a normal error costs lambda times what the same tangent error costs.
+    assert land["loss"][centre, centre + 2] == pytest.approx(lam * land["loss"][centre + 2,
+                                                                                centre])
+    with pytest.raises(ValueError, match="landmark 96 of wflw lies on no curve"):
+        adl_landscape(lam, landmark=96)

@@ -112,3 +112,16 @@ def test_training_panel_trains_draws_and_stops(tmp_path):
     assert panel.status.value.startswith("stopped after")
     assert 1 <= len(panel.rows) < 50 and not panel.store().done
     assert not panel.train_button.disabled and panel.stop_button.disabled
+
+
+def test_loss_panel_draws_lambda_one_beside_the_chosen_lambda():
+    from adnet_lab.widgets import LossPanel
+
+    panel = LossPanel(loss_lambda=4.0)
+    titles = [axis.get_title() for axis in panel.figure.axes[:2]]
+    assert titles == ["lambda = 1", "lambda = 4"]
+    first = panel.state["normal_over_tangent_at_1_percent"]
+    assert 1.5 < first < 4.0                   # at 1% of the inter-ocular distance
+    panel.loss_lambda.value = 9.0
+    assert panel.figure.axes[1].get_title() == "lambda = 9"
+    assert panel.state["normal_over_tangent_at_1_percent"] > first

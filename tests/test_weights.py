@@ -5,7 +5,7 @@ import torch
 
 from adnet_lab import load_model
 from adnet_lab.configs import StudyConfig, Variant
-from adnet_lab.recipes import SHIPPED
+from adnet_lab.recipes import DEMO_SEED, DEMO_STUDY, SHIPPED
 from adnet_lab.weights import shipped_weights_path
 
 
@@ -18,7 +18,7 @@ def test_shipped_models_load_and_run(name):
     assert model.config.use_aam is (name == "adnet")
     assert model.recipe["model"] == name
     study = StudyConfig.from_dict(model.recipe["study"])   # any version's form
-    assert study.faces.sigma_tangent == 0.03
+    assert study == DEMO_STUDY and model.recipe["seed"] == DEMO_SEED   # the demo's two models
     recipe = Variant.from_dict(model.recipe["recipe"])
     assert recipe.objective == SHIPPED["adnet"].objective      # the demo's ADNet recipe
     with torch.no_grad():

@@ -35,6 +35,7 @@ __all__ = [
     "curve_error_components",
     "curve_error_table",
     "curve_parts",
+    "curve_spread_table",
     "error_ellipses",
     "error_parts",
     "landmark_error_table",
@@ -343,3 +344,40 @@ def adl_landscape(loss_lambda: float, extent_percent: float = 4.0, steps: int = 
             "grad_normal": (gradients @ normal).reshape(shape).numpy(),
             "grad_tangent": (gradients @ tangent).reshape(shape).numpy(),
             "knee": SMOOTH_L1_KNEE / units, "knee_loss": SMOOTH_L1_KNEE / 2}
+
+
+# ------------------------------------------------------------- how far the decoded maps spread
+
+def curve_spread_table(spreads: dict[str, dict[str, np.ndarray]],
+                       scheme: str | LandmarkScheme, reference: str = "baseline"
+                       ) -> pd.DataFrame:
+    """Per curve and model: the decoded maps' spread across and along the curve
+    (:func:`adnet_lab.diagnostics.map_spreads`, percent of the inter-ocular distance; mean
+    over faces and the curve's landmarks), their ratio, and for each model but
+    ``reference`` the paired change of the normal spread against it (per face, the mean
+    over the curve's landmarks; Wilcoxon signed-rank p-value).
+
+    Args:
+        spreads: model name -> ``{"normal_sd": M x N, "tangent_sd": M x N}`` on the same
+            faces.
+    """
+    scheme = resolve_scheme(scheme)
+    rows = []
+    for curve in scheme.curves:
+        ids = list(curve.indices)
+        row: dict[str, float | str] = {"curve": curve.name}
+        per_face = {}
+        for model, spread in spreads.items():
+            normal = np.nanmean(spread["normal_sd"][:, ids], axis=1)
+            tangent = np.nanmean(spread["tangent_sd"][:, ids], axis=1)
+            per_face[model] = normal
+            row |= {f"{model} normal_sd": normal.mean(), f"{model} tangent_sd": tangent.mean(),
+                    f"{model} tangent / normal": tangent.mean() / normal.mean()}
+        for model, normal in per_face.items():
+            if model != reference and reference in per_face:
+                row[f"{model} normal_sd change %"] = 100 * (normal.mean()
+                                                            / per_face[reference].mean() - 1)
+                row[f"{model} normal_sd p"] = float(stats.wilcoxon(normal,
+                                                                   per_face[reference]).pvalue)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("curve")

@@ -44,6 +44,7 @@ __all__ = [
     "heatmap_lambda",
     "l1_loss",
     "l2_loss",
+    "map_spread",
     "smooth_l1_loss",
     "star_loss",
     "wing_loss",
@@ -106,6 +107,27 @@ def _second_moments(weights: torch.Tensor, centres: torch.Tensor) -> torch.Tenso
     return torch.stack([torch.stack([xx, xy], -1), torch.stack([xy, yy], -1)], -2)
 
 
+def map_spread(heatmap: torch.Tensor, centres: torch.Tensor,
+               normals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The second moments of each map about a centre, across and along its curve.
+
+    Args:
+        heatmap: ``B x N x H x W`` non-negative maps (normalised to sum 1 here).
+        centres: ``B x N x 2`` in [-1, 1] (e.g. the decoded landmarks: then the moments are
+            the map's variances).
+        normals: ``B x N x 2`` unit normals (tangents: ``rotate_90(normals)``).
+
+    Returns:
+        ``(normal_spread, tangent_spread)``, each ``B x N``: ``sum w (d.n)^2`` and
+        ``sum w (d.t)^2`` with ``d`` the grid point minus the centre, in squared normalised
+        coordinates (the heatmap grid spans [-1, 1]).
+    """
+    moments = _second_moments(_normalized_weights(heatmap), centres).to(normals.dtype)
+    tangents = rotate_90(normals)
+    return (torch.einsum("bni,bnij,bnj->bn", normals, moments, normals),
+            torch.einsum("bni,bnij,bnj->bn", tangents, moments, tangents))
+
+
 def heatmap_lambda(heatmap: torch.Tensor, heatmap_centres: torch.Tensor,
                    normals: torch.Tensor) -> torch.Tensor:
     """ADL's heatmap lambda (the release's), ``B x N``, detached: with ``w`` the ``B x N x H x W``
@@ -116,11 +138,8 @@ def heatmap_lambda(heatmap: torch.Tensor, heatmap_centres: torch.Tensor,
         raise ValueError(f"heatmap {tuple(heatmap.shape)} and heatmap_centres "
                          f"{tuple(heatmap_centres.shape)} must match B x N = "
                          f"{tuple(normals.shape[:2])}")
-    moments = _second_moments(_normalized_weights(heatmap.detach()), heatmap_centres.detach())
-    moments = moments.to(normals.dtype)
-    tangents = rotate_90(normals)
-    normal_spread = torch.einsum("bni,bnij,bnj->bn", normals, moments, normals)
-    tangent_spread = torch.einsum("bni,bnij,bnj->bn", tangents, moments, tangents)
+    normal_spread, tangent_spread = map_spread(heatmap.detach(), heatmap_centres.detach(),
+                                               normals)
     ratio = tangent_spread / normal_spread.clamp_min(LAMBDA_EPSILON)
     return ratio.clamp(*LAMBDA_RANGE).detach()
 

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from adnet_lab.metrics import auc, ced, rms
 
-__all__ = ["FACE_COLOURS", "plot_adl_landscape", "plot_ced", "plot_draws",
+__all__ = ["FACE_COLOURS", "plot_adl_landscape", "plot_adnet_maps", "plot_ced", "plot_draws",
            "plot_error_ellipses", "plot_face_errors", "plot_image_grid", "plot_landmark_bars",
            "plot_learning_curves", "plot_normal_tangent", "plot_tradeoff",
            "plot_training_curves"]
@@ -435,4 +435,57 @@ def plot_adl_landscape(landscapes: Mapping[float, Mapping[str, np.ndarray | floa
     figure.suptitle("ADL of one landmark over its error: the larger lambda, the steeper across "
                     "the curve\n(arrows: minus the gradient; dashed orange: the smooth-L1 knee, "
                     "quadratic inside, linear outside)", fontsize=10)
+    return figure
+
+
+def plot_adnet_maps(image: np.ndarray, adnet, baseline, landmark: int, scheme,
+                    index: int = 0) -> Figure:
+    """Inside ADNet for one face and landmark: per stack (rows), the heatmap, the edge map of
+    the landmark's curve, the point map, and the fused map (attention x heatmap) that the
+    soft-argmax decodes; in the last column the baseline's heatmap at the same landmark.
+
+    Args:
+        image: the model's input crop, ``S x S x 3`` uint8 (shown top left).
+        adnet, baseline: :class:`~adnet_lab.model.network.ADNetOutput` of the two models on
+            a batch holding the face (the baseline's without AAM).
+        landmark: the landmark shown; its curve's edge map is shown (none for points on no
+            curve).
+        index: the face's position in the batch.
+    """
+    from adnet_lab.topology import resolve_scheme
+
+    scheme = resolve_scheme(scheme)
+    curve = next((k for k, c in enumerate(scheme.curves) if landmark in c.indices), None)
+    stacks = len(adnet.heatmaps)
+    columns = ["heatmap", "edge map" + (f" ({scheme.curves[curve].name.replace('_', ' ')})"
+                                        if curve is not None else ""),
+               "point map", "fused map (decoded)", "baseline's heatmap"]
+    figure, axes = plt.subplots(stacks, len(columns) + 1, figsize=(2.1 * (len(columns) + 1),
+                                                                   2.1 * stacks),
+                                layout="constrained", squeeze=False)
+    for stack in range(stacks):
+        maps = [adnet.heatmaps[stack][index, landmark],
+                adnet.edge_maps[stack][index, curve] if adnet.edge_maps and curve is not None
+                else None,
+                adnet.point_maps[stack][index, landmark] if adnet.point_maps else None,
+                adnet.fused_heatmaps[stack][index, landmark],
+                baseline.fused_heatmaps[stack][index, landmark]]
+        for axis, values, title in zip(axes[stack, 1:], maps, columns, strict=True):
+            axis.set(xticks=[], yticks=[])
+            if stack == 0:
+                axis.set_title(title, fontsize=9)
+            if values is None:
+                axis.set_axis_off()
+                continue
+            values = values.detach().float().numpy()
+            axis.imshow(values, cmap="magma", vmin=0)
+            point = (adnet if title != "baseline's heatmap" else baseline
+                     ).stack_landmarks[stack][index, landmark].detach().float().numpy()
+            side = values.shape[0]
+            axis.plot(*((point + 1) * side / 2 - 0.5), "c+", ms=8)   # [-1, 1] -> cells
+        axes[stack, 1].set_ylabel(f"stack {stack + 1}")
+        axes[stack, 0].set_axis_off()
+    axes[0, 0].imshow(image)
+    axes[0, 0].set_title(f"landmark {landmark}", fontsize=9)
+    figure.suptitle("ADNet's maps per stack (cyan +: the decoded landmark)", fontsize=10)
     return figure

@@ -106,3 +106,52 @@ def test_exceptions():
         paired_comparison(np.ones(5), np.ones(5))
     with pytest.raises(ValueError, match="equal length"):
         paired_comparison(np.ones(5), np.ones(4))
+
+
+def test_curve_spread_table_compares_each_model_with_the_reference():
+    from adnet_lab.analysis import curve_spread_table
+
+    scheme = get_scheme("wflw")
+    rng = np.random.default_rng(0)
+    narrow = {"normal_sd": rng.uniform(0.9, 1.1, (40, 98)), "tangent_sd": np.full((40, 98), 3.0)}
+    wide = {"normal_sd": 2 * narrow["normal_sd"], "tangent_sd": np.full((40, 98), 3.0)}
+    for spread in (narrow, wide):
+        spread["normal_sd"][:, 96:] = np.nan                   # the pupils: on no curve
+    table = curve_spread_table({"baseline": wide, "adnet": narrow}, scheme)
+    assert list(table.index) == [curve.name for curve in scheme.curves]
+    jaw = table.loc["jaw"]
+    ids = list(scheme.curves[0].indices)
+    assert jaw["adnet normal_sd"] == pytest.approx(narrow["normal_sd"][:, ids].mean())
+    assert jaw["adnet tangent / normal"] == pytest.approx(3.0 / jaw["adnet normal_sd"])
+    assert jaw["adnet normal_sd change %"] == pytest.approx(-50.0)
+    assert jaw["adnet normal_sd p"] < 1e-6
+    assert "baseline normal_sd change %" not in table.columns
+
+
+def test_shipped_maps_spread_more_along_the_curves_than_across():
+    import torch
+
+    from adnet_lab import FaceAlignmentDataset, SyntheticConfig, generate_faces, load_model
+    from adnet_lab.diagnostics import map_spreads
+    from adnet_lab.geometry import curve_normals
+    from adnet_lab.losses import LAMBDA_RANGE, heatmap_lambda
+
+    faces = generate_faces(6, SyntheticConfig(image_size=64, seed=11), progress=False)
+    dataset = FaceAlignmentDataset(faces.records(), "wflw", 64)
+    model = load_model("adnet")
+    spreads = map_spreads(model, dataset, batch_size=4)
+    assert spreads["normal_sd"].shape == (6, 98)
+    assert np.isnan(spreads["normal_sd"][:, 96:]).all()
+    on_curve = spreads["normal_sd"][:, :96]
+    assert np.isfinite(on_curve).all() and (on_curve > 0).all()
+    # The same moments as ADL's heatmap lambda, where that lambda is not clamped.
+    batch = next(iter(torch.utils.data.DataLoader(dataset, batch_size=6)))
+    with torch.no_grad():
+        output = model(batch["image"])
+    normals = curve_normals(batch["landmarks"], "wflw", method="official")
+    lam = heatmap_lambda(output.final_fused_heatmaps.double(), output.landmarks.double(),
+                         normals.double()).numpy()[:, :96]
+    ratio2 = (spreads["tangent_sd"][:, :96] / on_curve) ** 2
+    inside = (lam > LAMBDA_RANGE[0] + 1e-6) & (lam < LAMBDA_RANGE[1] - 1e-6)
+    assert inside.mean() > 0.5
+    np.testing.assert_allclose(ratio2[inside], lam[inside], rtol=1e-4)

@@ -158,3 +158,13 @@ def test_crop_pixels_map_back_to_the_image():
         assert np.abs(crop_points - faces.landmarks[index]).max() > 1   # another frame
         np.testing.assert_allclose(dataset.to_image_pixels(index, crop_points),
                                    faces.landmarks[index], atol=1e-4)
+
+
+def test_display_crop_is_the_image_the_model_sees():
+    from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
+
+    faces = generate_faces(2, SyntheticConfig(image_size=96, seed=5), progress=False)
+    dataset = FaceAlignmentDataset(faces.records(), "wflw", input_size=64)
+    crop = dataset.crop(1)
+    assert crop.shape == (64, 64, 3) and crop.dtype == np.uint8
+    torch.testing.assert_close(to_image_tensor(crop), dataset[1]["image"])

@@ -330,3 +330,23 @@ def test_adl_landscape_follows_the_closed_form_of_the_loss():
                                                                                 centre])
     with pytest.raises(ValueError, match="landmark 96 of wflw lies on no curve"):
         adl_landscape(lam, landmark=96)
+
+
+def test_map_spread_measures_an_elongated_gaussian_in_the_curve_frame():
+    from adnet_lab.losses import map_spread
+
+    size, angle = 64, 0.6
+    normal = torch.tensor([math.cos(angle), math.sin(angle)], dtype=torch.float64)
+    tangent = torch.tensor([-normal[1], normal[0]])
+    grid = torch.linspace(-1, 1, size, dtype=torch.float64)      # the heatmap grid
+    ys, xs = torch.meshgrid(grid, grid, indexing="ij")
+    centre = torch.tensor([0.1, -0.05], dtype=torch.float64)
+    offsets = torch.stack([xs - centre[0], ys - centre[1]], -1)
+    sigma_n, sigma_t = 0.06, 0.18
+    heatmap = torch.exp(-(offsets @ normal) ** 2 / (2 * sigma_n**2)
+                        - (offsets @ tangent) ** 2 / (2 * sigma_t**2))
+    normal_spread, tangent_spread = map_spread(heatmap[None, None], centre[None, None],
+                                               normal[None, None])
+    assert normal_spread.shape == (1, 1)
+    assert normal_spread.item() == pytest.approx(sigma_n**2, rel=0.02)
+    assert tangent_spread.item() == pytest.approx(sigma_t**2, rel=0.02)

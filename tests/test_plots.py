@@ -128,3 +128,21 @@ def test_face_errors_split_the_arrow_into_normal_and_tangent_parts():
                                                                   "prediction"]
     with pytest.raises(ValueError, match="landmark 96 of wflw lies on no curve"):
         plot_face_errors(np.zeros((128, 128, 3), np.uint8), truth, prediction, scheme, 96)
+
+
+def test_adnet_maps_show_every_stack_and_the_baseline():
+    import torch
+
+    from adnet_lab import load_model
+    from adnet_lab.plots import plot_adnet_maps
+
+    images = torch.zeros(1, 3, 64, 64)
+    with torch.no_grad():
+        adnet, baseline = load_model("adnet")(images), load_model("baseline")(images)
+    figure = plot_adnet_maps(np.zeros((64, 64, 3), np.uint8), adnet, baseline, 8, "wflw")
+    stacks = len(adnet.heatmaps)
+    assert len(figure.axes) == stacks * 6
+    titles = [axis.get_title() for axis in figure.axes[1:6]]
+    assert titles == ["heatmap", "edge map (jaw)", "point map", "fused map (decoded)",
+                      "baseline's heatmap"]
+    assert figure.axes[6 + 1].get_ylabel() == "stack 2"

@@ -114,6 +114,14 @@ class FaceAlignmentDataset(Dataset):
     def __len__(self) -> int:
         return len(self.records)
 
+    def crop(self, index: int) -> np.ndarray:
+        """The evaluation crop of face ``index`` as the model sees it before normalisation
+        (no augmentation): ``S x S x 3`` uint8 RGB, for display."""
+        record = self.records[index]
+        center, scale = crop_parameters(record, self.box_enlarge)
+        return warp_image(load_image(record), crop_matrix(center, scale, self.input_size),
+                          self.input_size)
+
     def to_image_pixels(self, index: int, points: np.ndarray) -> np.ndarray:
         """Points in the evaluation crop of face ``index`` (crop pixels, e.g. a
         :class:`~adnet_lab.evaluation.Predictions`' ``pred_px[index]``, ``... x 2``) mapped

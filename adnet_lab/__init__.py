@@ -103,6 +103,7 @@ _LAZY = {
     "ComparisonPanel": "adnet_lab.widgets",
     "LandmarkPanel": "adnet_lab.widgets",
     "LossPanel": "adnet_lab.widgets",
+    "MapsPanel": "adnet_lab.widgets",
     "TrainingPanel": "adnet_lab.widgets",
     "show": "adnet_lab.widgets",
 }

@@ -204,8 +204,8 @@ def write_draws_report(study: Study, runs_root: str | Path = "runs/ablation",
         written.append(shipped)
     marked = demo_draw(Path(demo_dir)) if demo_dir is not None else None
     figure = plot_draws(draws, MEASURES, marked=marked, pooled=pooled,
-                        title=f"Study '{study.name}': recipe against baseline per draw (95% "
-                              "interval over the test images)")
+                        title=f"Study '{study.name}': recipe against baseline per draw (bars: "
+                              "95% t-interval over the test images; colour: Wilcoxon p < 0.01)")
     figure.savefig(docs / f"{study.name}.png", dpi=110)
     plt.close(figure)
     return [*written, docs / f"{study.name}.png"]

@@ -9,6 +9,8 @@ a terminal), :func:`show` returns the static figure instead of the widget.
   mean face and reports the measured tangent/normal spread.
 * :class:`LossPanel` -- a lambda slider; ADL over the (normal, tangent) error plane beside
   lambda 1, with its gradient.
+* :class:`MapsPanel` -- face and landmark sliders; ADNet's maps per stack beside the
+  baseline's heatmap.
 * :class:`LandmarkPanel` -- scheme, curve and landmark selectors; highlights them with their
   normals on the mean face.
 * :class:`ComparisonPanel` -- pick runs to compare; CED curves and their summary.
@@ -41,8 +43,8 @@ from adnet_lab.recipes import DEMO_RECIPE, PANEL_SEED, PANEL_STUDY
 from adnet_lab.runstore import RunStore
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme, mean_face
 
-__all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "LossPanel", "TrainingPanel",
-           "has_widget_frontend", "show"]
+__all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "LossPanel", "MapsPanel",
+           "TrainingPanel", "has_widget_frontend", "show"]
 
 
 def has_widget_frontend() -> bool:
@@ -198,6 +200,55 @@ class LossPanel(_Panel):
         self.state = {"lambda": lam, "normal_over_tangent_at_1_percent":
                       float(chosen["loss"][middle, one] / chosen["loss"][one, middle])}
         return plot_adl_landscape({1.0: self._baseline, lam: chosen})
+
+
+class MapsPanel(_Panel):
+    """Inside ADNet: pick a face and a landmark; per stack, ADNet's heatmap, the edge map of
+    the landmark's curve, the point map and the fused map it decodes, beside the baseline's
+    heatmap (:func:`~adnet_lab.plots.plot_adnet_maps`). ``state`` holds the landmark, its
+    curve and the decoded maps' spread across and along it for both models (percent of the
+    inter-ocular distance, this face).
+
+    Args:
+        dataset: the faces (a :class:`~adnet_lab.data.dataset.FaceAlignmentDataset`).
+        adnet, baseline: the two models (e.g. ``load_model("adnet")``, ``"baseline"``).
+    """
+
+    def __init__(self, dataset, adnet, baseline, face: int = 0, landmark: int = 8) -> None:
+        self.dataset, self.models = dataset, {"adnet": adnet, "baseline": baseline}
+        style = {"description_width": "initial"}
+        self.face = widgets.IntSlider(face, min=0, max=len(dataset) - 1, description="face",
+                                      style=style)
+        self.landmark = widgets.IntSlider(landmark, min=0, max=adnet.scheme.num_points - 1,
+                                          description="landmark", style=style)
+        super().__init__([self.face, self.landmark])
+
+    def draw(self) -> Figure:
+        import torch
+
+        from adnet_lab.data.dataset import FaceAlignmentDataset
+        from adnet_lab.diagnostics import map_spreads
+        from adnet_lab.model import evaluation_mode
+        from adnet_lab.plots import plot_adnet_maps
+
+        index, landmark = self.face.value, self.landmark.value
+        one = FaceAlignmentDataset([self.dataset.records[index]], self.dataset.scheme,
+                                   self.dataset.input_size)
+        image = one[0]["image"][None]
+        outputs = {}
+        for name, model in self.models.items():
+            with torch.no_grad(), evaluation_mode(model):
+                outputs[name] = model(image)
+        scheme = self.models["adnet"].scheme
+        curve = next((c.name for c in scheme.curves if landmark in c.indices), None)
+        self.state = {"face": index, "landmark": landmark, "curve": curve}
+        if curve is not None:
+            for name, model in self.models.items():
+                spread = map_spreads(model, one)
+                self.state[f"{name} normal_sd"] = float(spread["normal_sd"][0, landmark])
+                self.state[f"{name} tangent_sd"] = float(spread["tangent_sd"][0, landmark])
+        return plot_adnet_maps(one.crop(0), outputs["adnet"], outputs["baseline"], landmark,
+                               scheme)
 
 
 class LandmarkPanel(_Panel):

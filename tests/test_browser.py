@@ -29,7 +29,8 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "runs" / "browser"
-NOTEBOOKS = ("01_error_bias.ipynb", "02_train_adl_aam.ipynb", "03_ced_and_paper_checks.ipynb")
+NOTEBOOKS = ("01_error_bias.ipynb", "02_train_adl_aam.ipynb", "03_ced_and_paper_checks.ipynb",
+             "04_inside_adnet.ipynb")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--disable-dev-shm-usage"]
@@ -232,7 +233,8 @@ def test_training_panel_trains_in_the_browser(lab, browser):
     panel.locator("button", has_text="Train").first.click()
     status = panel.locator(".widget-label", has_text="after").first
     status.wait_for(timeout=240_000)
-    assert re.fullmatch(r"done after \d+ epoch\(s\)", status.text_content().strip())
+    assert re.fullmatch(r"done after \d+ epoch\(s\); test NME vs truth \d+\.\d\d%, .*",
+                        status.text_content().strip())
     assert figure.get_attribute("src") != before
     panel.screenshot(path=str(ARTIFACTS / "training_panel.png"))
     page.close()

@@ -125,3 +125,19 @@ def test_loss_panel_draws_lambda_one_beside_the_chosen_lambda():
     panel.loss_lambda.value = 9.0
     assert panel.figure.axes[1].get_title() == "lambda = 9"
     assert panel.state["normal_over_tangent_at_1_percent"] > first
+
+
+def test_maps_panel_follows_the_face_and_landmark_sliders():
+    from adnet_lab import FaceAlignmentDataset, SyntheticConfig, generate_faces, load_model
+    from adnet_lab.widgets import MapsPanel
+
+    faces = generate_faces(3, SyntheticConfig(image_size=64, seed=2), progress=False)
+    dataset = FaceAlignmentDataset(faces.records(), "wflw", 64)
+    panel = MapsPanel(dataset, load_model("adnet"), load_model("baseline"))
+    assert panel.state["curve"] == "jaw" and panel.figure.axes[2].get_title() == \
+        "edge map (jaw)"
+    assert panel.state["adnet normal_sd"] > 0 and panel.state["baseline tangent_sd"] > 0
+    panel.landmark.value = 96                                  # a pupil: on no curve
+    assert panel.state["curve"] is None and "adnet normal_sd" not in panel.state
+    panel.face.value = 2
+    assert panel.state["face"] == 2

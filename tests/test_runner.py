@@ -541,3 +541,21 @@ def test_ablate_refuses_unknown_settings_and_bad_seeds(capsys):
         main(["ablate", "--seeds", "1-x"])
     assert "expected a count (3) or seeds and ranges (100-104,107), got '1-x'" in \
         capsys.readouterr().err
+
+
+def test_committed_confirmation_follows_from_its_draws():
+    """docs/ablation/confirm_*: the pooled table is what pool_draws makes of the committed
+    draws, every direction agrees with its p-value, and the package ships the same draws."""
+    from adnet_lab.confirmation import ALPHA, pool_draws
+    from adnet_lab.demo import CONFIRMATION_DRAWS
+
+    docs = ROOT / "docs" / "ablation"
+    draws = pd.read_csv(docs / "confirm_draws.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(CONFIRMATION_DRAWS), draws)
+    pd.testing.assert_frame_equal(pool_draws(draws), pd.read_csv(docs / "confirm_pooled.csv"),
+                                  check_dtype=False)
+    significant = draws["p_value"] < ALPHA
+    assert (draws.loc[~significant, "direction"] == "no difference").all()
+    assert ((draws.loc[significant, "difference_percent"] < 0)
+            == (draws.loc[significant, "direction"] == "lower")).all()
+    assert set(draws["seed"]) <= set(STUDIES["confirm"].seeds)

@@ -121,9 +121,11 @@ class AmbiguityPanel(_Panel):
 
     Sliders: ``sigma_tangent`` and ``sigma_normal`` (percent of the inter-ocular distance),
     ``annotators`` (simulated annotations per landmark). ``state`` holds the measured RMS of
-    the tangent and normal components (percent, chord frame at the true point) and their
-    ratio. On tight curves (eyes, lips) a move along the arc also leaves the straight
-    tangent, so the measured ratio is below the requested one.
+    the tangent and normal components (percent, chord frame at the true point), their ratio
+    over all curves and on the jaw, and the requested ratio (sigma tangent / sigma normal).
+    On tight curves (eyes, lips) a move along the arc also leaves the straight tangent, which
+    adds to the normal component, so the ratio over all curves is below the requested one;
+    on the gentle jaw it is close to it. A second panel zooms on the jaw to show the stretch.
     """
 
     def __init__(self, scheme: str = "wflw", sigma_tangent: float = 3.0,
@@ -155,7 +157,10 @@ class AmbiguityPanel(_Panel):
             self.state["normal_rms_percent"], 1e-9)
         self.state["requested_ratio"] = self.sigma_tangent.value / max(self.sigma_normal.value,
                                                                        1e-9)
-        figure, axis = plt.subplots(figsize=(5.5, 5.5), layout="constrained")
+        jaw = list(self.scheme.curves[0].indices)       # the gentlest curve
+        self.state["jaw_ratio"] = rms(tangent[:, jaw]) / max(rms(normal[:, jaw]), 1e-9)
+        figure, (axis, zoom) = plt.subplots(1, 2, figsize=(9, 5), width_ratios=[1.5, 1],
+                                            layout="constrained")
         for curve in self.scheme.curves:
             points = face[list(curve.polyline)]
             axis.plot(points[:, 0], points[:, 1], color="0.6", lw=1)
@@ -165,10 +170,22 @@ class AmbiguityPanel(_Panel):
         axis.set_aspect("equal")
         axis.invert_yaxis()
         axis.set_axis_off()
-        axis.legend(loc="lower right", fontsize=8)
+        axis.legend(loc="lower left", fontsize=8)
+        centre, half = face[jaw[len(jaw) // 4]], 0.06 * 256
+        jaw_points = face[list(self.scheme.curves[0].polyline)]
+        zoom.plot(jaw_points[:, 0], jaw_points[:, 1], color="0.6", lw=1)
+        zoom.scatter(annotated[:, jaw, 0].ravel(), annotated[:, jaw, 1].ravel(), s=3,
+                     alpha=0.4, color="C1")
+        zoom.scatter(face[jaw, 0], face[jaw, 1], s=10, color="k")
+        zoom.set(xlim=(centre[0] - half, centre[0] + half),
+                 ylim=(centre[1] + half, centre[1] - half), xticks=[], yticks=[],
+                 aspect="equal")
+        zoom.set_title("zoom on the jaw: the stretch along the curve", fontsize=9)
         axis.set_title(f"tangent RMS {self.state['tangent_rms_percent']:.2f}%, normal RMS "
-                       f"{self.state['normal_rms_percent']:.2f}% "
-                       f"(ratio {self.state['ratio']:.1f})")
+                       f"{self.state['normal_rms_percent']:.2f}%\n(ratio "
+                       f"{self.state['ratio']:.1f}; requested "
+                       f"{self.state['requested_ratio']:.1f}, on the jaw "
+                       f"{self.state['jaw_ratio']:.1f})", fontsize=10)
         return figure
 
 

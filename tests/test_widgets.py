@@ -23,7 +23,9 @@ def test_ambiguity_slider_changes_the_figure_and_the_numbers():
     panel = AmbiguityPanel(sigma_tangent=3.0, sigma_normal=0.5, annotators=60)
     first_figure, first = panel.figure, dict(panel.state)
     assert first["requested_ratio"] == pytest.approx(6.0)
-    assert 2.5 < first["ratio"] < 6.5  # tight curves bend part of the move into the normal
+    assert 2.5 < first["ratio"] < 4.5  # tight curves bend part of the move into the normal
+    assert 5.0 < first["jaw_ratio"] < 6.5      # the gentle jaw keeps about the requested one
+    assert "zoom on the jaw" in panel.figure.axes[1].get_title()
     panel.sigma_tangent.value = 0.5  # equal sigmas remove the bias
     assert panel.figure is not first_figure
     assert panel.state["ratio"] == pytest.approx(1.0, abs=0.25)

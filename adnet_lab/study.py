@@ -131,6 +131,9 @@ def study_tables(summary: pd.DataFrame, paired: pd.DataFrame | None, runs: pd.Da
 
 
 def _change(row: pd.Series) -> str:
+    """A change with its interval (none for a single draw)."""
+    if pd.isna(row["change_low_percent"]):
+        return f"{row['change_percent']:+.1f} (one draw)"
     return (f"{row['change_percent']:+.1f} [{row['change_low_percent']:+.1f}, "
             f"{row['change_high_percent']:+.1f}]")
 

@@ -17,7 +17,7 @@ from adnet_lab.geometry import curve_normals
 from adnet_lab.losses import LAMBDA_RANGE, heatmap_lambda
 from adnet_lab.model import ADNet, evaluation_mode
 
-__all__ = ["diagnose", "map_spreads"]
+__all__ = ["diagnose", "map_spreads", "output_spreads"]
 
 
 def _pearson_per_map(maps: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -85,6 +85,25 @@ def diagnose(model: ADNet, dataset: FaceAlignmentDataset, point_sigma: float = P
     return result
 
 
+def output_spreads(output, landmarks: torch.Tensor, scheme, stack: int = -1
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`map_spreads` of one forward pass: ``output`` (an ADNetOutput) on faces whose
+    annotated ``landmarks`` (``B x N x 2``, [-1, 1]) give the curves' frames; ``B x N`` each."""
+    from adnet_lab.losses import map_spread
+    from adnet_lab.metrics import normalizing_distance
+
+    normals = curve_normals(landmarks, scheme, method="official")
+    normal, tangent = map_spread(output.fused_heatmaps[stack].double(),
+                                 output.stack_landmarks[stack].double(), normals.double())
+    # normalised units -> percent of each face's inter-ocular distance
+    unit = torch.as_tensor(np.asarray(normalizing_distance(
+        landmarks.double().numpy(), scheme)))[:, None] / 100
+    nan = torch.full_like(normal, float("nan"))
+    on_curve = normals.norm(dim=-1) > 0.5
+    return (torch.where(on_curve, normal.sqrt() / unit, nan),
+            torch.where(on_curve, tangent.sqrt() / unit, nan))
+
+
 @torch.no_grad()
 def map_spreads(model: ADNet, dataset: FaceAlignmentDataset, stack: int = -1,
                 batch_size: int = 32) -> dict[str, np.ndarray]:
@@ -100,9 +119,6 @@ def map_spreads(model: ADNet, dataset: FaceAlignmentDataset, stack: int = -1,
         ``normal_sd`` and ``tangent_sd``: ``M x N`` standard deviations in percent of the
         inter-ocular distance (NaN for points on no curve), over the ``M`` faces.
     """
-    from adnet_lab.losses import map_spread
-    from adnet_lab.metrics import normalizing_distance
-
     scheme = model.scheme
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size,
                                          generator=torch.Generator())  # global RNG untouched
@@ -110,16 +126,8 @@ def map_spreads(model: ADNet, dataset: FaceAlignmentDataset, stack: int = -1,
     with evaluation_mode(model):
         for batch in loader:
             output = model(batch["image"].contiguous(memory_format=torch.channels_last))
-            normals = curve_normals(batch["landmarks"], scheme, method="official")
-            normal, tangent = map_spread(output.fused_heatmaps[stack].double(),
-                                         output.stack_landmarks[stack].double(),
-                                         normals.double())
-            # normalised units -> percent of each face's inter-ocular distance
-            unit = torch.as_tensor(np.asarray(normalizing_distance(
-                batch["landmarks"].double().numpy(), scheme)))[:, None] / 100
-            on_curve = normals.norm(dim=-1) > 0.5
-            nan = torch.full_like(normal, float("nan"))
-            normal_sds.append(torch.where(on_curve, normal.sqrt() / unit, nan))
-            tangent_sds.append(torch.where(on_curve, tangent.sqrt() / unit, nan))
+            normal, tangent = output_spreads(output, batch["landmarks"], scheme, stack)
+            normal_sds.append(normal)
+            tangent_sds.append(tangent)
     return {"normal_sd": torch.cat(normal_sds).numpy(),
             "tangent_sd": torch.cat(tangent_sds).numpy()}

@@ -244,7 +244,7 @@ class MapsPanel(_Panel):
         import torch
 
         from adnet_lab.data.dataset import FaceAlignmentDataset
-        from adnet_lab.diagnostics import map_spreads
+        from adnet_lab.diagnostics import output_spreads
         from adnet_lab.model import evaluation_mode
         from adnet_lab.plots import plot_adnet_maps
 
@@ -259,11 +259,11 @@ class MapsPanel(_Panel):
         scheme = self.models["adnet"].scheme
         curve = next((c.name for c in scheme.curves if landmark in c.indices), None)
         self.state = {"face": index, "landmark": landmark, "curve": curve}
-        if curve is not None:
-            for name, model in self.models.items():
-                spread = map_spreads(model, one)
-                self.state[f"{name} normal_sd"] = float(spread["normal_sd"][0, landmark])
-                self.state[f"{name} tangent_sd"] = float(spread["tangent_sd"][0, landmark])
+        if curve is not None:       # from the same forward passes as the figure
+            for name, output in outputs.items():
+                normal, tangent = output_spreads(output, one[0]["landmarks"][None], scheme)
+                self.state[f"{name} normal_sd"] = float(normal[0, landmark])
+                self.state[f"{name} tangent_sd"] = float(tangent[0, landmark])
         return plot_adnet_maps(one.crop(0), outputs["adnet"], outputs["baseline"], landmark,
                                scheme)
 

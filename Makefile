@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test browser bench study lab weights notebooks clean
+.PHONY: setup demo test browser bench study lab present panel-run weights notebooks clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,16 @@ notebooks: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+# Presentation mode: the notebooks as apps (outputs and live widgets, no code) with Voila on
+# http://127.0.0.1:8866, reachable from this machine only.
+present: $(STAMP)
+	$(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --port=8866 notebooks/
+
+# The training panel's default run shown in notebook 3 (about 4 minutes on 2 cores):
+# rewrites docs/figures/panel_run.{png,json}.
+panel-run: $(STAMP)
+	$(BIN)/python -m adnet_lab.side_by_side
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

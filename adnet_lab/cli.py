@@ -525,7 +525,7 @@ def _add_ablate(commands) -> None:
                              "options below override it")
     parser.add_argument("--variants", nargs="+", default=None,
                         help="variant names or NAME:key=value,... specs (default: the "
-                             "study's, else baseline adl adnet)")
+                             "study's, else baseline adl adnet-release)")
     parser.add_argument("--seeds", type=_seeds, default=None,
                         help="a count N (the study's first N seeds, else 0 .. N-1) or a list "
                              "of seeds and ranges, e.g. 100-102,107 (default: the study's, "
@@ -580,7 +580,7 @@ def ablation_study(args: argparse.Namespace):
     if args.study:
         named = STUDIES[args.study]
     else:
-        named = Study("custom", (("", StudyConfig()),), ("baseline", "adl", "adnet"),
+        named = Study("custom", (("", StudyConfig()),), ("baseline", "adl", "adnet-release"),
                       (0, 1, 2))
     chosen = [parse_variant(spec) for spec in (args.variants or named.variants)]
     if "baseline" not in {v.name for v in chosen}:

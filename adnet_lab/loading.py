@@ -1,6 +1,7 @@
 """One way to load a trained model: :func:`load_model`.
 
-It takes a shipped model's name (``"baseline"``, ``"adnet"``), a checkpoint of
+It takes a shipped model's name (``"baseline"``, ``"adnet-mw0.1-fixed4"`` or its short name
+``"adnet"``), a checkpoint of
 ``adnet-lab train`` (``last.pt`` / ``best.pt``), a shipped weights file, or a checkpoint of
 the ADNet release (``.pkl`` / ``.pth``), always read with ``weights_only=True``. The model
 comes back in eval mode on the CPU in float32, and ``model.source`` (a
@@ -17,6 +18,7 @@ import torch
 
 from adnet_lab.model import ADNet, ADNetConfig, CheckpointError, ModelSource
 from adnet_lab.model.checkpoint import model_from_release_content, read_checkpoint
+from adnet_lab.recipes import SHIPPED_ALIASES
 from adnet_lab.topology import get_scheme
 from adnet_lab.weights import SHIPPED, shipped_weights_path
 
@@ -42,7 +44,8 @@ def load_model(source: str | Path, *, scheme: str | None = None, weights: Weight
     """Load a model in eval mode (CPU, float32) with ``model.source`` filled in.
 
     Args:
-        source: ``"baseline"`` or ``"adnet"`` (the shipped models), or the path of a
+        source: ``"baseline"`` or ``"adnet-mw0.1-fixed4"`` (the shipped models; ``"adnet"``
+            is short for the latter, the package's recipe), or the path of a
             training checkpoint, a shipped weights file or a release checkpoint.
         scheme: for release checkpoints, the landmark scheme (default: the one whose
             landmark count matches the heatmap head); for the others, a check.
@@ -57,8 +60,8 @@ def load_model(source: str | Path, *, scheme: str | None = None, weights: Weight
     """
     if weights not in ("ema", "raw"):
         raise ValueError(f"weights must be 'ema' or 'raw', got {weights!r}")
-    if isinstance(source, str) and source in SHIPPED:
-        path = shipped_weights_path(source)
+    if isinstance(source, str) and (source in SHIPPED or source in SHIPPED_ALIASES):
+        path = shipped_weights_path(SHIPPED_ALIASES.get(source, source))
         if not path.is_file():
             raise CheckpointError(f"{path} is missing: run `make weights`")
     else:

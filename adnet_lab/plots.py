@@ -5,6 +5,7 @@ Errors are shown in percent of the normalising distance.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -13,18 +14,74 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from adnet_lab.metrics import auc, ced, rms
+from adnet_lab.words import measure_words, variant_words
 
-__all__ = ["FACE_COLOURS", "plot_adl_landscape", "plot_adnet_maps", "plot_ced", "plot_draws",
-           "plot_error_ellipses", "plot_face_errors", "plot_image_grid", "plot_landmark_bars",
-           "plot_learning_curves", "plot_normal_tangent", "plot_tradeoff",
-           "plot_training_curves"]
+__all__ = [
+    "FACE_COLOURS",
+    "VARIANT_COLOURS",
+    "measure_label",
+    "plot_adl_landscape",
+    "plot_adnet_maps",
+    "plot_ced",
+    "plot_draws",
+    "plot_error_ellipses",
+    "plot_face_errors",
+    "plot_image_grid",
+    "plot_landmark_bars",
+    "plot_learning_curves",
+    "plot_normal_tangent",
+    "plot_tradeoff",
+    "plot_training_curves",
+    "plot_validation_comparison",
+    "variant_colour",
+]
 
 _PALETTE = sns.color_palette("colorblind")
+
+#: One colour per variant, the same in every figure: the baseline always dark grey, the
+#: package's recipe blue, the release's recipe vermilion (other variants:
+#: :func:`variant_colour`).
+VARIANT_COLOURS: dict[str, tuple[float, float, float] | str] = {
+    "baseline": "#404040", "adnet-mw0.1-fixed4": _PALETTE[0], "adnet-release": _PALETTE[3],
+    "adl": _PALETTE[2], "adl-fixed4": _PALETTE[9], "adl-fixed9": _PALETTE[5],
+    "aam-mw0.1": _PALETTE[6], "adnet-mw0.1-fixed9": _PALETTE[4],
+}
+_OTHER_COLOURS = (_PALETTE[1], _PALETTE[7], _PALETTE[8])
+
+
+def variant_colour(name: str):
+    """The colour of a variant (or shipped model) in every figure: :data:`VARIANT_COLOURS`,
+    else one of the remaining colours chosen by the name (stable across figures)."""
+    if name in VARIANT_COLOURS:
+        return VARIANT_COLOURS[name]
+    return _OTHER_COLOURS[zlib.crc32(name.encode()) % len(_OTHER_COLOURS)]
+
+
+def measure_label(column: str) -> str:
+    """An axis label in words, with its unit on a second line, for a metric column of the
+    runs, summaries or histories (:func:`adnet_lab.words.measure_words`).
+
+    Example:
+        >>> measure_label("val_normal_rms_percent")
+        'normal RMS error, validation\\n(% of the inter-ocular distance)'
+    """
+    unit = ("change against the baseline, %" if column.endswith("_change")
+            else "% of the inter-ocular distance")
+    return f"{measure_words(column, unit=False)}\n({unit})"
+
+
+def _plain_log_ticks(axis) -> None:
+    """Plain numbers (``2``, ``3``, ``5``) on a log-scaled y axis instead of ``2x10^0``."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.yaxis.set_major_locator(LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.yaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_ced(runs: Mapping[str, Sequence[float] | np.ndarray], threshold: float = 0.10,
              reported: Mapping[str, tuple[float, float]] | None = None,
-             title: str = "Cumulative error distribution") -> Figure:
+             title: str = "Cumulative error distribution", note: str | None = None) -> Figure:
     """CED curves of several runs (per-image NMEs as fractions), AUC in the legend.
 
     Args:
@@ -32,19 +89,24 @@ def plot_ced(runs: Mapping[str, Sequence[float] | np.ndarray], threshold: float 
         threshold: right end of the x axis (and of the AUC).
         reported: optional published points, name -> (NME fraction, fraction of images),
             drawn as markers (e.g. a paper's NME at its median).
+        note: a sentence written in the corner (e.g. why published points are absent: they
+            are comparable only on the same test set).
     """
-    figure, axis = plt.subplots(figsize=(5.5, 4), layout="constrained")
-    for colour, (name, nmes) in zip(_PALETTE, runs.items(), strict=False):
+    figure, axis = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    for name, nmes in runs.items():
         curve = ced(nmes, threshold)
-        axis.plot(100 * curve["nme"], curve["fraction"], color=colour, lw=2,
-                  label=f"{name} (AUC@{100 * threshold:.0f} {100 * auc(nmes, threshold):.1f})")
+        axis.plot(100 * curve["nme"], curve["fraction"], color=variant_colour(name), lw=2,
+                  label=f"{variant_words(name)} (AUC@{100 * threshold:.0f} "
+                        f"{100 * auc(nmes, threshold):.1f})")
     for name, (value, fraction) in (reported or {}).items():
         axis.plot(100 * value, fraction, "k*", ms=10)
         axis.annotate(name, (100 * value, fraction), textcoords="offset points", xytext=(5, -12))
-    axis.set(xlabel="NME (%)", ylabel="fraction of images", xlim=(0, 100 * threshold),
-             ylim=(0, 1.01), title=title)
+    axis.set(xlabel="NME of the image (% of the normalising distance)",
+             ylabel="fraction of images with a smaller NME", xlim=(0, 100 * threshold),
+             ylim=(0, 1.01))
+    axis.set_title(title, fontsize=10, wrap=True)
     axis.grid(alpha=0.3)
-    axis.legend(loc="lower right")
+    axis.legend(loc="lower right", fontsize=8, title=note, title_fontsize=8)
     return figure
 
 
@@ -94,15 +156,19 @@ def _draw_curves(axis, scheme, face: np.ndarray, colour="0.6") -> None:
 
 def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
                         magnify: float = 1.0,
-                        title: str = "Error ellipses on the mean face") -> Figure:
+                        title: str = "Error ellipses on the mean face",
+                        sigmas: float = 1.0) -> Figure:
     """Each landmark's error ellipse (from :func:`adnet_lab.analysis.error_ellipses`, local
-    frame: tangent = x, normal = y, percent) drawn on a face with its curves.
+    frame: tangent = x, normal = y, percent) drawn on a face with its curves, with a scale
+    bar of 1% of the inter-ocular distance at the ellipses' magnification.
 
     Args:
         face: ``N x 2`` face to draw on, in units of the normalising distance x 100
             (default: the scheme's mean face scaled so its inter-ocular distance is 100, so
             that 1% error is one unit).
-        magnify: scale factor on the ellipses for visibility.
+        magnify: scale factor on the ellipses for visibility (the face is not magnified).
+        sigmas: how many standard deviations the ellipses' semi-axes span (the ``scale``
+            given to :func:`~adnet_lab.analysis.error_ellipses`), written in the title.
     """
     from matplotlib.patches import Ellipse
 
@@ -128,31 +194,42 @@ def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
                                2 * magnify * row["semi_minor"], angle=angle,
                                facecolor=(0.84, 0.37, 0.0, 0.35), edgecolor="C3", lw=0.8))
     axis.scatter(face[:, 0], face[:, 1], s=6, color="k", zorder=3)
+    left, bottom = face[:, 0].min(), face[:, 1].max() + 6
+    axis.plot([left, left + magnify], [bottom, bottom], color="C3", lw=3)
+    axis.text(left + magnify + 2, bottom, "ellipse scale: 1% of the inter-ocular distance",
+              va="center", fontsize=8)
     axis.set_aspect("equal")
     axis.invert_yaxis()
     axis.set_axis_off()
-    axis.set_title(f"{title} (x{magnify:g})")
+    axis.set_title(f"{title}\nsemi-axes: {sigmas:g} SD of the error along and across the "
+                   f"curve, drawn {magnify:g}x", fontsize=9)
     return figure
 
 
 def plot_landmark_bars(table, title: str = "Error per landmark") -> Figure:
     """Normal and tangent RMS error per landmark (percent), from
-    :func:`adnet_lab.analysis.landmark_error_table`, with the curves marked."""
-    figure, axis = plt.subplots(figsize=(max(6.0, 0.12 * len(table)), 3.6),
+    :func:`adnet_lab.analysis.landmark_error_table`, grouped by curve with the curves named
+    in words under the axis."""
+    figure, axis = plt.subplots(figsize=(max(7.0, 0.1 * len(table)), 3.8),
                                 layout="constrained")
     index = np.arange(len(table))
-    axis.bar(index - 0.2, table["tangent_rms"], width=0.4, color=_PALETTE[1], label="tangent")
-    axis.bar(index + 0.2, table["normal_rms"], width=0.4, color=_PALETTE[0], label="normal")
-    curves = table["curve"].to_numpy()
+    axis.bar(index - 0.2, table["tangent_rms"], width=0.4, color=FACE_COLOURS["tangent"],
+             label="tangent (along the curve)")
+    axis.bar(index + 0.2, table["normal_rms"], width=0.4, color=FACE_COLOURS["normal"],
+             label="normal (across the curve)")
+    curves = [str(name) if isinstance(name, str) else "on no curve"
+              for name in table["curve"].to_numpy()]
     starts = [i for i in range(len(curves)) if i == 0 or curves[i] != curves[i - 1]]
     for start in starts[1:]:
         axis.axvline(start - 0.5, color="0.8", lw=0.8)
-    for start, end in zip(starts, [*starts[1:], len(curves)], strict=True):
-        axis.text((start + end - 1) / 2, 1.0, curves[start], ha="center", va="bottom",
-                  fontsize=7, transform=axis.get_xaxis_transform(), rotation=30)
-    axis.set(xlabel="landmark", ylabel="RMS error (%)", xlim=(-1, len(table)))
-    axis.set_title(title, pad=22)
-    axis.legend()
+    ticks = [(start + end - 1) / 2 for start, end in zip(starts, [*starts[1:], len(curves)],
+                                                             strict=True)]
+    axis.set_xticks(ticks, [("\n" if k % 2 else "") + curves[start].replace("_", " ")
+                            for k, start in enumerate(starts)], fontsize=8)
+    axis.tick_params(axis="x", length=0)
+    axis.set(ylabel="RMS error\n(% of the inter-ocular distance)", xlim=(-1, len(table)),
+             title=title)
+    axis.legend(fontsize=8)
     return figure
 
 
@@ -179,6 +256,39 @@ def plot_training_curves(history, title: str = "Training") -> Figure:
     for axis in (loss_axis, nme_axis):
         axis.grid(alpha=0.3)
     figure.suptitle(title)
+    return figure
+
+
+def plot_validation_comparison(histories: Mapping[str, object], epochs: int | None = None,
+                               columns: Sequence[str] = ("val_normal_rms_percent",
+                                                         "val_tangent_rms_percent",
+                                                         "val_nme_percent"),
+                               title: str = "Validation error against the truth") -> Figure:
+    """Models trained side by side: their validation curves overlaid, one panel per measure,
+    each model in its colour (:func:`variant_colour`).
+
+    Args:
+        histories: model name -> its history (a table with ``epoch`` and ``columns``; empty
+            before the first epoch).
+        epochs: the x axis's end (the planned epochs; default: the longest history).
+    """
+    figure, axes = plt.subplots(1, len(columns), figsize=(4.0 * len(columns), 3.6),
+                                layout="constrained", squeeze=False)
+    longest = max([len(h) for h in histories.values()] + [1])
+    for axis, column in zip(axes[0], columns, strict=True):
+        for name, history in histories.items():
+            if len(history) and column in history:
+                axis.plot(history["epoch"], history[column], marker="o", ms=4, lw=1.8,
+                          color=variant_colour(name), label=variant_words(name))
+        axis.set(xlabel="epoch", ylabel=measure_label(column),
+                 xlim=(0.5, (epochs or longest) + 0.5))
+        axis.xaxis.get_major_locator().set_params(integer=True)
+        axis.grid(alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="outside lower center", fontsize=8,
+                      ncols=len(labels))
+    figure.suptitle(title, fontsize=10)
     return figure
 
 
@@ -222,18 +332,19 @@ def plot_tradeoff(summary, variants: Sequence[str], x: str = "tangent_rms_vs_tru
     ADL-only variants (``adl*``: a lambda sweep) are joined in the order given. ``x`` and
     ``y`` name summary columns (with ``_low`` / ``_high`` beside them), e.g. the errors or
     their per-seed changes against the baseline."""
-    figure, axis = plt.subplots(figsize=(5.5, 4.2), layout="constrained")
+    figure, axis = plt.subplots(figsize=(6.4, 5.4), layout="constrained")
     rows = summary.loc[list(variants)]
     sweep = [name for name in variants if name == "baseline" or name.startswith("adl")]
     axis.plot(summary.loc[sweep, x], summary.loc[sweep, y], color="0.7", lw=1, zorder=1)
-    for colour, (name, row) in zip(_PALETTE * 3, rows.iterrows(), strict=False):
+    for name, row in rows.iterrows():
         xerr = [[row[x] - row[f"{x}_low"]], [row[f"{x}_high"] - row[x]]]
         yerr = [[row[y] - row[f"{y}_low"]], [row[f"{y}_high"] - row[y]]]
-        axis.errorbar(row[x], row[y], xerr=xerr, yerr=yerr, fmt="o", color=colour,
-                      capsize=3, label=name, zorder=2)
-    axis.set(xlabel=x.replace("_", " "), ylabel=y.replace("_", " "), title=title)
+        axis.errorbar(row[x], row[y], xerr=xerr, yerr=yerr, fmt="o", color=variant_colour(name),
+                      capsize=3, label=variant_words(name), zorder=2)
+    axis.set(xlabel=measure_label(x), ylabel=measure_label(y))
+    axis.set_title(title, fontsize=10, wrap=True)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
+    figure.legend(loc="outside lower center", fontsize=8, ncols=2)
     return figure
 
 
@@ -249,16 +360,20 @@ def plot_learning_curves(histories, columns: Sequence[str] = ("val_normal_rms_pe
     figure, axes = plt.subplots(1, len(columns), figsize=(4.5 * len(columns), 3.8),
                                 layout="constrained", squeeze=False)
     for axis, column in zip(axes[0], columns, strict=True):
-        for colour, (name, group) in zip(_PALETTE * 3, histories.groupby("variant", sort=False),
-                                         strict=False):
+        for name, group in histories.groupby("variant", sort=False):
+            colour = variant_colour(name)
             stats = group.groupby("step")[column].agg(["mean", "min", "max"])
-            axis.plot(stats.index, stats["mean"], color=colour, lw=1.8, label=name)
+            axis.plot(stats.index, stats["mean"], color=colour, lw=1.8, label=variant_words(name))
             if group["seed"].nunique() > 1:
                 axis.fill_between(stats.index, stats["min"], stats["max"], color=colour,
                                   alpha=0.15, lw=0)
-        axis.set(xlabel="training step", ylabel=column.replace("_", " "), yscale="log")
+        axis.set(xlabel="training step (batches seen)", ylabel=measure_label(column),
+                 yscale="log")
+        _plain_log_ticks(axis)
         axis.grid(alpha=0.3, which="both")
-    axes[0][0].legend(fontsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", fontsize=8,
+                  ncols=min(3, len(labels)))
     figure.suptitle(title)
     return figure
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from adnet_lab.configs import StudyConfig, TrainConfig, Variant
 from adnet_lab.errors import UsageError
+from adnet_lab.recipes import LEGACY_NAMES, canonical_variant
 
 __all__ = ["CLAIM_FILE", "RunStore", "claim", "finished_runs"]
 
@@ -111,8 +112,18 @@ class RunStore:
 
     @classmethod
     def at(cls, root: str | Path, variant: str, seed: int) -> RunStore:
-        """The run of ``variant`` on ``seed`` under a study folder."""
-        return cls(Path(root) / variant / f"seed{seed}")
+        """The run of ``variant`` on ``seed`` under a study folder. A run that an earlier
+        version kept under a name since split (``adnet``, :data:`~adnet_lab.recipes.
+        LEGACY_NAMES`) is found there when its settings are this variant's."""
+        store = cls(Path(root) / variant / f"seed{seed}")
+        if store.folder.exists():
+            return store
+        for legacy, names in LEGACY_NAMES.items():
+            old = cls(Path(root) / legacy / f"seed{seed}")
+            if variant in names and old.path(old.DESCRIPTION).is_file() \
+                    and old.variant().name == variant:
+                return old
+        return store
 
     def path(self, name: str) -> Path:
         return self.folder / name
@@ -146,15 +157,19 @@ class RunStore:
 
     # -- reading
     def row(self) -> dict[str, Any]:
-        """The finished run's ``metrics.json``."""
-        return json.loads(self.path(self.DONE).read_text())
+        """The finished run's ``metrics.json`` (its ``variant`` under today's name)."""
+        row = json.loads(self.path(self.DONE).read_text())
+        if row.get("variant") in LEGACY_NAMES:
+            row["variant"] = self.variant().name
+        return row
 
     def description(self) -> dict[str, Any]:
         return json.loads(self.path(self.DESCRIPTION).read_text())
 
     def variant(self) -> Variant:
-        """The stored variant (earlier versions' flat form read too)."""
-        return Variant.from_dict(self.description()["variant"])
+        """The stored variant under today's name (earlier versions' flat form and names
+        read too, :func:`~adnet_lab.recipes.canonical_variant`)."""
+        return canonical_variant(Variant.from_dict(self.description()["variant"]))
 
     def predictions(self, truth: bool = True):
         """The stored test predictions, against the truth or against the annotations."""

@@ -18,7 +18,8 @@ and, for a study with several settings (the confirmation, :func:`write_draws_rep
   interval and p-value (:func:`adnet_lab.confirmation.study_draws`);
 * ``<name>_verdicts.csv`` -- per draw, the direction of each measure and whether the claim
   holds; ``<name>_pooled.csv`` -- per setting, the mean change over draws and the counts;
-* ``<name>.png`` -- the draws, with the demo's draw marked when a finished demo is given;
+* ``<name>.png`` -- the draws, with the demo's draw marked (``demo_draw.csv``: the draw of
+  the finished demo given with ``--demo``, kept for later reports);
 * ``<name>_tables.md`` -- the same in Markdown, for ``docs/ablation.md``.
 
 Draws already in ``<name>_draws.csv`` whose runs are not under the runs folder are kept, so
@@ -33,8 +34,16 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
-from adnet_lab.confirmation import MEASURES, pool_draws, sort_draws, study_draws, verdicts
+from adnet_lab.confirmation import (
+    DRAW_COLUMNS,
+    MEASURES,
+    pool_draws,
+    sort_draws,
+    study_draws,
+    verdicts,
+)
 from adnet_lab.demo import CONFIRMATION_DRAWS, demo_draw, markdown_table
 from adnet_lab.plots import plot_draws, plot_learning_curves, plot_tradeoff
 from adnet_lab.recipes import CORE_STUDIES, LAMBDA_SWEEP, STUDIES, Study
@@ -48,8 +57,9 @@ from adnet_lab.runner import (
 )
 from adnet_lab.runstore import finished_runs
 
-__all__ = ["LAMBDA_SWEEP", "curve_changes", "draws_tables", "study_histories", "study_tables",
-           "write_draws_report", "write_study_report"]
+__all__ = ["DEMO_DRAW", "LAMBDA_SWEEP", "curve_changes", "draws_tables", "read_study_results",
+           "study_histories", "study_results", "study_tables", "write_draws_report",
+           "write_study_report"]
 
 _SHOWN = ("nme_vs_truth_percent", "normal_rms_vs_truth_percent",
           "tangent_rms_vs_truth_percent", "normal_systematic_vs_truth_percent",
@@ -171,22 +181,28 @@ def draws_tables(draws: pd.DataFrame, pooled: pd.DataFrame) -> str:
         "of draws)\n", markdown_table(pd.DataFrame(summary)), ""])
 
 
-def write_draws_report(study: Study, runs_root: str | Path = "runs/ablation",
+def write_draws_report(study: Study, runs_root: str | Path | None = "runs/ablation",
                        docs_dir: str | Path = "docs/ablation", demo_dir: str | Path | None = None,
                        shipped: Path | None = None) -> list[Path]:
     """Write the draws of a study with several settings (module docstring) and
-    ``<name>_tables.md`` (:func:`draws_tables`); ``demo_dir``: a finished demo whose draw
-    is marked in the figure; ``shipped``: where the package's copy of the draws goes too.
-    Returns the files written (none when no draw has finished)."""
+    ``<name>_tables.md`` (:func:`draws_tables`). ``runs_root`` None: only the draws already
+    in ``<name>_draws.csv``. ``demo_dir``: a finished demo whose draw is marked in the figure
+    and kept as ``demo_draw.csv`` (without it, the one kept before is marked). ``shipped``:
+    where the package's copy of the draws goes too. Returns the files written (none when no
+    draw has finished)."""
     docs = Path(docs_dir)
-    draws = study_draws(study, runs_root)
+    draws = (study_draws(study, runs_root) if runs_root is not None
+             else pd.DataFrame(columns=list(DRAW_COLUMNS)))
     committed = docs / f"{study.name}_draws.csv"
     if committed.is_file():     # draws reported before whose runs are elsewhere
         earlier = pd.read_csv(committed)
         fresh = set(zip(draws["setting"], draws["seed"], strict=True))
         kept = [key not in fresh for key in zip(earlier["setting"], earlier["seed"],
                                                 strict=True)]
-        draws = pd.concat([earlier[kept], draws], ignore_index=True) if any(kept) else draws
+        if draws.empty:
+            draws = earlier
+        elif any(kept):
+            draws = pd.concat([earlier[kept], draws], ignore_index=True)
     if draws.empty:
         return []
     draws = sort_draws(draws, [label or study.name for label, _ in study.settings])
@@ -205,7 +221,11 @@ def write_draws_report(study: Study, runs_root: str | Path = "runs/ablation",
     if shipped is not None:
         draws.to_csv(shipped, index=False)
         written.append(shipped)
-    marked = demo_draw(Path(demo_dir)) if demo_dir is not None else None
+    kept_demo = docs / DEMO_DRAW
+    if demo_dir is not None:
+        demo_draw(Path(demo_dir)).to_csv(kept_demo, index=False)
+        written.append(kept_demo)
+    marked = pd.read_csv(kept_demo) if kept_demo.is_file() else None
     figure = plot_draws(draws, MEASURES, marked=marked, pooled=pooled,
                         title=f"Study '{study.name}': recipe against baseline per draw (bars: "
                               "95% t-interval over the test images; colour: Wilcoxon p < 0.01)")
@@ -214,69 +234,124 @@ def write_draws_report(study: Study, runs_root: str | Path = "runs/ablation",
     return [*written, docs / f"{study.name}.png"]
 
 
+#: The default demo's draw, kept beside the confirmation's draws to mark it in their figure.
+DEMO_DRAW = "demo_draw.csv"
+
+_TABLES = ("runs", "summary", "paired", "histories", "curves")
+
+
+def study_results(folder: str | Path, variants: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """The tables of a single-setting study's finished runs under ``folder``: ``runs``,
+    ``summary`` (index: variant, the study's order first), ``paired`` (index: variant,
+    measure), ``histories`` and ``curves`` (index: curve; empty when no run stored curves)."""
+    runs = load_runs(folder)
+    summary = summarize_ablation(runs)
+    summary = summary.loc[[v for v in variants if v in summary.index]
+                          + [v for v in summary.index if v not in variants]]
+    paired = paired_tests(folder, variants=[v for v in variants if v != "baseline"
+                                            and v in set(runs["variant"])])
+    per_curve = curve_changes(folder)
+    if not per_curve.empty:
+        per_curve = per_curve[[v for v in variants if v in per_curve.columns]]
+    return {"runs": runs, "summary": summary, "paired": paired,
+            "histories": study_histories(folder), "curves": per_curve}
+
+
+def read_study_results(docs_dir: str | Path, name: str) -> dict[str, pd.DataFrame] | None:
+    """The tables of study ``name`` as committed in ``docs_dir`` (``<name>_<table>.csv``, the
+    form :func:`study_results` gives), or None when the study has none."""
+    docs = Path(docs_dir)
+    if not (docs / f"{name}_runs.csv").is_file():
+        return None
+    index = {"summary": ["variant"], "paired": ["variant", "measure"], "curves": ["curve"]}
+    tables = {}
+    for table in _TABLES:
+        path = docs / f"{name}_{table}.csv"
+        tables[table] = (pd.read_csv(path, index_col=index.get(table)) if path.is_file()
+                         else pd.DataFrame())
+    return tables
+
+
+def _study_figures(name: str, results: Mapping[str, pd.DataFrame]) -> dict[str, Figure]:
+    summary, histories = results["summary"], results["histories"]
+    if name != "main":
+        return {f"{name}.png": plot_learning_curves(
+            histories, ("val_nme_percent", "val_normal_rms_percent", "val_tangent_rms_percent"),
+            title=f"Study '{name}': validation error against the truth (band: range over "
+                  "seeds)")}
+    sweep = [v for v in LAMBDA_SWEEP if v in summary.index]
+    shown = [*sweep, *(v for v in ("aam-mw0.1", "adnet-mw0.1-fixed4", "adnet-mw0.1-fixed9")
+                       if v in summary.index)]
+    return {"tradeoff.png": plot_tradeoff(
+                summary, shown, x="tangent_rms_vs_truth_percent_change",
+                y="normal_rms_vs_truth_percent_change",
+                title="Change against the baseline, per seed\n(mean and 95% interval over "
+                      "seeds; grey line: the lambda sweep)"),
+            "learning_curves.png": plot_learning_curves(
+                histories, title="Validation error against the truth (band: range over "
+                                 "seeds)")}
+
+
+def _write_single_study(name: str, study: Study, results: Mapping[str, pd.DataFrame],
+                        docs: Path, tables: bool = True) -> tuple[list[str], list[Path]]:
+    """Write a study's CSVs (when ``tables``) and figures; return its part of ``tables.md``
+    and the files written."""
+    written = []
+    if tables:
+        for table in _TABLES:
+            frame = results[table]
+            if table == "curves" and frame.empty:
+                continue
+            path = docs / f"{name}_{table}.csv"
+            frame.to_csv(path, index=table in ("summary", "paired", "curves"))
+            written.append(path)
+    markdown = [f"## Study `{name}`\n", study_tables(results["summary"], results["paired"],
+                                                      results["runs"], study.variants)]
+    if not results["curves"].empty:
+        markdown += ["### Where: change of the normal RMS error against the truth per curve "
+                     "(percent against the baseline, mean over seeds)\n",
+                     markdown_table(results["curves"].round(1).reset_index(), digits=1), ""]
+    for file, figure in _study_figures(name, results).items():
+        figure.savefig(docs / file, dpi=110)
+        plt.close(figure)
+        written.append(docs / file)
+    return markdown, written
+
+
 def write_study_report(runs_root: str | Path = "runs/ablation",
                        docs_dir: str | Path = "docs/ablation",
                        studies: Mapping[str, Study] = STUDIES,
                        demo_dir: str | Path | None = None,
-                       shipped_draws: Path | None = CONFIRMATION_DRAWS) -> list[Path]:
+                       shipped_draws: Path | None = CONFIRMATION_DRAWS,
+                       from_tables: bool = False) -> list[Path]:
     """Write the CSVs, ``tables.md`` and the figures of every finished study of ``studies``
     (the draws of those with several settings, :func:`write_draws_report`, with the draw of
     the finished demo in ``demo_dir`` marked; the confirmation's also to ``shipped_draws``,
-    the copy the demo reads)."""
+    the copy the demo reads).
+
+    With ``from_tables`` no run is read: ``tables.md`` and the figures are written again
+    from the CSVs already in ``docs_dir`` (after a change of the figures or of a name),
+    for every study that has them."""
     runs_root, docs = Path(runs_root), Path(docs_dir)
     docs.mkdir(parents=True, exist_ok=True)
     written, markdown = [], ["# Ablation tables (written by `make study`)\n"]
     for name, study in studies.items():
         if len(study.settings) != 1:
-            written += write_draws_report(study, runs_root, docs, demo_dir,
+            written += write_draws_report(study, None if from_tables else runs_root, docs,
+                                          demo_dir,
                                           shipped_draws if name == "confirm" else None)
             continue
-        folder, variants = study_folders(study, runs_root)[""], study.variants
-        if not finished_runs(folder):
-            continue  # not run (yet)
-        runs = load_runs(folder)
-        summary = summarize_ablation(runs)
-        summary = summary.loc[[v for v in variants if v in summary.index]
-                              + [v for v in summary.index if v not in variants]]
-        paired = paired_tests(folder, variants=[v for v in variants if v != "baseline"
-                                                and v in set(runs["variant"])])
-        histories = study_histories(folder)
-        for suffix, table, index in (("runs", runs, False), ("summary", summary, True),
-                                     ("paired", paired, True), ("histories", histories, False)):
-            path = docs / f"{name}_{suffix}.csv"
-            table.to_csv(path, index=index)
-            written.append(path)
-        markdown += [f"## Study `{name}`\n", study_tables(summary, paired, runs, variants)]
-        per_curve = curve_changes(folder)
-        if not per_curve.empty:
-            per_curve = per_curve[[v for v in variants if v in per_curve.columns]]
-            per_curve.to_csv(docs / f"{name}_curves.csv")
-            written.append(docs / f"{name}_curves.csv")
-            markdown += ["### Where: change of the normal RMS error against the truth per curve "
-                         "(percent against the baseline, mean over seeds)\n",
-                         markdown_table(per_curve.round(1).reset_index(), digits=1), ""]
-        if name == "main":
-            sweep = [v for v in LAMBDA_SWEEP if v in summary.index]
-            figures = {"tradeoff.png": plot_tradeoff(
-                           summary, [*sweep, *(v for v in ("aam-mw0.1", "adnet-mw0.1-fixed4",
-                                                           "adnet-mw0.1-fixed9")
-                                               if v in summary.index)],
-                           x="tangent_rms_vs_truth_percent_change",
-                           y="normal_rms_vs_truth_percent_change",
-                           title="Change against the baseline (%, per seed, 95% CI)"),
-                       "learning_curves.png": plot_learning_curves(
-                           histories, title="Validation error against the truth (band: range "
-                                            "over seeds)")}
+        if from_tables:
+            results = read_study_results(docs, name)
         else:
-            figures = {f"{name}.png": plot_learning_curves(
-                histories, ("val_nme_percent", "val_normal_rms_percent",
-                            "val_tangent_rms_percent"),
-                title=f"Study '{name}': validation error against the truth")}
-        for file, figure in figures.items():
-            figure.savefig(docs / file, dpi=110)
-            plt.close(figure)
-            written.append(docs / file)
-    if len(markdown) > 1:       # some single-setting study had runs: its tables, rewritten
+            folder = study_folders(study, runs_root)[""]
+            results = study_results(folder, study.variants) if finished_runs(folder) else None
+        if results is None:
+            continue  # not run (yet)
+        part, files = _write_single_study(name, study, results, docs, tables=not from_tables)
+        markdown += part
+        written += files
+    if len(markdown) > 1:       # some single-setting study had results: its tables, rewritten
         (docs / "tables.md").write_text("\n".join(markdown))
         written.append(docs / "tables.md")
     return written
@@ -295,6 +370,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="run every study, not only " + ", ".join(CORE_STUDIES))
     parser.add_argument("--only", nargs="+", choices=tuple(STUDIES), default=None,
                         metavar="STUDY", help="run and report only these studies")
+    parser.add_argument("--from-tables", action="store_true",
+                        help="write tables.md and the figures again from the CSVs in --docs "
+                             "(no runs read)")
     parser.add_argument("--demo", type=Path, default=None,
                         help="a finished default demo's folder, whose draw the confirmation's "
                              "figure marks")
@@ -303,13 +381,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     chosen = {name: study for name, study in STUDIES.items()
               if (name in args.only if args.only else args.all or name in CORE_STUDIES)}
-    if not args.report_only:
+    if not args.report_only and not args.from_tables:
         for name, study in chosen.items():
             print(f"study {name}: {len(study.variants)} variants x {len(study.seeds)} seeds x "
                   f"{len(study.settings)} setting(s)")
             run_study(study, args.runs, executor=ProcessExecutor(args.jobs))
     reported = chosen if args.only else STUDIES
-    for path in write_study_report(args.runs, args.docs, reported, demo_dir=args.demo):
+    for path in write_study_report(args.runs, args.docs, reported, demo_dir=args.demo,
+                                   from_tables=args.from_tables):
         print(path)
 
 

@@ -1,6 +1,7 @@
 """The shipped models' files: where they are and how they are written.
 
-``baseline`` and ``adnet`` (:data:`~adnet_lab.recipes.SHIPPED`) are the demo's two models
+``baseline`` and ``adnet-mw0.1-fixed4`` (:data:`~adnet_lab.recipes.SHIPPED`; the package's
+recipe of ADNet) are the demo's two models
 (synthetic WFLW-98 faces with tangent ambiguity, preset ``cpu-small``), stored as their EMA
 weights in float16 (about 1.2 MB each) with their configuration and recipe. They are loaded
 by :func:`adnet_lab.load_model` and written by :func:`write_shipped_weights`;
@@ -22,7 +23,7 @@ __all__ = ["SHIPPED", "shipped_weights_path", "write_shipped_weights"]
 
 
 def shipped_weights_path(name: str) -> Path:
-    """The file of shipped model ``name`` (``"baseline"`` or ``"adnet"``)."""
+    """The file of shipped model ``name`` (``"baseline"`` or ``"adnet-mw0.1-fixed4"``)."""
     if name not in SHIPPED:
         raise ValueError(f"shipped models are {tuple(SHIPPED)}, not {name!r}")
     return Path(str(resources.files("adnet_lab").joinpath(f"resources/weights/{name}.pt")))
@@ -39,7 +40,7 @@ def write_shipped_weights(states: dict[str, dict[str, Any]], recipe: dict[str, A
             (and its ``model`` name).
         out_dir: where (default: the package's ``resources/weights``).
     """
-    out_dir = out_dir or shipped_weights_path("adnet").parent
+    out_dir = out_dir or shipped_weights_path("baseline").parent
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, state in states.items():

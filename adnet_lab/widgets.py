@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import io
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -39,7 +38,13 @@ from adnet_lab.configs import LAMBDA_MODES, StudyConfig, Variant
 from adnet_lab.data.synthetic import annotate_along_curves
 from adnet_lab.geometry import curve_normals, curve_tangents, decompose_errors
 from adnet_lab.metrics import auc, failure_rate, normalizing_distance, rms
-from adnet_lab.recipes import DEMO_RECIPE, PANEL_SEED, PANEL_STUDY
+from adnet_lab.recipes import (
+    DEMO_RECIPE,
+    PANEL_EXPECTATION,
+    PANEL_SEED,
+    PANEL_STUDY,
+    VARIANTS,
+)
 from adnet_lab.runstore import RunStore
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme, mean_face
 
@@ -358,35 +363,41 @@ class ComparisonPanel(_Panel):
 
 
 class TrainingPanel(_Panel):
-    """Train a variant on synthetic faces from the notebook and watch it learn.
+    """Train the baseline and a variant side by side on the same synthetic faces, and watch
+    their validation curves (against the true landmarks) overlaid as they learn.
 
-    Controls: ADL and AAM switches, ADL's lambda mode and fixed value, the map-loss weight,
-    the preset and the number of epochs; **Train** starts a run in a background thread (the
-    notebook stays responsive) and redraws the curves after every epoch (training losses;
-    validation NME and normal/tangent RMS against the true landmarks, percent); **Stop** ends
-    it before the next batch. Each setting is one run of the run store under ``out_dir``
-    (:meth:`store`): Train after Stop resumes it, and a finished one is shown at once with its
-    test measures against the truth. :meth:`run` trains in the calling thread (scripts,
-    tests). ``state`` holds the rows of the history so far and the run's status; ``result``
-    the last run's row (:func:`~adnet_lab.runner.run_one`).
+    Controls: ADL and AAM switches, ADL's lambda mode and fixed value, the map-loss weight
+    (the package's recipe by default), the preset, the number of faces and of epochs.
+    **Train both** starts the two runs in the background (two processes sharing the cores,
+    or one after the other with ``jobs=1``; :func:`~adnet_lab.side_by_side.
+    train_side_by_side`); the figure and the status (epochs done, time elapsed and left)
+    update about once a second. **Stop** ends both before their next batch; Train both
+    resumes them. Each setting is one run of the run store under ``out_dir``, so a setting
+    trained before is read back at once. :meth:`run` trains in the calling thread (scripts,
+    tests). ``state`` holds the epochs recorded per model and the status; ``results`` the
+    last call's rows by model; ``histories`` the validation histories.
 
     Args:
         faces: training faces (a quarter as many more are generated for validation).
+        epochs: the budget (default :data:`~adnet_lab.recipes.PANEL_STUDY`'s).
         presets: the presets offered (default: all on a GPU, the CPU ones otherwise).
         seed: seed of the faces and the training.
         out_dir: the folder of the panel's runs.
+        jobs: 2: the two models train at the same time in two processes; 1: one after the
+            other in this process.
     """
 
-    def __init__(self, faces: int = PANEL_STUDY.num_train, presets: list[str] | None = None,
+    def __init__(self, faces: int = PANEL_STUDY.num_train, epochs: int = PANEL_STUDY.epochs,
+                 presets: list[str] | None = None,
                  image_size: int = PANEL_STUDY.faces.image_size, seed: int = PANEL_SEED,
-                 out_dir: str | Path = "runs/panel") -> None:
+                 out_dir: str | Path = "runs/panel", jobs: int = 2) -> None:
         import threading
 
         import torch
 
         from adnet_lab.model.config import PRESETS
 
-        self.faces, self.image_size, self.seed = faces, image_size, seed
+        self.image_size, self.seed, self.jobs = image_size, seed, jobs
         self.out_dir = Path(out_dir)
         recipe = DEMO_RECIPE.objective
         if presets is None:
@@ -405,50 +416,83 @@ class TrainingPanel(_Panel):
                                                  style=style)
         self.preset = widgets.Dropdown(options=presets, value=presets[-1],
                                        description="preset", style=style)
-        self.epochs = widgets.IntSlider(PANEL_STUDY.epochs, min=1, max=50, description="epochs",
+        self.faces = widgets.IntSlider(faces, min=16, max=4000, step=16,
+                                       description="training faces", style=style)
+        self.epochs = widgets.IntSlider(epochs, min=1, max=50, description="epochs",
                                         style=style)
-        self.train_button = widgets.Button(description="Train", button_style="primary",
+        self.train_button = widgets.Button(description="Train both", button_style="primary",
                                            icon="play")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
-        self.status = widgets.Label("press Train")
+        self.status = widgets.Label(f"press Train both: {PANEL_EXPECTATION}")
         self.image = widgets.Image(format="png")
-        self.rows: list[dict] = []
-        self.result = None
+        self.histories: dict[str, Any] = {}
+        self.results: dict[str, dict | None] = {}
+        self.elapsed = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.train_button.on_click(lambda _button: self.start())
         self.stop_button.on_click(lambda _button: self.stop())
         controls = [widgets.VBox([widgets.HBox([self.use_adl, self.use_aam, self.lambda_mode,
-                                                self.loss_lambda]),
-                                  widgets.HBox([self.map_weight, self.preset, self.epochs]),
+                                                self.loss_lambda, self.map_weight]),
+                                  widgets.HBox([self.preset, self.faces, self.epochs]),
                                   widgets.HBox([self.train_button, self.stop_button,
                                                 self.status])])]
         super().__init__(controls, observed=[])
         self.widget.children = (*self.widget.children, self.image)
 
     def variant(self) -> Variant:
-        """The :class:`~adnet_lab.configs.Variant` the controls describe."""
-        return Variant.of("panel", use_aam=self.use_aam.value, use_adl=self.use_adl.value,
-                          lambda_mode=self.lambda_mode.value,
-                          loss_lambda=self.loss_lambda.value, map_weight=self.map_weight.value)
+        """The :class:`~adnet_lab.configs.Variant` the controls describe, under its name in
+        :data:`~adnet_lab.recipes.VARIANTS` when it is a named one (``adnet-mw0.1-fixed4``
+        by default), else ``variant``."""
+        settings = {"use_adl": self.use_adl.value, "lambda_mode": self.lambda_mode.value,
+                    "loss_lambda": self.loss_lambda.value, "map_weight": self.map_weight.value}
+        if not self.use_aam.value:           # settings that do nothing keep their defaults,
+            del settings["map_weight"]       # so equal recipes get one name and one run
+        if not self.use_adl.value:
+            del settings["lambda_mode"], settings["loss_lambda"]
+        elif self.lambda_mode.value != "fixed":
+            del settings["loss_lambda"]
+        chosen = Variant.of("variant", use_aam=self.use_aam.value, **settings)
+        return next((named for named in VARIANTS.values()
+                     if dataclasses.replace(chosen, name=named.name) == named), chosen)
+
+    def models(self) -> dict[str, Variant]:
+        """The two models the panel trains: ``baseline`` and the chosen variant."""
+        variant = self.variant()
+        return {"baseline": VARIANTS["baseline"], variant.name: variant}
+
+    def study(self) -> StudyConfig:
+        """The faces and budget the controls describe."""
+        faces = self.faces.value
+        return PANEL_STUDY.with_changes(num_train=faces, num_val=max(8, faces // 4),
+                                        image_size=self.image_size, preset=self.preset.value,
+                                        epochs=self.epochs.value)
+
+    def stores(self) -> dict[str, RunStore]:
+        """The run folders of the two models under ``out_dir``
+        (:func:`~adnet_lab.side_by_side.run_store`)."""
+        from adnet_lab.side_by_side import run_store
+
+        return {name: run_store(self.out_dir, self.study(), variant, self.seed)
+                for name, variant in self.models().items()}
 
     def draw(self) -> Figure:
-        import pandas as pd
+        from adnet_lab.plots import plot_validation_comparison
 
-        from adnet_lab.plots import plot_training_curves
-
-        self.state = {"rows": list(self.rows), "status": self.status.value}
-        if not self.rows:
-            figure, axis = plt.subplots(figsize=(9, 3.5), layout="constrained")
-            axis.text(0.5, 0.5, "press Train: the losses and the validation errors appear "
-                                "here after every epoch", ha="center", va="center")
+        self.state = {"epochs": {name: len(history)
+                                 for name, history in self.histories.items()},
+                      "status": self.status.value}
+        if not any(len(history) for history in self.histories.values()):
+            figure, axis = plt.subplots(figsize=(12, 3.6), layout="constrained")
+            axis.text(0.5, 0.5, "press Train both: the baseline's and the variant's validation "
+                                "errors appear here, overlaid, after every epoch",
+                      ha="center", va="center")
             axis.set_axis_off()
             return figure
-        return plot_training_curves(pd.DataFrame(self.rows),
-                                    title=f"{self.variant_label()}: {self.status.value}")
-
-    def variant_label(self) -> str:
-        return self.variant().describe()
+        return plot_validation_comparison(
+            self.histories, self.epochs.value,
+            title=f"{self.variant().describe()} against the baseline, same faces and seed: "
+                  f"validation error against the truth\n{self.status.value}")
 
     def update(self) -> None:
         """Redraw into the panel's image (safe from the training thread)."""
@@ -456,65 +500,69 @@ class TrainingPanel(_Panel):
         plt.close(self.figure)
         self.image.value = _png(self.figure)
 
-    def study(self) -> StudyConfig:
-        """The faces and budget the controls describe."""
-        return PANEL_STUDY.with_changes(num_train=self.faces, num_val=max(8, self.faces // 4),
-                                        image_size=self.image_size, preset=self.preset.value,
-                                        epochs=self.epochs.value)
+    def run(self) -> dict[str, dict | None]:
+        """Train both models with the controls' settings, in this thread (runs of the run
+        store: resumed if stopped, read back if finished); returns their rows by model
+        (None for a stopped run)."""
+        from adnet_lab.side_by_side import train_side_by_side
 
-    def store(self) -> RunStore:
-        """The run folder of the controls' settings: ``out_dir/<variant>-<key>/seed<k>``,
-        where the key is a digest of the study and the variant, so the same settings reuse
-        (and resume) one run."""
-        study, variant = self.study(), self.variant()
-        spec = json.dumps({"study": study.to_dict(), "variant": dataclasses.asdict(variant)},
-                          sort_keys=True, default=str)
-        key = hashlib.sha1(spec.encode()).hexdigest()[:10]
-        name = ("adl" if variant.objective.use_adl else "l1") + ("-aam" if variant.use_aam
-                                                                 else "")
-        return RunStore.at(self.out_dir, f"{name}-{key}", self.seed)
-
-    def run(self) -> dict | None:
-        """Train with the controls' settings in this thread (a run of the run store:
-        resumed if it was stopped, read back if it is finished); returns the run's row of
-        test measures, or None when stopped."""
-        from adnet_lab.runner import run_one, study_datasets
-
+        refused = self.run_refused()
+        if refused:
+            self.status.value = refused
+            self.update()
+            return {}
         self._stop.clear()
-        self.rows.clear()
-        study, store = self.study(), self.store()
-        if store.path(store.HISTORY).is_file():     # a stopped or finished run's epochs
-            self.rows.extend(store.history().to_dict("records"))
-        self.status.value = "training..." if not store.done else "finished earlier"
         self.train_button.disabled, self.stop_button.disabled = True, False
+        self.status.value = "generating the faces and starting both runs..."
         self.update()
 
-        def on_epoch(row: dict) -> None:
-            self.rows.append(row)
-            self.status.value = f"epoch {row['epoch']}/{self.epochs.value}"
+        def on_progress(progress) -> None:
+            self.histories, self.elapsed = progress.histories, progress.elapsed
+            self.status.value = progress.line()
             self.update()
 
         try:
-            datasets = None if store.done else study_datasets(study, self.seed)
-            self.result = run_one(study, self.variant(), self.seed, store.folder,
-                                  datasets=datasets, callback=on_epoch,
-                                  should_stop=self._stop.is_set)
-            self.status.value = (f"stopped after {len(self.rows)} epoch(s) (Train resumes)"
-                                 if self.result is None else
-                                 f"done after {len(self.rows)} epoch(s); test NME vs truth "
-                                 f"{self.result['nme_vs_truth_percent']:.2f}%, normal "
-                                 f"{self.result['normal_rms_vs_truth_percent']:.2f}%, tangent "
-                                 f"{self.result['tangent_rms_vs_truth_percent']:.2f}%")
+            self.results = train_side_by_side(self.study(), self.models(), self.seed,
+                                              self.out_dir, jobs=self.jobs,
+                                              on_progress=on_progress,
+                                              should_stop=self._stop.is_set)
+            self.status.value = self.outcome()
         except Exception as error:
             self.status.value = f"failed: {error}"
             raise
         finally:
             self.train_button.disabled, self.stop_button.disabled = False, True
             self.update()
-        return self.result
+        return self.results
+
+    def run_refused(self) -> str | None:
+        """Why the controls' settings cannot be compared (None when they can)."""
+        if self.variant().name == "baseline":
+            return "the variant is the baseline itself: switch ADL or AAM on to compare"
+        return None
+
+    def outcome(self) -> str:
+        """The last call's result in words: stopped, or the test errors against the truth
+        of both models and the variant's change against the baseline."""
+        if not self.results or any(row is None for row in self.results.values()):
+            return "stopped (Train both resumes)"
+        base = self.results["baseline"]
+        name = next(n for n in self.results if n != "baseline")
+        mine = self.results[name]
+        parts = []
+        for column, words in (("normal_rms_vs_truth_percent", "normal"),
+                              ("tangent_rms_vs_truth_percent", "tangent"),
+                              ("nme_vs_truth_percent", "NME")):
+            change = 100 * (mine[column] / base[column] - 1)
+            parts.append(f"{words} {mine[column]:.2f}% vs {base[column]:.2f}% ({change:+.1f}%)")
+        epochs = ", ".join(f"{model} {len(history)}/{self.epochs.value}"
+                           for model, history in self.histories.items())
+        return (f"done in {int(self.elapsed // 60)}:{int(self.elapsed % 60):02d} ({epochs} "
+                f"epochs); test faces against the truth, {name} vs baseline: "
+                + ", ".join(parts))
 
     def start(self) -> None:
-        """Train in a background thread (what the Train button does)."""
+        """Train in a background thread (what the Train both button does)."""
         import threading
 
         if self._thread is not None and self._thread.is_alive():
@@ -523,7 +571,7 @@ class TrainingPanel(_Panel):
         self._thread.start()
 
     def stop(self) -> None:
-        """Ask the run to stop before its next batch (what the Stop button does)."""
+        """Ask both runs to stop before their next batch (what the Stop button does)."""
         self._stop.set()
         self.status.value = "stopping..."
 

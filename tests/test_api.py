@@ -104,14 +104,15 @@ def test_notebooks_import_only_the_top_level_api():
 #: docs/architecture.md's layers: a module imports only from its own layer or the layers
 #: above it (lower in this list), at module level and inside functions alike.
 LAYERS = [
-    {"errors", "configs", "conventions", "topology", "_arrays", "model.config", "recipes"},
+    {"errors", "configs", "conventions", "topology", "_arrays", "model.config", "recipes",
+     "words"},
     {"geometry", "metrics"},
     {"data", "data.formats", "data.splines", "data.targets", "data.transforms", "data.dataset",
      "data.sources", "data.synthetic"},
     {"model", "model.layers", "model.network", "model.checkpoint", "model.export"},
     {"losses", "training"},
     {"loading", "weights", "evaluation", "runstore", "diagnostics"},
-    {"analysis", "plots", "runner", "confirmation", "demo", "reference"},
+    {"analysis", "plots", "runner", "confirmation", "demo", "reference", "side_by_side"},
     {"widgets", "study", "cli", ""},
 ]
 #: Imports that point down the layers on purpose, each with its reason: (module, target).
@@ -202,7 +203,7 @@ def test_load_model_reads_shipped_training_and_release_checkpoints(trained, tmp_
     result, out = trained
     shipped = load_model("adnet")
     assert shipped.source.kind == "shipped" and shipped.source.weights == "net_ema"
-    assert shipped.recipe["model"] == "adnet" and not shipped.training
+    assert shipped.recipe["model"] == "adnet-mw0.1-fixed4" and not shipped.training
 
     ema = load_model(out / "last.pt")
     raw = load_model(out / "last.pt", weights="raw")

@@ -1,8 +1,11 @@
 """The widget notebooks in a real browser: JupyterLab driven by Playwright in headless Chromium.
 
-Runs every notebook top to bottom, checks that no cell failed, and for the error-bias
-notebook moves the ambiguity slider and checks that the figure below it changed
-(screenshots before and after go to ``runs/browser/``). Select or skip with ``-m browser``.
+Runs every notebook top to bottom, checks that no cell failed and leaves a full-page
+screenshot of each in ``runs/browser/``; for the error-bias notebook moves the ambiguity
+slider and checks that the figure below it changed; trains the comparison panel of the
+training notebook to its end (both models' curves); and opens the error-bias notebook in
+presentation mode (Voila, ``make present``), where no code shows and the slider still
+redraws the figure. Select or skip with ``-m browser``.
 Needs Debian's Chromium (``/usr/bin/chromium``, which ``make test`` installs when missing)
 and Playwright (the dev extra). Without them the test is skipped, except under CI
 (``CI=true``), where that is a failure.
@@ -10,6 +13,7 @@ and Playwright (the dev extra). Without them the test is skipped, except under C
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -29,8 +33,9 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "runs" / "browser"
-NOTEBOOKS = ("01_error_bias.ipynb", "02_train_adl_aam.ipynb", "03_ced_and_paper_checks.ipynb",
-             "04_inside_adnet.ipynb")
+NOTEBOOKS = ("01_error_bias.ipynb", "02_inside_adnet.ipynb", "03_train_adl_aam.ipynb",
+             "04_ced_and_paper_checks.ipynb")
+TRAINING = "03_train_adl_aam.ipynb"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--disable-dev-shm-usage"]
@@ -77,33 +82,40 @@ def lab(tmp_path_factory):
         (settings / extension / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
     environment = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
                        JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"))
-    log = open(work / "jupyter.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
-         "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
-         "jupyterlab.NeverCheckForUpdate"], stdout=log, stderr=subprocess.STDOUT, cwd=work,
-        env=environment)
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+               f"--port={port}", f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={work}", "--allow-root", "--LabApp.news_url=",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n"
-                                       + (work / "jupyter.log").read_text()) from None
-                time.sleep(0.5)
+    with _serve(command, work, environment, f"{url}/api/status?token={token}",
+                work / "jupyter.log"):
         yield url, token, work
-    finally:
-        process.terminate()
+
+
+@contextlib.contextmanager
+def _serve(command: list[str], cwd: Path, environment: dict | None, probe: str, log: Path):
+    """Run a server until the block ends; wait until ``probe`` answers (90 s at most)."""
+    with open(log, "w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=cwd,
+                                   env=environment)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    urllib.request.urlopen(probe, timeout=2)
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"{command[2]} did not start:\n"
+                                           + log.read_text()) from None
+                    time.sleep(0.5)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -182,24 +194,32 @@ def _saved_errors(page, work: Path, name: str) -> list[str]:
             for cell in cells for output in cell["outputs"] if output["output_type"] == "error"]
 
 
+def _full_page(page, name: str) -> None:
+    """A screenshot of the whole notebook (not only the window): the page is made as tall
+    as the notebook's content first."""
+    height = page.evaluate(f"""() => Math.max(...[...document.querySelectorAll(
+        '{PANEL} .jp-WindowedPanel-outer, {PANEL} .jp-Notebook')].map(e => e.scrollHeight))""")
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 200, 30_000)})
+    time.sleep(1)
+    page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}_full.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1100})
+
+
 def _run_without_errors(browser, lab, name: str):
-    """A new page with ``name`` run to the end in JupyterLab; fails if any cell errored."""
+    """A new page with ``name`` run to the end in JupyterLab; fails if any cell errored.
+    Leaves a full-page screenshot of the executed notebook in ``runs/browser/``."""
     url, token, work = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     _run_all(page, url, token, name)
     assert _saved_errors(page, work, name) == []
+    _full_page(page, name)
     return page
 
 
-def test_error_bias_notebook_slider_redraws_the_figure(lab, browser):
-    started = time.monotonic()
-    page = _run_without_errors(browser, lab, f"notebooks/{NOTEBOOKS[0]}")
-    panel = page.locator(f"{PANEL} .widget-vbox", has_text="sigma tangent").first
-    panel.scroll_into_view_if_needed()
-    figure = panel.locator(".widget-output img").first
-    figure.wait_for(timeout=60_000)
+def _slide_and_wait_for_a_new_figure(panel, figure) -> None:
+    """Move the panel's first slider six steps left; fail unless ``figure`` changes."""
+    figure.wait_for(timeout=120_000)
     before = figure.get_attribute("src")
-    panel.screenshot(path=str(ARTIFACTS / "ambiguity_before.png"))
     handle = panel.locator(".noUi-handle").first
     handle.focus()
     for _ in range(6):
@@ -208,6 +228,15 @@ def test_error_bias_notebook_slider_redraws_the_figure(lab, browser):
     while figure.get_attribute("src") == before:
         assert time.monotonic() < deadline, "the figure did not change after moving the slider"
         time.sleep(0.5)
+
+
+def test_error_bias_notebook_slider_redraws_the_figure(lab, browser):
+    started = time.monotonic()
+    page = _run_without_errors(browser, lab, f"notebooks/{NOTEBOOKS[0]}")
+    panel = page.locator(f"{PANEL} .widget-vbox", has_text="sigma tangent").first
+    panel.scroll_into_view_if_needed()
+    panel.screenshot(path=str(ARTIFACTS / "ambiguity_before.png"))
+    _slide_and_wait_for_a_new_figure(panel, panel.locator(".widget-output img").first)
     panel.screenshot(path=str(ARTIFACTS / "ambiguity_after.png"))
     assert (ARTIFACTS / "ambiguity_before.png").read_bytes() != \
         (ARTIFACTS / "ambiguity_after.png").read_bytes()
@@ -215,7 +244,7 @@ def test_error_bias_notebook_slider_redraws_the_figure(lab, browser):
     page.close()
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS[1:])
+@pytest.mark.parametrize("name", [name for name in NOTEBOOKS[1:] if name != TRAINING])
 def test_other_notebooks_run_and_show_widgets(lab, browser, name):
     page = _run_without_errors(browser, lab, f"notebooks/{name}")
     assert page.locator(f"{PANEL} .jupyter-widgets").count() > 0
@@ -223,18 +252,59 @@ def test_other_notebooks_run_and_show_widgets(lab, browser, name):
     page.close()
 
 
-def test_training_panel_trains_in_the_browser(lab, browser):
-    """Notebook 02's Train button trains in the background and the curves appear."""
-    page = _run_without_errors(browser, lab, f"notebooks/{NOTEBOOKS[1]}")
+def _set_slider(panel, description: str, value: int) -> None:
+    """Type ``value`` into the readout of the slider labelled ``description``."""
+    slider = panel.locator(".widget-slider", has_text=description).first
+    readout = slider.locator(".widget-readout").first
+    readout.click()
+    readout.press("Control+a")
+    readout.type(str(value))
+    readout.press("Enter")
+
+
+def test_comparison_panel_trains_both_models_in_the_browser(lab, browser):
+    """Notebook 02's panel trains the baseline and the variant in the background and ends
+    with both models' curves overlaid."""
+    page = _run_without_errors(browser, lab, f"notebooks/{TRAINING}")
     panel = page.locator(f"{PANEL} .widget-vbox", has_text="map weight").first
     panel.scroll_into_view_if_needed()
+    _set_slider(panel, "training faces", 32)
+    _set_slider(panel, "epochs", 2)
     figure = panel.locator("img").last
     before = figure.get_attribute("src")
-    panel.locator("button", has_text="Train").first.click()
-    status = panel.locator(".widget-label", has_text="after").first
-    status.wait_for(timeout=240_000)
-    assert re.fullmatch(r"done after \d+ epoch\(s\); test NME vs truth \d+\.\d\d%, .*",
-                        status.text_content().strip())
+    panel.locator("button", has_text="Train both").first.click()
+    status = panel.locator(".widget-label", has_text="done in").first
+    status.wait_for(timeout=300_000)
+    text = status.text_content().strip()
+    assert re.fullmatch(r"done in \d+:\d\d \(baseline 2/2, adnet-mw0\.1-fixed4 2/2 epochs\); "
+                        r"test faces against the truth, adnet-mw0\.1-fixed4 vs baseline: "
+                        r"normal .*", text), text
     assert figure.get_attribute("src") != before
     panel.screenshot(path=str(ARTIFACTS / "training_panel.png"))
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def voila(lab):
+    """``make present``'s server (Voila, code hidden) on notebook 01, on 127.0.0.1."""
+    _, _, work = lab
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    notebooks = ROOT / "notebooks"
+    command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
+               "--Voila.ip=127.0.0.1", str(notebooks)]
+    url = f"http://127.0.0.1:{port}"
+    with _serve(command, notebooks, None, url, work / "voila.log"):
+        yield url
+
+
+def test_presentation_mode_hides_the_code_and_the_slider_redraws(voila, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{voila}/voila/render/{NOTEBOOKS[0]}", timeout=300_000)
+    panel = page.locator(".widget-vbox", has_text="sigma tangent").first
+    panel.wait_for(timeout=300_000)
+    assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0
+    _slide_and_wait_for_a_new_figure(panel, panel.locator("img").first)
+    page.screenshot(path=str(ARTIFACTS / "voila_01.png"), full_page=True)
     page.close()

@@ -170,7 +170,7 @@ def test_quick_demo_writes_the_report(tmp_path, capsys):
     code, stdout, _ = run(["demo", "--quick", "--out", str(out)], capsys)
     assert code == 0
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary["model"]) == ["baseline", "adnet"]
+    assert list(summary["model"]) == ["baseline", "adnet-mw0.1-fixed4"]
     assert {"nme_percent", "fr10_percent", "auc10_percent", "normal_rms_percent",
             "tangent_rms_percent", "nme_vs_truth_percent", "normal_rms_vs_truth_percent",
             "tangent_rms_vs_truth_percent"} <= set(summary.columns)

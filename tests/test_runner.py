@@ -34,7 +34,7 @@ from adnet_lab.runstore import CLAIM_FILE, RunStore, claim
 
 TINY = StudyConfig(num_train=32, num_val=8, num_test=12, preset="cpu-tiny", epochs=2,
                    batch_size=16).with_changes(image_size=64)
-GRID = ("baseline", "adnet", "adl-fixed9")
+GRID = ("baseline", "adnet-release", "adl-fixed9")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -43,7 +43,7 @@ class TestVariant:
         assert parse_variant("baseline") == VARIANTS["baseline"]
         baseline = VARIANTS["baseline"]
         assert not baseline.objective.use_adl and not baseline.use_aam
-        release = VARIANTS["adnet"]
+        release = VARIANTS["adnet-release"]
         assert (release.objective.use_adl, release.use_aam, release.objective.lambda_mode,
                 release.objective.map_weight) == (True, True, "heatmap", 10.0)
 
@@ -61,6 +61,9 @@ class TestVariant:
         ("x:lambda_mode=random", "lambda_mode must be"),
         ("x:map_weight=-1", "map_weight=-1.0 \\(must be >= 0\\)"),
         ("a/b:use_adl=0", "use letters, digits"),
+        ("adnet", "'adnet' named two recipes in earlier versions; say 'adnet-release' "
+                  "\\(ADL \\(heatmap lambda\\), AAM \\(map weight 10\\)\\) or "
+                  "'adnet-mw0.1-fixed4'"),
     ])
     def test_exception(self, spec, message):
         with pytest.raises(ValueError, match=message):
@@ -108,7 +111,7 @@ class TestConfigurations:
         grid, the command line and TrainConfig take it from there."""
         assert ObjectiveConfig().map_weight == 10.0
         assert TrainConfig().objective == ObjectiveConfig()
-        assert VARIANTS["adnet"].objective == ObjectiveConfig()
+        assert VARIANTS["adnet-release"].objective == ObjectiveConfig()
         sources = [path for path in (ROOT / "adnet_lab").rglob("*.py")
                    if "map_weight: float = knob(10.0" in path.read_text()]
         assert [path.name for path in sources] == ["configs.py"]
@@ -191,13 +194,13 @@ class TestRunAblation:
         assert set(METRICS) <= set(runs.columns)
         assert np.isfinite(runs[list(METRICS)].to_numpy()).all()
         pd.testing.assert_frame_equal(pd.read_csv(out / "runs.csv"), runs, check_dtype=False)
-        store = RunStore.at(out, "adnet", 1)
+        store = RunStore.at(out, "adnet-release", 1)
         for name in (store.DESCRIPTION, store.CHECKPOINT, store.HISTORY, store.ANNOTATED,
                      store.TRUTH, store.DIAGNOSTICS, store.CURVES, store.DONE):
             assert store.path(name).is_file(), name
         assert not (out / CLAIM_FILE).exists() and not store.path(CLAIM_FILE).exists()
         described = store.description()
-        assert described["seed"] == 1 and store.variant() == VARIANTS["adnet"]
+        assert described["seed"] == 1 and store.variant() == VARIANTS["adnet-release"]
         assert StudyConfig.from_dict(described["study"]) == TINY
         assert {"val_normal_rms_percent", "val_tangent_rms_percent"} <= set(store.history())
         curves = store.curves()
@@ -208,13 +211,13 @@ class TestRunAblation:
     def test_same_data_within_a_seed_and_other_data_across(self, grid):
         out, _, _ = grid
         truth = {(v, s): RunStore.at(out, v, s).predictions().gt_px
-                 for v in ("baseline", "adnet") for s in (0, 1)}
-        np.testing.assert_array_equal(truth["baseline", 0], truth["adnet", 0])
+                 for v in ("baseline", "adnet-release") for s in (0, 1)}
+        np.testing.assert_array_equal(truth["baseline", 0], truth["adnet-release", 0])
         assert not np.allclose(truth["baseline", 0], truth["baseline", 1])
 
     def test_map_diagnostics_only_with_aam(self, grid):
         _, runs, _ = grid
-        adnet = runs[runs["variant"] == "adnet"].iloc[0]
+        adnet = runs[runs["variant"] == "adnet-release"].iloc[0]
         baseline = runs[runs["variant"] == "baseline"].iloc[0]
         assert math.isnan(baseline["edge_map_correlation"])
         assert not math.isnan(adnet["edge_map_correlation"])
@@ -252,15 +255,43 @@ class TestRunAblation:
         out, _, _ = grid
         with pytest.raises(ValueError, match="holds runs of another study"):
             run_ablation(["baseline"], 1, TINY.with_changes(epochs=3), out, progress=False)
-        with pytest.raises(ValueError, match="holds another variant named 'adnet'"):
-            run_ablation([Variant.of("adnet", map_weight=1.0)], 1, TINY, out, progress=False)
+        with pytest.raises(ValueError, match="holds another variant named 'adnet-release'"):
+            run_ablation([Variant.of("adnet-release", map_weight=1.0)], 1, TINY, out,
+                         progress=False)
         with pytest.raises(ValueError, match="distinct variant names"):
             run_ablation(["baseline", "baseline"], 1, TINY, out, progress=False)
+
+    def test_runs_of_earlier_versions_named_adnet_are_read_under_todays_name(self, grid,
+                                                                           tmp_path):
+        import shutil
+
+        source, runs, _ = grid
+        out = tmp_path / "old"
+        shutil.copytree(source, out)
+        old = out / "adnet" / "seed0"
+        old.parent.mkdir()
+        (out / "adnet-release" / "seed0").rename(old)
+        for file in ("run.json", "metrics.json"):        # as an earlier version wrote them
+            content = json.loads((old / file).read_text())
+            if file == "run.json":
+                content["variant"]["name"] = "adnet"
+            else:
+                content["variant"] = "adnet"
+            (old / file).write_text(json.dumps(content))
+        store = RunStore.at(out, "adnet-release", 0)
+        assert store.folder == old and store.variant() == VARIANTS["adnet-release"]
+        assert store.row()["variant"] == "adnet-release"
+        assert RunStore.at(out, "adnet-mw0.1-fixed4", 0).folder.name == "seed0" and \
+            RunStore.at(out, "adnet-mw0.1-fixed4", 0).folder.parent.name == "adnet-mw0.1-fixed4"
+        again = _grid(out, 2)                                   # nothing retrained
+        pd.testing.assert_frame_equal(again.drop(columns="wall_seconds"),
+                                      runs.drop(columns="wall_seconds"))
+        assert set(load_runs(out)["variant"]) == set(GRID)
 
     def test_paired_tests_pooled_and_per_seed(self, grid):
         out, _, _ = grid
         table = paired_tests(out)
-        assert set(table.index.get_level_values("variant")) == {"adnet", "adl-fixed9"}
+        assert set(table.index.get_level_values("variant")) == {"adnet-release", "adl-fixed9"}
         assert set(table.index.get_level_values("measure")) == {
             "nme_vs_truth", "normal_rms_vs_truth", "tangent_rms_vs_truth"}
         assert (table["images"] == 2 * TINY.num_test).all() and (table["seeds"] == 2).all()
@@ -271,12 +302,12 @@ class TestRunAblation:
             return np.concatenate([per_image_measures(
                 RunStore.at(out, variant, s).predictions())["normal_rms"] for s in (0, 1)])
 
-        expected = 100 * (normal("adnet") - normal("baseline")).mean()
-        assert table.loc[("adnet", "normal_rms_vs_truth"), "mean_difference_percent"] == \
+        expected = 100 * (normal("adnet-release") - normal("baseline")).mean()
+        assert table.loc[("adnet-release", "normal_rms_vs_truth"), "mean_difference_percent"] == \
             pytest.approx(expected)
         per_seed = paired_tests(out, per_seed=True)
         assert len(per_seed) == 2 * 2 * 3 and (per_seed["images"] == TINY.num_test).all()
-        row = per_seed.loc[("adnet", 0, "normal_rms_vs_truth")]
+        row = per_seed.loc[("adnet-release", 0, "normal_rms_vs_truth")]
         assert row["low_percent"] < row["mean_difference_percent"] < row["high_percent"]
 
 
@@ -354,7 +385,7 @@ def test_second_train_on_a_folder_in_use_stops_and_a_killed_claim_is_recovered(t
 def test_submitit_local_grid_resumes_after_a_kill_and_matches_processes(grid, tmp_path):
     _, runs, _ = grid
     out = tmp_path / "grid"
-    variants = ("baseline", "adnet")
+    variants = ("baseline", "adnet-release")
     code = ("import torch; torch.set_num_threads(1)\n"
             "from pathlib import Path\n"
             "from adnet_lab.runner import SubmititExecutor, run_ablation\n"
@@ -402,7 +433,7 @@ def test_study_report_writes_tables_and_figures(grid, tmp_path):
     from adnet_lab.study import write_study_report
 
     out, runs, _ = grid
-    studies = {"main": Study("main", (("", TINY),), ("baseline", "adl-fixed9", "adnet"),
+    studies = {"main": Study("main", (("", TINY),), ("baseline", "adl-fixed9", "adnet-release"),
                              (0, 1))}
     written = write_study_report(out.parent, tmp_path / "docs", studies)
     names = {path.name for path in written}
@@ -413,7 +444,13 @@ def test_study_report_writes_tables_and_figures(grid, tmp_path):
     tables = (tmp_path / "docs" / "tables.md").read_text()
     assert "| adl-fixed9 |" in tables and "same sign" in tables and "Wilcoxon" in tables
     summary = pd.read_csv(tmp_path / "docs" / "main_summary.csv", index_col="variant")
-    assert summary.loc["adnet", "seeds"] == 2
+    assert summary.loc["adnet-release", "seeds"] == 2
+    # written again from its own CSVs alone: the same tables.md, fresh figures
+    (tmp_path / "docs" / "tradeoff.png").unlink()
+    again = write_study_report(tmp_path / "no-runs", tmp_path / "docs", studies,
+                               from_tables=True)
+    assert {path.name for path in again} == {"tables.md", "tradeoff.png", "learning_curves.png"}
+    assert (tmp_path / "docs" / "tables.md").read_text() == tables
 
 
 # ------------------------------------------------------------------------- confirmation draws
@@ -472,7 +509,7 @@ def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_p
 
     out, _, _ = grid
     wider = TINY.with_changes(sigma_normal=0.01)
-    study = Study("confirm", (("a", TINY), ("b", wider)), ("baseline", "adnet"), (0, 1))
+    study = Study("confirm", (("a", TINY), ("b", wider)), ("baseline", "adnet-release"), (0, 1))
     for label in ("a", "b"):
         (tmp_path / "confirm").mkdir(exist_ok=True)
         (tmp_path / "confirm" / label).symlink_to(out, target_is_directory=True)
@@ -482,8 +519,8 @@ def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_p
     # One draw computed independently from the two runs' stored predictions.
     measures = {name: per_image_both(RunStore.at(out, name, 1).predictions(truth=False),
                                      RunStore.at(out, name, 1).predictions(truth=True))
-                for name in ("adnet", "baseline")}
-    mine = measures["adnet"]["normal_rms_vs_truth"]
+                for name in ("adnet-release", "baseline")}
+    mine = measures["adnet-release"]["normal_rms_vs_truth"]
     reference = measures["baseline"]["normal_rms_vs_truth"]
     row = draws[(draws["setting"] == "a") & (draws["seed"] == 1)
                 & (draws["measure"] == "normal_rms_vs_truth")].iloc[0]
@@ -491,7 +528,7 @@ def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_p
     assert row["change_percent"] == pytest.approx(100 * (mine.mean() / reference.mean() - 1))
     assert row["p_value"] == pytest.approx(stats.wilcoxon(mine, reference).pvalue)
     # The demo's comparison of the same runs gives the same draw.
-    demo = comparison_draw(compare_models(measures["adnet"], measures["baseline"]), TINY, 1,
+    demo = comparison_draw(compare_models(measures["adnet-release"], measures["baseline"]), TINY, 1,
                            setting="a")
     numbers = [c for c in DRAW_COLUMNS if c not in ("setting", "measure", "direction")]
     pd.testing.assert_frame_equal(

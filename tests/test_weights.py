@@ -5,7 +5,7 @@ import torch
 
 from adnet_lab import load_model
 from adnet_lab.configs import StudyConfig, Variant
-from adnet_lab.recipes import DEMO_SEED, DEMO_STUDY, SHIPPED
+from adnet_lab.recipes import DEMO_RECIPE, DEMO_SEED, DEMO_STUDY, SHIPPED
 from adnet_lab.weights import shipped_weights_path
 
 
@@ -15,12 +15,12 @@ def test_shipped_models_load_and_run(name):
     assert path.stat().st_size < 2 * 2**20  # float16, a few MB at most in all
     model = load_model(name)
     assert not model.training and model.config.input_size == 64
-    assert model.config.use_aam is (name == "adnet")
+    assert model.config.use_aam is (name == DEMO_RECIPE.name)
     assert model.recipe["model"] == name
     study = StudyConfig.from_dict(model.recipe["study"])   # any version's form
     assert study == DEMO_STUDY and model.recipe["seed"] == DEMO_SEED   # the demo's two models
     recipe = Variant.from_dict(model.recipe["recipe"])
-    assert recipe.objective == SHIPPED["adnet"].objective      # the demo's ADNet recipe
+    assert recipe == SHIPPED["adnet-mw0.1-fixed4"] == DEMO_RECIPE     # the package's recipe
     with torch.no_grad():
         landmarks = model(torch.zeros(2, 3, 64, 64)).landmarks
     assert landmarks.shape == (2, 98, 2) and torch.isfinite(landmarks).all()
@@ -29,3 +29,7 @@ def test_shipped_models_load_and_run(name):
 def test_unknown_shipped_model():
     with pytest.raises(ValueError, match="shipped models are"):
         shipped_weights_path("resnet")
+
+
+def test_adnet_is_short_for_the_shipped_package_recipe():
+    assert load_model("adnet").source.path == shipped_weights_path("adnet-mw0.1-fixed4")

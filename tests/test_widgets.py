@@ -82,37 +82,51 @@ def same(row: dict, other: dict) -> bool:
     return json.dumps(row, sort_keys=True) == json.dumps(other, sort_keys=True)
 
 
-def test_training_panel_trains_draws_and_stops(tmp_path):
+def test_training_panel_trains_both_models_side_by_side_and_stops(tmp_path):
     from adnet_lab.widgets import TrainingPanel
 
-    panel = TrainingPanel(faces=32, image_size=64, presets=["cpu-tiny"], out_dir=tmp_path)
-    assert bytes(panel.image.value).startswith(b"\x89PNG") and panel.state["rows"] == []
-    panel.epochs.value = 2
+    panel = TrainingPanel(faces=32, epochs=2, image_size=64, presets=["cpu-tiny"],
+                          out_dir=tmp_path, jobs=1)
+    assert bytes(panel.image.value).startswith(b"\x89PNG") and panel.state["epochs"] == {}
+    assert list(panel.models()) == ["baseline", "adnet-mw0.1-fixed4"]   # the package's recipe
     panel.use_aam.value = False
-    row = panel.run()
-    assert [row["epoch"] for row in panel.rows] == [1, 2]
-    assert {"val_normal_rms_percent", "val_tangent_rms_percent"} <= set(panel.rows[0])
-    assert panel.status.value.startswith("done after 2 epoch(s); test NME vs truth ")
-    store = panel.store()
-    assert store.done and same(store.row(), row) and not store.variant().use_aam
-    assert store.folder.parent.name.startswith("adl-") and store.folder.name == "seed7"
-    assert len(panel.figure.axes[1].get_lines()) == 3      # NME, normal, tangent
-    # The same settings again: the finished run is read back, not trained again.
-    assert same(panel.run(), row) and [row["epoch"] for row in panel.rows] == [1, 2]
-    panel.map_weight.value = 1.0                            # another setting, another run
-    assert panel.store() != store
-    # Stop: asked while training in the background, the run ends before its last epoch.
+    assert list(panel.models()) == ["baseline", "adl-fixed4"]           # a named variant
+    panel.map_weight.value = 1.0              # does nothing without AAM: the same recipe
+    assert list(panel.models()) == ["baseline", "adl-fixed4"]
+    panel.use_adl.value = False
+    assert "the baseline" in panel.run_refused()          # nothing to compare
+    panel.use_adl.value = True
+    rows = panel.run()
+    assert list(rows) == ["baseline", "adl-fixed4"]
+    assert {name: len(h) for name, h in panel.histories.items()} == {"baseline": 2,
+                                                                     "adl-fixed4": 2}
+    assert panel.status.value.startswith("done in ")
+    assert "(baseline 2/2, adl-fixed4 2/2 epochs); test faces against the truth, adl-fixed4 " \
+           "vs baseline: normal " in panel.status.value
+    stores = panel.stores()
+    assert all(store.done for store in stores.values())
+    assert stores["baseline"].folder.parent.name.startswith("l1-")
+    assert stores["adl-fixed4"].folder.parent.name.startswith("adl-")
+    lines = [len(axis.get_lines()) for axis in panel.figure.axes]
+    assert lines == [2, 2, 2]                          # both models overlaid on every measure
+    colours = {line.get_label(): line.get_color() for line in panel.figure.axes[0].get_lines()}
+    assert colours["baseline (smooth-L1, no AAM)"] == "#404040"
+    # The same settings again: both runs are read back, not trained again.
+    again = panel.run()
+    assert list(again) == list(rows) and all(same(again[name], rows[name]) for name in rows)
+    # Stop: asked while training in the background, both runs end before their last epoch.
+    panel.use_aam.value = True
     panel.epochs.value = 50
     panel.start()
     import time
 
     deadline = time.monotonic() + 120
-    while not panel.rows and time.monotonic() < deadline:
+    while not any(len(h) for h in panel.histories.values()) and time.monotonic() < deadline:
         time.sleep(0.05)
     panel.stop()
     panel.join(timeout=120)
-    assert panel.status.value.startswith("stopped after")
-    assert 1 <= len(panel.rows) < 50 and not panel.store().done
+    assert panel.status.value.startswith("stopped")
+    assert not all(store.done for store in panel.stores().values())
     assert not panel.train_button.disabled and panel.stop_button.disabled
 
 

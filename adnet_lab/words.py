@@ -1,0 +1,119 @@
+"""Names in words: what every table and figure shows instead of a column or variant name.
+
+The columns of the runs, summaries and histories (``normal_rms_vs_truth_percent``,
+``val_nme_percent``, ``fused_effective_cells``, ...) and the variants' names are exact, which
+suits files and code; a reader gets words: :func:`measure_words` for a measure,
+:func:`variant_words` for a recipe, :func:`curve_words` for a curve, and
+:func:`study_changes` / :func:`diagnostics_in_words` for the tables a study shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+__all__ = ["DIAGNOSTIC_WORDS", "curve_words", "diagnostics_in_words", "measure_words",
+           "study_changes", "variant_words"]
+
+_MEASURES = {"nme": "NME", "normal_rms": "normal RMS error", "tangent_rms": "tangent RMS error",
+             "normal_systematic": "systematic normal error",
+             "normal_random": "random normal error",
+             "tangent_systematic": "systematic tangent error",
+             "tangent_random": "random tangent error", "fr10": "FR@10", "auc10": "AUC@10"}
+
+_VARIANTS = {"baseline": "baseline (smooth-L1, no AAM)",
+             "adnet-mw0.1-fixed4": "ADNet, package recipe (adnet-mw0.1-fixed4)",
+             "adnet-release": "ADNet, release recipe (adnet-release)"}
+
+#: The diagnostics of :func:`adnet_lab.diagnostics.diagnose`, in words.
+DIAGNOSTIC_WORDS = {
+    "lambda_median": "heatmap lambda, median",
+    "lambda_at_floor": "share of lambdas at the floor",
+    "lambda_at_ceiling": "share of lambdas at the ceiling",
+    "edge_map_correlation": "edge maps: correlation with their targets",
+    "point_map_correlation": "point maps: correlation with their targets",
+    "point_map_peak": "point maps: peak (target 0.81)",
+    "fused_effective_cells": "fused maps: effective cells (of 256)",
+    "train_seconds": "training time (s)",
+}
+
+
+def measure_words(column: str, unit: bool = True) -> str:
+    """A metric column in words: where it is measured (against the truth, or against the
+    labels when nothing says otherwise; validation) and, with ``unit``, its unit.
+
+    Example:
+        >>> measure_words("normal_rms_vs_truth_percent_change")
+        'normal RMS error against the truth: change against the baseline (%)'
+        >>> measure_words("nme_percent")
+        'NME against the labels (% of the inter-ocular distance)'
+    """
+    name = column.removeprefix("val_")
+    change = name.endswith("_change")
+    name = name.removesuffix("_change").removesuffix("_percent")
+    where = " against the labels"
+    if name.endswith("_vs_truth"):
+        name, where = name.removesuffix("_vs_truth"), " against the truth"
+    if column.startswith("val_"):
+        where = ", validation"
+    words = _MEASURES.get(name, name.replace("_", " "))
+    if not unit:
+        return words + where
+    if change:
+        return f"{words}{where}: change against the baseline (%)"
+    return f"{words}{where} (% of the inter-ocular distance)"
+
+
+def variant_words(name: str) -> str:
+    """A variant's name in a legend: the three recipes in words, others as they are.
+
+    Example:
+        >>> variant_words("adnet-release")
+        'ADNet, release recipe (adnet-release)'
+    """
+    return _VARIANTS.get(name, name)
+
+
+def curve_words(name: str) -> str:
+    """A curve's name in words (``left_eyebrow`` -> ``left eyebrow``)."""
+    return str(name).replace("_", " ")
+
+
+def _interval(value: float, low: float, high: float) -> str:
+    if pd.isna(low):
+        return f"{value:+.1f}"
+    return f"{value:+.1f} [{low:+.1f}, {high:+.1f}]"
+
+
+def study_changes(summary: pd.DataFrame, variants: Sequence[str] | None = None,
+                  measures: Sequence[str] = ("normal_rms_vs_truth_percent",
+                                             "tangent_rms_vs_truth_percent",
+                                             "nme_vs_truth_percent")) -> pd.DataFrame:
+    """Each variant's change against the baseline, per seed, in words: ``+x.x [low, high]``
+    (mean and 95% interval over seeds, percent) and how many seeds share the sign.
+
+    Args:
+        summary: a study summary (:func:`adnet_lab.runner.summarize_ablation`; index:
+            variant).
+        variants: the rows, in order (default: every variant but the baseline).
+    """
+    variants = [v for v in (variants or summary.index) if v != "baseline"]
+    table = pd.DataFrame(index=pd.Index(variants, name="variant"))
+    for measure in measures:
+        column = f"{measure}_change"
+        rows = summary.loc[variants]
+        table[measure_words(column)] = [
+            f"{_interval(row[column], row[f'{column}_low'], row[f'{column}_high'])} "
+            f"({int(row[f'{column}_same_sign'])}/{int(row['seeds'])} seeds same sign)"
+            for _, row in rows.iterrows()]
+    return table
+
+
+def diagnostics_in_words(runs: pd.DataFrame, variants: Sequence[str],
+                         columns: Sequence[str] = tuple(DIAGNOSTIC_WORDS)) -> pd.DataFrame:
+    """The diagnostics of a study's runs, mean over seeds, one row per variant (in the order
+    of ``variants``), columns in words (:data:`DIAGNOSTIC_WORDS`)."""
+    means = runs.groupby("variant", sort=False)[list(columns)].mean()
+    means = means.loc[[v for v in variants if v in means.index]]
+    return means.rename(columns=DIAGNOSTIC_WORDS)

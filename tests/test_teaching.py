@@ -1,0 +1,128 @@
+"""docs/teaching.md: every expected answer of its exercises is computed here, so the text
+stays true when the code or the committed study changes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adnet_lab import (
+    AmbiguityPanel,
+    FaceAlignmentDataset,
+    LossPanel,
+    SyntheticConfig,
+    components_from_table,
+    curve_error_table,
+    curve_spread_table,
+    evaluate_predictions,
+    generate_faces,
+    load_model,
+    map_spreads,
+    predict,
+)
+from adnet_lab.metrics import rms
+from adnet_lab.study import read_study_results
+from adnet_lab.topology import get_scheme
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = (ROOT / "docs" / "teaching.md").read_text()
+
+
+def _answer(number: int) -> str:
+    """The answer paragraph of exercise ``number``."""
+    section = re.search(rf"### Exercise {number}:(.*?)(?=\n### |\n## )", TEXT, re.S).group(1)
+    return section.split("**Answer.**", 1)[1]
+
+
+def _bold_numbers(text: str) -> list[float]:
+    """The numbers written in bold (``**-1.6%**``, ``**3.81**``, ``**9 of 9**``)."""
+    return [float(number) for bold in re.findall(r"\*\*([^*]+)\*\*", text)
+            for number in re.findall(r"[-+]?\d+(?:\.\d+)?", bold)]
+
+
+def _says(number: int, *values: float, digits: int = 2) -> None:
+    written = _bold_numbers(_answer(number))
+    for value in values:
+        assert any(abs(w - round(value, digits)) < 0.5 * 10 ** -digits + 1e-9
+                   for w in written), (number, value, written)
+
+
+@pytest.fixture(scope="module")
+def notebook_faces():
+    """The notebooks' synthetic test set (labels and truth)."""
+    faces = generate_faces(200, SyntheticConfig(image_size=128, seed=1000), progress=False)
+    return (FaceAlignmentDataset(faces.records(), "wflw", input_size=64),
+            FaceAlignmentDataset(faces.records(truth=True), "wflw", input_size=64))
+
+
+def test_there_are_at_least_five_exercises_with_answers_and_a_glossary():
+    numbers = [int(n) for n in re.findall(r"### Exercise (\d+):", TEXT)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 5
+    assert all(_answer(n).strip() for n in numbers)
+    for term in ("NME", "FR@10", "AUC@10", "Inter-ocular distance", "Normal and tangent error",
+                 "Chord normal", "Release normal", "Against the truth / against the labels",
+                 "Lambda"):
+        assert f"**{term}**" in TEXT, term
+    assert "| 0-5 min |" in TEXT and "| 40-45 |" in TEXT        # the run sheet covers 45 min
+
+
+def test_exercise_1_equal_sigmas_give_a_ratio_near_one():
+    equal = AmbiguityPanel("wflw", sigma_tangent=2.0, sigma_normal=2.0).state
+    default = AmbiguityPanel("wflw", sigma_tangent=3.0, sigma_normal=0.5).state
+    assert 0.9 < equal["jaw_ratio"] < 1.1
+    _says(1, equal["jaw_ratio"], equal["ratio"], default["jaw_ratio"], default["ratio"])
+
+
+def test_exercise_2_the_labels_inflate_the_measured_bias(notebook_faces):
+    baseline = load_model("baseline")
+    on_curve = get_scheme("wflw").on_curve_mask()
+    ratios = {}
+    for reference, faces in zip(("labels", "truth"), notebook_faces, strict=True):
+        normal, tangent = components_from_table(evaluate_predictions(
+            predict(baseline, faces, progress=False)))
+        jaw = curve_error_table(normal, tangent, "wflw").loc["jaw", "anisotropy"]
+        ratios[reference] = (jaw, rms(tangent[:, on_curve]) / rms(normal[:, on_curve]))
+    assert ratios["labels"][0] > ratios["truth"][0] and ratios["labels"][1] > ratios["truth"][1]
+    _says(2, *ratios["labels"], *ratios["truth"])
+
+
+def test_exercise_3_the_loss_ratio_at_lambda_4_and_9():
+    four = LossPanel(loss_lambda=4.0).state["normal_over_tangent_at_1_percent"]
+    nine = LossPanel(loss_lambda=9.0).state["normal_over_tangent_at_1_percent"]
+    assert 2.0 < four < 4.0 and four < nine < 9.0
+    _says(3, four, nine)
+
+
+def test_exercise_4_the_release_recipe_is_worse():
+    summary = read_study_results(ROOT / "docs" / "ablation", "main")["summary"]
+    row = summary.loc["adnet-release"]
+    assert row["normal_rms_vs_truth_percent_change_same_sign"] == row["seeds"]
+    _says(4, row["normal_rms_vs_truth_percent_change"], row["nme_vs_truth_percent_change"],
+          digits=1)
+
+
+def test_exercise_5_the_curve_with_the_smallest_gain():
+    curves = read_study_results(ROOT / "docs" / "ablation", "budget-recipe")["curves"]
+    gains = curves["adnet-mw0.1-fixed4"].sort_values()
+    assert gains.index[-1] == "nose_bridge" and "**nose bridge**" in _answer(5)
+    others = gains.drop("nose_bridge")
+    _says(5, gains["nose_bridge"], -others.max(), -others.min(), digits=1)
+
+
+def test_exercise_6_the_attention_tightens_the_maps_on_every_curve(notebook_faces):
+    test_set = notebook_faces[0]
+    spreads = {"baseline": map_spreads(load_model("baseline"), test_set),
+               "adnet": map_spreads(load_model("adnet-mw0.1-fixed4"), test_set)}
+    change = curve_spread_table(spreads, "wflw")["adnet normal_sd change %"]
+    assert (change < 0).all()
+    _says(6, (change < 0).sum(), len(change), -change.max(), -change.min(), digits=0)
+
+
+def test_exercise_7_the_heatmap_lambda_on_16_by_16_maps():
+    runs = read_study_results(ROOT / "docs" / "ablation", "main")["runs"]
+    median = runs.groupby("variant")["lambda_median"].mean()
+    assert np.all(median[["adl", "adnet-release"]] < 2)
+    _says(7, median["adnet-release"], median["adl"])

@@ -83,6 +83,7 @@ _LAZY = {
     "error_ellipses": "adnet_lab.analysis",
     "landmark_error_table": "adnet_lab.analysis",
     "paper_table": "adnet_lab.reference",
+    "ced_points": "adnet_lab.reference",
     "reported": "adnet_lab.reference",
     # studies
     "LAMBDA_SWEEP": "adnet_lab.recipes",
@@ -102,6 +103,7 @@ _LAZY = {
     "plot_draws": "adnet_lab.plots",
     "plot_error_ellipses": "adnet_lab.plots",
     "plot_face_errors": "adnet_lab.plots",
+    "plot_heatmap_lambda": "adnet_lab.plots",
     "plot_landmark_bars": "adnet_lab.plots",
     "plot_learning_curves": "adnet_lab.plots",
     "plot_normal_tangent": "adnet_lab.plots",

@@ -44,6 +44,7 @@ __all__ = [
     "heatmap_lambda",
     "l1_loss",
     "l2_loss",
+    "map_moments",
     "map_spread",
     "smooth_l1_loss",
     "star_loss",
@@ -107,6 +108,13 @@ def _second_moments(weights: torch.Tensor, centres: torch.Tensor) -> torch.Tenso
     return torch.stack([torch.stack([xx, xy], -1), torch.stack([xy, yy], -1)], -2)
 
 
+def map_moments(heatmap: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """Each map's covariance about a centre: ``B x N x 2 x 2`` (x, y), ``sum w (g - c)(g -
+    c)^T`` over the grid points ``g`` ([-1, 1]) with ``w`` the map normalised to sum 1;
+    ``heatmap``: ``B x N x H x W``, ``centres``: ``B x N x 2`` in [-1, 1]."""
+    return _second_moments(_normalized_weights(heatmap), centres)
+
+
 def map_spread(heatmap: torch.Tensor, centres: torch.Tensor,
                normals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The second moments of each map about a centre, across and along its curve.
@@ -122,7 +130,7 @@ def map_spread(heatmap: torch.Tensor, centres: torch.Tensor,
         ``sum w (d.t)^2`` with ``d`` the grid point minus the centre, in squared normalised
         coordinates (the heatmap grid spans [-1, 1]).
     """
-    moments = _second_moments(_normalized_weights(heatmap), centres).to(normals.dtype)
+    moments = map_moments(heatmap, centres).to(normals.dtype)
     tangents = rotate_90(normals)
     return (torch.einsum("bni,bnij,bnj->bn", normals, moments, normals),
             torch.einsum("bni,bnij,bnj->bn", tangents, moments, tangents))

@@ -604,3 +604,67 @@ def plot_adnet_maps(image: np.ndarray, adnet, baseline, landmark: int, scheme,
     axes[0, 0].set_title(f"landmark {landmark}", fontsize=9)
     figure.suptitle("ADNet's maps per stack (cyan +: the decoded landmark)", fontsize=10)
     return figure
+
+
+def plot_heatmap_lambda(image: np.ndarray, output, landmarks, landmark: int, scheme,
+                        index: int = 0) -> Figure:
+    """ADL's heatmap lambda on a real prediction: the final fused map of one landmark over the
+    crop and on its own grid, with the map's covariance about the decoded landmark drawn as
+    its 1-SD ellipse and the curve's normal, and lambda (the variance along the curve over
+    the variance across it, :func:`adnet_lab.losses.heatmap_lambda`) in the title.
+
+    Args:
+        image: the model's input crop, ``S x S x 3`` uint8.
+        output: an :class:`~adnet_lab.model.network.ADNetOutput` on a batch holding the face.
+        landmarks: the face's annotated landmarks, ``B x N x 2`` in [-1, 1] (their curves
+            give the normal, as in training).
+        landmark: a landmark on a curve.
+    """
+    from matplotlib.patches import Ellipse
+
+    from adnet_lab.geometry import curve_normals
+    from adnet_lab.losses import LAMBDA_RANGE, heatmap_lambda, map_moments
+    from adnet_lab.topology import resolve_scheme
+
+    scheme = resolve_scheme(scheme)
+    fused = output.final_fused_heatmaps.float()
+    centres = output.landmarks.float()
+    normals = curve_normals(landmarks.float(), scheme, method="official")
+    if float(normals[index, landmark].norm()) < 0.5:
+        raise ValueError(f"landmark {landmark} lies on no curve: ADL keeps it isotropic")
+    lam = float(heatmap_lambda(fused, centres, normals)[index, landmark])
+    cov = map_moments(fused, centres)[index, landmark].double().numpy()
+    normal = normals[index, landmark].double().numpy()
+    tangent = np.array([-normal[1], normal[0]])
+    var_n, var_t = float(normal @ cov @ normal), float(tangent @ cov @ tangent)
+    values, vectors = np.linalg.eigh(cov)
+    side, size = fused.shape[-1], image.shape[0]
+    centre = centres[index, landmark].double().numpy()
+    figure, axes = plt.subplots(1, 2, figsize=(9, 4.4), layout="constrained")
+    for axis, scale, offset in ((axes[0], size / 2, size / 2 - 0.5),
+                                (axes[1], (side - 1) / 2, (side - 1) / 2)):
+        if axis is axes[0]:
+            axis.imshow(image)
+            axis.imshow(fused[index, landmark].numpy(), cmap="magma", alpha=0.6,
+                        extent=(-0.5, size - 0.5, size - 0.5, -0.5))
+        else:
+            axis.imshow(fused[index, landmark].numpy(), cmap="magma")
+        point = centre * scale + offset
+        angle = float(np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1])))
+        axis.add_patch(Ellipse(tuple(point), 2 * scale * np.sqrt(values[1]),
+                               2 * scale * np.sqrt(values[0]), angle=angle, fill=False,
+                               color="c", lw=2))
+        axis.arrow(*point, *(normal * scale * 2 * np.sqrt(max(var_n, 1e-12))),
+                   color=FACE_COLOURS["normal"], width=scale / 150, head_width=scale / 25,
+                   length_includes_head=True)
+        limit = size if axis is axes[0] else side
+        axis.set(xticks=[], yticks=[], xlim=(-0.5, limit - 0.5), ylim=(limit - 0.5, -0.5))
+    cell = 2 / (side - 1)
+    axes[0].set_title("over the crop", fontsize=9)
+    axes[1].set_title(f"the {side} x {side} map: SD across {np.sqrt(var_n) / cell:.2f} "
+                      f"cells, along {np.sqrt(var_t) / cell:.2f} cells", fontsize=9)
+    clamp = " (clamped)" if lam in LAMBDA_RANGE else ""
+    figure.suptitle(f"Landmark {landmark}: heatmap lambda = variance along / variance across "
+                    f"= {lam:.2f}{clamp}\ncyan: the fused map's 1-SD ellipse about the decoded "
+                    "landmark; blue: the curve's normal (2 SD across)", fontsize=10)
+    return figure

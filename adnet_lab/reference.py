@@ -17,7 +17,7 @@ import pandas as pd
 
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme
 
-__all__ = ["paper_results", "paper_table", "reported"]
+__all__ = ["ced_points", "paper_results", "paper_table", "reported"]
 
 COLUMNS = ("dataset", "subset", "metric", "normalization", "value", "method", "source")
 
@@ -70,3 +70,20 @@ def reported(method: str, dataset: str, subset: str, metric: str = "NME_percent"
     if pd.isna(value):
         raise KeyError(f"no published {metric} of {method} on {dataset} {subset}")
     return float(value)
+
+
+def ced_points(method: str, dataset: str, subset: str = "test") -> dict[str, tuple[float, float]]:
+    """The points of a method's CED that its published numbers fix, for
+    :func:`adnet_lab.plots.plot_ced`'s ``reported``: the failure rate at 10% gives the
+    CED's height at an NME of 0.10 (the share of images below it). Label -> (NME as a
+    fraction, fraction of images); empty when the failure rate was not published.
+
+    Example:
+        >>> ced_points("ADNet", "WFLW")
+        {'ADNet (paper): FR@10 2.72%': (0.1, 0.9728)}
+    """
+    try:
+        failures = reported(method, dataset, subset, "FR10_percent")
+    except KeyError:
+        return {}
+    return {f"{method} (paper): FR@10 {failures:g}%": (0.1, round(1 - failures / 100, 6))}

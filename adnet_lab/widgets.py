@@ -423,7 +423,7 @@ class TrainingPanel(_Panel):
         self.train_button = widgets.Button(description="Train both", button_style="primary",
                                            icon="play")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
-        self.status = widgets.Label(f"press Train both: {PANEL_EXPECTATION}")
+        self.status = widgets.HTML(f"press Train both: {PANEL_EXPECTATION}")  # wraps
         self.image = widgets.Image(format="png")
         self.histories: dict[str, Any] = {}
         self.results: dict[str, dict | None] = {}
@@ -435,8 +435,8 @@ class TrainingPanel(_Panel):
         controls = [widgets.VBox([widgets.HBox([self.use_adl, self.use_aam, self.lambda_mode,
                                                 self.loss_lambda, self.map_weight]),
                                   widgets.HBox([self.preset, self.faces, self.epochs]),
-                                  widgets.HBox([self.train_button, self.stop_button,
-                                                self.status])])]
+                                  widgets.HBox([self.train_button, self.stop_button]),
+                                  self.status])]
         super().__init__(controls, observed=[])
         self.widget.children = (*self.widget.children, self.image)
 

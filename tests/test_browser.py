@@ -68,7 +68,8 @@ def lab(tmp_path_factory):
                 cell["outputs"], cell["execution_count"] = [], None
         (work / "notebooks" / name).write_text(json.dumps(notebook))
     # the committed study the training notebook reads, at the same place relative to it
-    shutil.copytree(ROOT / "docs" / "ablation", work / "docs" / "ablation")
+    for folder in ("ablation", "figures"):   # the committed study and the panel's run
+        shutil.copytree(ROOT / "docs" / folder, work / "docs" / folder)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -200,6 +201,8 @@ def _full_page(page, name: str) -> None:
     height = page.evaluate(f"""() => Math.max(...[...document.querySelectorAll(
         '{PANEL} .jp-WindowedPanel-outer, {PANEL} .jp-Notebook')].map(e => e.scrollHeight))""")
     page.set_viewport_size({"width": 1400, "height": min(int(height) + 200, 30_000)})
+    page.evaluate(f"""() => document.querySelectorAll(
+        '{PANEL} .jp-WindowedPanel-outer, {PANEL} .jp-Notebook').forEach(e => e.scrollTop = 0)""")
     time.sleep(1)
     page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}_full.png"), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1100})
@@ -273,7 +276,7 @@ def test_comparison_panel_trains_both_models_in_the_browser(lab, browser):
     figure = panel.locator("img").last
     before = figure.get_attribute("src")
     panel.locator("button", has_text="Train both").first.click()
-    status = panel.locator(".widget-label", has_text="done in").first
+    status = panel.locator(".widget-html", has_text="done in").first
     status.wait_for(timeout=300_000)
     text = status.text_content().strip()
     assert re.fullmatch(r"done in \d+:\d\d \(baseline 2/2, adnet-mw0\.1-fixed4 2/2 epochs\); "

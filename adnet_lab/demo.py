@@ -315,7 +315,11 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
     draw.to_csv(out / "draw.csv", index=False)
     draws = confirmation_draws(config.study.epochs)
     summary.attrs["among"] = among = _among_draws(config, draw, draws)
-    figures = {"ced.png": plot_ced(nmes), "normal_tangent.png": plot_normal_tangent(components),
+    figures = {"ced.png": plot_ced(nmes, title="CED of the two models (test faces, against "
+                                                "the labels)",
+                                   note="synthetic faces: not comparable with the\npaper's "
+                                        "published WFLW points"),
+               "normal_tangent.png": plot_normal_tangent(components),
                "confirmation.png": plot_draws(
                    draws if not draws.empty else draw.iloc[:0], MEASURES, marked=draw,
                    pooled=pool_draws(draws) if not draws.empty else None,

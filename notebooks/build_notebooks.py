@@ -550,6 +550,15 @@ is the landmark each stack decodes."""),
     new_code_cell("""\
 maps_panel = MapsPanel(test_set, adnet, baseline, face=0, landmark=8)
 show(maps_panel)"""),
+    new_code_cell("""\
+from adnet_lab import predict, variant_words
+
+shipped_predictions = {"baseline": predict(baseline, test_set, progress=False),
+                       "adnet-mw0.1-fixed4": predict(adnet, test_set, progress=False)}"""),
+    *faces_of_both_models("0", "8", """\
+What those maps decode to: the same face and landmark through both models, with the truth,
+the labels and the predictions, and the error against the truth split into its normal and
+tangent parts."""),
     new_markdown_cell("""\
 ## Measuring AAM's claim
 

@@ -108,7 +108,7 @@ LAYERS = [
      "words"},
     {"geometry", "metrics"},
     {"data", "data.formats", "data.splines", "data.targets", "data.transforms", "data.dataset",
-     "data.sources", "data.synthetic"},
+     "data.sources", "data.synthetic", "data.predictions"},
     {"model", "model.layers", "model.network", "model.checkpoint", "model.export"},
     {"losses", "training"},
     {"loading", "weights", "evaluation", "runstore", "diagnostics"},

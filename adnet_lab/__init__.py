@@ -83,6 +83,9 @@ _LAZY = {
     "error_ellipses": "adnet_lab.analysis",
     "landmark_error_table": "adnet_lab.analysis",
     "paper_table": "adnet_lab.reference",
+    "analyze": "adnet_lab.review",
+    "read_predictions": "adnet_lab.data.predictions",
+    "write_predictions": "adnet_lab.data.predictions",
     "ced_points": "adnet_lab.reference",
     "reported": "adnet_lab.reference",
     # studies

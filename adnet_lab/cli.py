@@ -497,6 +497,44 @@ def _run_report(args: argparse.Namespace) -> None:
     print(f"\nreport in {args.out}/")
 
 
+# ---------------------------------------------------------------------------------- analyze
+
+def _add_analyze(commands) -> None:
+    parser = commands.add_parser(
+        "analyze", help="any model's predictions through the error-bias lens",
+        description="Analyse the prediction files of one or more methods (line format, "
+                    ".npy/.npz, CSV long or wide, or a folder of .pts; image pixels) against "
+                    "a test set's annotations: summary.csv (NME, FR@10, AUC@10 per subset, "
+                    "normal and tangent RMS and their ratio), curves.csv, paired.csv "
+                    "(image-by-image tests between methods), figures and report.md.")
+    parser.add_argument("--dataset", required=True, choices=("wflw", "300w", "cofw"),
+                        help="the annotations' dataset (its scheme and normalisation)")
+    parser.add_argument("--annotations", type=Path, required=True,
+                        help="a WFLW list file, a folder of 300W .pts, or a COFW .mat")
+    parser.add_argument("predictions", type=Path, nargs="+",
+                        help="prediction files (or .pts folders), one per method")
+    parser.add_argument("--names", nargs="*", default=None,
+                        help="one name per file (default: each file's stem)")
+    parser.add_argument("--out", type=Path, default=Path("runs/analyze"),
+                        help="folder for the tables, figures and report.md")
+
+
+def _run_analyze(args: argparse.Namespace) -> None:
+    from adnet_lab.review import analyze
+
+    names = args.names or [path.stem for path in args.predictions]
+    if len(names) != len(args.predictions) or len(set(names)) != len(names):
+        raise UsageError(f"--names: need {len(args.predictions)} distinct names, got {names}")
+    if not args.annotations.exists():
+        raise UsageError(f"--annotations: {args.annotations} does not exist")
+    with output_folder(args.out):
+        tables = analyze(args.dataset, args.annotations,
+                         dict(zip(names, args.predictions, strict=True)), args.out)
+    shown = tables["summary"].query("subset == 'test'").drop(columns="subset")
+    print(shown.round(2).to_string(index=False))
+    print(f"\ntables, figures and report.md in {args.out}/")
+
+
 # ----------------------------------------------------------------------------------- ablate
 
 #: The study's knobs ``ablate`` offers: (configuration, field), defaults "the study's".
@@ -672,7 +710,8 @@ def _run_demo(args: argparse.Namespace) -> None:
 
 COMMANDS = {"synth": (_add_synth, _run_synth), "train": (_add_train, _run_train),
             "evaluate": (_add_evaluate, _run_evaluate), "report": (_add_report, _run_report),
-            "ablate": (_add_ablate, _run_ablate), "demo": (_add_demo, _run_demo)}
+            "analyze": (_add_analyze, _run_analyze), "ablate": (_add_ablate, _run_ablate),
+            "demo": (_add_demo, _run_demo)}
 
 
 class _Commands:

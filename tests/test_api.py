@@ -112,7 +112,8 @@ LAYERS = [
     {"model", "model.layers", "model.network", "model.checkpoint", "model.export"},
     {"losses", "training"},
     {"loading", "weights", "evaluation", "runstore", "diagnostics"},
-    {"analysis", "plots", "runner", "confirmation", "demo", "reference", "side_by_side"},
+    {"analysis", "plots", "runner", "confirmation", "demo", "reference", "side_by_side",
+     "review"},
     {"widgets", "study", "cli", ""},
 ]
 #: Imports that point down the layers on purpose, each with its reason: (module, target).

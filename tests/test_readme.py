@@ -38,7 +38,7 @@ def test_every_python_block_runs(path, tmp_path, monkeypatch, capsys):
 
 def test_the_readme_is_short_and_links_the_reference_it_moved():
     text = README.read_text()
-    assert len(text.splitlines()) < 130
+    assert len(text.splitlines()) < 150
     for page in ("docs/usage.md", "docs/reference.md", "docs/notebooks.md", "docs/teaching.md",
                  "docs/ablation.md", "docs/architecture.md"):
         assert f"]({page})" in text and (ROOT / page).is_file(), page

@@ -119,6 +119,7 @@ _LAZY = {
     "LossPanel": "adnet_lab.widgets",
     "MapsPanel": "adnet_lab.widgets",
     "TrainingPanel": "adnet_lab.widgets",
+    "AnalyzePanel": "adnet_lab.widgets",
     "show": "adnet_lab.widgets",
 }
 

@@ -579,3 +579,81 @@ class TrainingPanel(_Panel):
         """Wait for a background run to end."""
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+class AnalyzePanel(_Panel):
+    """Any method's predictions through the error-bias lens (:func:`adnet_lab.analyze`):
+    the dataset, the annotations (a WFLW list, a folder of 300W ``.pts``, a COFW ``.mat``)
+    and the prediction files, one per line (``name=path`` names one; any format
+    :func:`adnet_lab.read_predictions` reads); **Analyze** draws the methods' CEDs with the
+    paper's point and lists each method's NME and normal / tangent RMS. A file that does not
+    fit is reported in words, not raised. ``state``: the test-set rows by method, or
+    ``{"error": message}``; ``tables``: the last analysis (:func:`~adnet_lab.analyze`).
+
+    Args:
+        annotations, predictions: the starting paths (default: the shipped examples, seen
+            from ``notebooks/``).
+    """
+
+    def __init__(self, dataset: str = "wflw",
+                 annotations: str = "../data/examples/test_list.txt",
+                 predictions: tuple[str, ...] = (
+                     "baseline=../data/examples/baseline.txt",
+                     "adnet-mw0.1-fixed4=../data/examples/adnet-mw0.1-fixed4_wide.csv")
+                 ) -> None:
+        wide = widgets.Layout(width="640px")
+        self.dataset = widgets.Dropdown(options=["wflw", "300w", "cofw"], value=dataset,
+                                        description="dataset")
+        self.annotations = widgets.Text(annotations, description="annotations", layout=wide)
+        self.predictions = widgets.Textarea("\n".join(predictions), description="predictions",
+                                            layout=widgets.Layout(width="640px", height="80px"))
+        self.button = widgets.Button(description="Analyze", button_style="primary")
+        self.table = widgets.HTML()
+        self.tables: dict = {}
+        self.button.on_click(lambda _button: self.update())
+        super().__init__([widgets.VBox([self.dataset, self.annotations, self.predictions,
+                                        self.button])], observed=[])
+        self.widget.children = (*self.widget.children, self.table)
+
+    def files(self) -> dict[str, Path]:
+        """The prediction files by method name (``name=path``, else the file's stem)."""
+        files = {}
+        for line in self.predictions.value.splitlines():
+            if line.strip():
+                name, equals, path = line.strip().partition("=")
+                path = Path(path if equals else name)
+                files[name if equals else path.stem] = path
+        return files
+
+    def draw(self) -> Figure:
+        from adnet_lab.errors import AdnetLabError
+        from adnet_lab.plots import plot_ced
+        from adnet_lab.reference import ced_points
+        from adnet_lab.review import analyze
+        from adnet_lab.words import variant_words
+
+        try:
+            self.tables = analyze(self.dataset.value, self.annotations.value, self.files())
+        except (AdnetLabError, OSError) as error:
+            self.state, self.table.value = {"error": str(error)}, ""
+            figure, axis = plt.subplots(figsize=(9, 1.5), layout="constrained")
+            axis.text(0.01, 0.5, f"cannot analyse: {error}", va="center", wrap=True,
+                      fontsize=9)
+            axis.set_axis_off()
+            return figure
+        scheme = get_scheme(self.dataset.value)
+        test = self.tables["summary"].query("subset == 'test'").set_index("method")
+        self.state = test.to_dict("index")
+        shown = test[["nme_percent", "fr10_percent", "auc10_percent", "normal_rms_percent",
+                      "tangent_rms_percent", "tangent_over_normal"]].round(2)
+        shown.columns = ["NME %", "FR@10 %", "AUC@10 %", "normal RMS %", "tangent RMS %",
+                         "tangent / normal"]
+        shown.index = [variant_words(name) for name in shown.index]
+        self.table.value = shown.to_html()
+        norm = f"nme_{scheme.default_norm}"
+        return plot_ced({name: table[norm].to_numpy()
+                         for name, table in self.tables["per_image"].items()},
+                        reported=ced_points("ADNet", self.dataset.value),
+                        title=f"CED on the {self.dataset.value.upper()} annotations given "
+                              "(star: a point the paper's failure rate fixes, comparable "
+                              "only on the real test set)")

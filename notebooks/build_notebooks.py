@@ -488,6 +488,21 @@ print("ADNet WFLW test NME:", reported("ADNet", "WFLW", "test"), "%",
       "| 300W full:", reported("ADNet", "300W", "full"), "%",
       "| COFW test (inter-pupil):", reported("ADNet", "COFW", "test"), "%")"""),
     new_markdown_cell("""\
+## Any method's predictions, through the same lens (reviewers)
+
+Give the test set's annotations and the prediction files of the methods you compare (the
+line format of the public code bases, `.npy` / `.npz`, CSV long or wide, a folder of `.pts`;
+image pixels; `name=path` names a method) and press **Analyze**: their CEDs, their NME and
+the normal / tangent decomposition. A file that does not fit the annotations is reported
+with its line and problem. It starts on the shipped example (`data/examples/`: 32 synthetic
+faces, the shipped models' predictions in every format); `adnet-lab analyze` writes the full
+tables, the paired tests and a report."""),
+    new_code_cell("""\
+from adnet_lab import AnalyzePanel
+
+analyze_panel = AnalyzePanel()
+show(analyze_panel)"""),
+    new_markdown_cell("""\
 ## Re-checking the released checkpoint (reviewers)
 
 1. Put WFLW in `data/WFLW` (layout in `data/README.md`) and the release's WFLW checkpoint at

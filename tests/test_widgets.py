@@ -157,3 +157,24 @@ def test_maps_panel_follows_the_face_and_landmark_sliders():
     assert panel.state["curve"] is None and "adnet normal_sd" not in panel.state
     panel.face.value = 2
     assert panel.state["face"] == 2
+
+
+def test_analyze_panel_reads_the_shipped_examples_and_reports_bad_files(tmp_path):
+    from pathlib import Path
+
+    from adnet_lab.widgets import AnalyzePanel
+
+    examples = Path(__file__).resolve().parents[1] / "data" / "examples"
+    panel = AnalyzePanel(annotations=str(examples / "test_list.txt"),
+                         predictions=(f"base={examples / 'baseline.npz'}",
+                                      str(examples / "adnet-mw0.1-fixed4_long.csv")))
+    assert list(panel.state) == ["base", "adnet-mw0.1-fixed4_long"]
+    assert panel.state["base"]["normal_rms_percent"] > 0
+    assert "tangent / normal" in panel.table.value and "<table" in panel.table.value
+    assert len(panel.figure.axes[0].get_lines()) >= 2
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 2\n")
+    panel.predictions.value = str(bad)
+    panel.button.click()
+    assert panel.state["error"].startswith(f"{bad} line 1: 2 coordinates")
+    assert panel.table.value == ""

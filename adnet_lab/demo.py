@@ -195,8 +195,8 @@ def _among_draws(config: DemoConfig, draw: pd.DataFrame, draws: pd.DataFrame) ->
                      f"{this.loc[measure, 'change_high_percent']:+.1f}]; the confirmation "
                      f"{row['change_percent']:+.1f}% [{row['change_low_percent']:+.1f}, "
                      f"{row['change_high_percent']:+.1f}] over its draws, significantly "
-                     f"lower on {row['draws_significantly_lower']} and significantly higher "
-                     f"on {row['draws_significantly_higher']} of {count}")
+                     f"lower on {int(row['draws_significantly_lower'])} and significantly "
+                     f"higher on {int(row['draws_significantly_higher'])} of {count}")
     held = int(pooled["draws_holding"].iloc[0])
     return (f"{verdict}\n\nThe confirmation study trained the same two models for "
             f"{config.study.epochs} epochs on {count} draws that played no part in choosing "

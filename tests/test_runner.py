@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -596,3 +597,16 @@ def test_committed_confirmation_follows_from_its_draws():
     assert ((draws.loc[significant, "difference_percent"] < 0)
             == (draws.loc[significant, "direction"] == "lower")).all()
     assert set(draws["seed"]) <= set(STUDIES["confirm"].seeds)
+
+
+def test_the_demo_puts_its_draw_among_the_confirmation_draws_in_whole_counts():
+    from adnet_lab.demo import CONFIRMATION_DRAWS, DemoConfig, _among_draws
+
+    draws = pd.read_csv(CONFIRMATION_DRAWS)
+    first = draws[(draws["setting"] == draws["setting"].iloc[0])
+                  & (draws["seed"] == draws["seed"].iloc[0])].assign(setting="demo")
+    text = _among_draws(DemoConfig(), first, draws)
+    counts = re.findall(r"significantly lower on (\S+) and significantly higher on (\S+) of",
+                        text)
+    assert len(counts) == 3 and all(c.isdigit() for pair in counts for c in pair), counts
+    assert f"on {draws.groupby(['setting', 'seed']).ngroups} draws" in text

@@ -135,13 +135,17 @@ def browser(lab):
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the visible tab
 PROMPTS = f"{PANEL} .jp-CodeCell .jp-InputArea-prompt"
 IDLE = """() => [...document.querySelectorAll('span')]
-                  .some(s => s.textContent.includes('Kernel status: Idle'))"""
+                  .some(s => s.textContent.includes('Kernel status: Idle'))
+               && !document.body.innerText.includes('No Kernel')"""
 
 
 def _click_run_all(page) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for _attempt in range(5):  # a click can land before the menu bar is ready
+        dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+        if dialog.count():      # asked while the session was still choosing its kernel
+            dialog.locator("button", has_text="Select").first.click()
         try:
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click(timeout=10_000)
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click(
@@ -149,6 +153,7 @@ def _click_run_all(page) -> None:
             return
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
+    page.screenshot(path=str(ARTIFACTS / "run_all_not_clicked.png"))
     raise AssertionError("the Run menu's Run All Cells could not be clicked")
 
 

@@ -610,3 +610,18 @@ def test_the_demo_puts_its_draw_among_the_confirmation_draws_in_whole_counts():
                         text)
     assert len(counts) == 3 and all(c.isdigit() for pair in counts for c in pair), counts
     assert f"on {draws.groupby(['setting', 'seed']).ngroups} draws" in text
+
+
+def test_the_readme_reports_every_confirmation_draw():
+    from adnet_lab.confirmation import MEASURES
+
+    docs = ROOT / "docs" / "ablation"
+    readme = (ROOT / "README.md").read_text()
+    verdicts = pd.read_csv(docs / "confirm_verdicts.csv")
+    assert f"the claim held on **{int(verdicts['holds'].sum())} of {len(verdicts)}**" in readme
+    pooled = pd.read_csv(docs / "confirm_pooled.csv").query("setting == 'all'")
+    for measure in MEASURES:
+        row = pooled.set_index("measure").loc[measure]
+        cell = (f"{row['change_percent']:+.1f}% [{row['change_low_percent']:+.1f}, "
+                f"{row['change_high_percent']:+.1f}]")
+        assert cell in readme.replace("\n", " "), (measure, cell)

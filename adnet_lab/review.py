@@ -58,7 +58,7 @@ def read_annotations(dataset: str, annotations: str | Path) -> tuple[RecordList,
     dataset = dataset.lower()
     if dataset == "wflw":
         records = read_wflw(path, path.parent, check_images="none")
-        names = [line.split()[-1] for line in path.read_text().splitlines() if line.strip()]
+        names = [str(record.image_path.relative_to(path.parent)) for record in records]
     elif dataset == "300w":
         records = read_pts_folder(path, check_images="none")
         names = [str(r.image_path.relative_to(path)) if r.image_path.is_relative_to(path)

@@ -30,7 +30,7 @@ from adnet_lab.configs import StudyConfig, Variant
 from adnet_lab.runner import run_one, study_datasets
 from adnet_lab.runstore import RunStore
 
-__all__ = ["Progress", "record_panel_run", "run_store", "train_side_by_side"]
+__all__ = ["Progress", "minutes", "record_panel_run", "run_store", "train_side_by_side"]
 
 
 def run_store(out_dir: str | Path, study: StudyConfig, variant: Variant, seed: int) -> RunStore:
@@ -46,7 +46,8 @@ def run_store(out_dir: str | Path, study: StudyConfig, variant: Variant, seed: i
     return RunStore.at(out_dir, f"{kind}-{key}", seed)
 
 
-def _minutes(seconds: float) -> str:
+def minutes(seconds: float) -> str:
+    """Seconds as ``m:ss``."""
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
@@ -75,8 +76,8 @@ class Progress:
         done = ", ".join(f"{name} {len(history)}/{self.epochs}"
                          for name, history in self.histories.items())
         left = ("estimating the time left" if self.remaining is None
-                else f"about {_minutes(self.remaining)} left")
-        return f"{done} epochs; {_minutes(self.elapsed)} elapsed, {left}"
+                else f"about {minutes(self.remaining)} left")
+        return f"{done} epochs; {minutes(self.elapsed)} elapsed, {left}"
 
 
 def _history(store: RunStore) -> pd.DataFrame:
@@ -226,7 +227,7 @@ def record_panel_run(out_dir: str | Path = "runs/panel-reference",
     figure = plot_validation_comparison(
         last[0].histories, PANEL_STUDY.epochs,
         title=f"The training panel's default, run on {record['cores']} CPU cores in "
-              f"{_minutes(record['seconds'])}: {DEMO_RECIPE.name} against the baseline\n"
+              f"{minutes(record['seconds'])}: {DEMO_RECIPE.name} against the baseline\n"
               f"test faces against the truth: normal {change[measures[0]]:+.1f}%, tangent "
               f"{change[measures[1]]:+.1f}%, NME {change[measures[2]]:+.1f}%")
     figure.savefig(figures / "panel_run.png", dpi=100)

@@ -544,6 +544,8 @@ class TrainingPanel(_Panel):
     def outcome(self) -> str:
         """The last call's result in words: stopped, or the test errors against the truth
         of both models and the variant's change against the baseline."""
+        from adnet_lab.side_by_side import minutes
+
         if not self.results or any(row is None for row in self.results.values()):
             return "stopped (Train both resumes)"
         base = self.results["baseline"]
@@ -557,7 +559,7 @@ class TrainingPanel(_Panel):
             parts.append(f"{words} {mine[column]:.2f}% vs {base[column]:.2f}% ({change:+.1f}%)")
         epochs = ", ".join(f"{model} {len(history)}/{self.epochs.value}"
                            for model, history in self.histories.items())
-        return (f"done in {int(self.elapsed // 60)}:{int(self.elapsed % 60):02d} ({epochs} "
+        return (f"done in {minutes(self.elapsed)} ({epochs} "
                 f"epochs); test faces against the truth, {name} vs baseline: "
                 + ", ".join(parts))
 

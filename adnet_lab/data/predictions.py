@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adnet_lab.data.formats import _is_float
 from adnet_lab.errors import InputFileError
 
 __all__ = ["PREDICTION_FORMATS", "PredictionFileError", "read_predictions", "write_predictions"]
@@ -96,17 +97,9 @@ def _face(values: Sequence[str], num_points: int, where: str) -> np.ndarray:
     try:
         face = np.array([float(value) for value in values], dtype=np.float64)
     except ValueError:
-        bad = next(value for value in values if not _is_number(value))
+        bad = next(value for value in values if not _is_float(value))
         raise PredictionFileError(f"{where}: {bad!r} is not a number") from None
     return _finite(face.reshape(1, num_points, 2), where)[0]
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _read_lines(path: Path, names: Sequence[str], num_points: int) -> np.ndarray:
@@ -116,7 +109,7 @@ def _read_lines(path: Path, names: Sequence[str], num_points: int) -> np.ndarray
         if not fields:
             continue
         where = f"{path} line {number}"
-        named = len(fields) == 2 * num_points + 1 and not _is_number(fields[-1])
+        named = len(fields) == 2 * num_points + 1 and not _is_float(fields[-1])
         faces.append(_face(fields[:-1] if named else fields, num_points, where))
         found.append(fields[-1] if named else None)
         wheres.append(where)

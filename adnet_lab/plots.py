@@ -46,7 +46,8 @@ VARIANT_COLOURS: dict[str, tuple[float, float, float] | str] = {
     "adl": _PALETTE[2], "adl-fixed4": _PALETTE[9], "adl-fixed9": _PALETTE[5],
     "aam-mw0.1": _PALETTE[6], "adnet-mw0.1-fixed9": _PALETTE[4],
 }
-_OTHER_COLOURS = (_PALETTE[1], _PALETTE[7], _PALETTE[8])
+#: For other variants: none grey (the baseline's) nor pale.
+_OTHER_COLOURS = (_PALETTE[1], "#6a3d9a", "#17becf")
 
 
 def variant_colour(name: str):

@@ -131,16 +131,27 @@ def _at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+#: The largest count ``--seeds N`` takes: a larger number is far likelier a seed meant alone
+#: (``--seeds 102`` for seed 102) than a grid of that many seeds, which a range still names.
+MAX_SEED_COUNT = 20
+
+
 def _seeds(text: str) -> int | tuple[int, ...]:
-    """``--seeds``: a count N, or a list of seeds and ranges such as ``100-102,107``."""
+    """``--seeds``: a count N (at most :data:`MAX_SEED_COUNT`), or a list of seeds and ranges
+    such as ``100-102,107``; one seed alone is a range of one (``102-102``) or ``102,``."""
     try:
         if text.isdigit():
             count = int(text)
             if count < 1:
                 raise ValueError
+            if count > MAX_SEED_COUNT:
+                raise argparse.ArgumentTypeError(
+                    f"{text} reads as a count of {count} seeds (at most {MAX_SEED_COUNT}); "
+                    f"to train seed {count} alone write {count}-{count} or {count}, and for "
+                    f"many seeds a range such as 0-{count - 1}")
             return count
         seeds: list[int] = []
-        for part in text.split(","):
+        for part in filter(None, text.split(",")):
             first, _, last = part.partition("-")
             seeds += range(int(first), int(last or first) + 1)
         if not seeds:
@@ -565,8 +576,9 @@ def _add_ablate(commands) -> None:
                         help="variant names or NAME:key=value,... specs (default: the "
                              "study's, else baseline adl adnet-release)")
     parser.add_argument("--seeds", type=_seeds, default=None,
-                        help="a count N (the study's first N seeds, else 0 .. N-1) or a list "
-                             "of seeds and ranges, e.g. 100-102,107 (default: the study's, "
+                        help="a count N <= 20 (the study's first N seeds, else 0 .. N-1) or a "
+                             "list of seeds and ranges, e.g. 100-102,107 (one seed: 102-102 "
+                             "or 102,) (default: the study's, "
                              "else 3)")
     parser.add_argument("--settings", nargs="+", default=None, metavar="LABEL",
                         help="only these settings of a study with several (confirm: "

@@ -559,6 +559,8 @@ def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_p
       "e16-tangent6"], (103, 104, 107), 2),
     (["--study", "main", "--seeds", "5"], (0, 1, 2, 3, 4), 1),
     (["--seeds", "2"], (0, 1), 1),
+    (["--study", "confirm", "--seeds", "102,"], (102,), 6),
+    (["--study", "confirm", "--seeds", "102-102"], (102,), 6),
 ])
 def test_ablate_chooses_seeds_and_settings(argv, seeds, settings):
     from adnet_lab.cli import _build_parser, ablation_study
@@ -579,6 +581,12 @@ def test_ablate_refuses_unknown_settings_and_bad_seeds(capsys):
         main(["ablate", "--seeds", "1-x"])
     assert "expected a count (3) or seeds and ranges (100-104,107), got '1-x'" in \
         capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["ablate", "--study", "confirm", "--seeds", "102"])
+    assert ("102 reads as a count of 102 seeds (at most 20); to train seed 102 alone write "
+            "102-102 or 102,") in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["ablate", "--seeds", ","])
 
 
 def test_committed_confirmation_follows_from_its_draws():

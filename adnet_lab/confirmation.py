@@ -35,8 +35,10 @@ __all__ = ["ALPHA", "MEASURES", "comparison_draw", "draw_holds", "pool_draws", "
 #: Significance level of a draw's tests.
 ALPHA = 0.01
 #: The measures of a draw (per-image, against the true landmarks) and their names in words.
-MEASURES: dict[str, str] = {"normal_rms_vs_truth": "normal RMS error vs truth",
-                            "tangent_rms_vs_truth": "tangent RMS error vs truth",
+#: A draw averages each image's RMS over its curve landmarks, which is not the RMS over all
+#: landmarks of all images that the study tables give (the names say "per image").
+MEASURES: dict[str, str] = {"normal_rms_vs_truth": "per-image normal RMS vs truth",
+                            "tangent_rms_vs_truth": "per-image tangent RMS vs truth",
                             "nme_vs_truth": "NME vs truth"}
 #: The columns of a draws table, in order.
 DRAW_COLUMNS = ("setting", "epochs", "sigma_tangent_percent", "sigma_normal_percent", "seed",
@@ -133,15 +135,24 @@ def draw_holds(directions: Mapping[str, str]) -> bool:
 
 
 def pool_draws(draws: pd.DataFrame) -> pd.DataFrame:
-    """Per setting (and ``all``) and measure: ``draws``, the mean change over draws with its
-    95% t-interval (``change_percent``, ``change_low_percent``, ``change_high_percent``), the
-    draws whose change is negative (``draws_lower``), significantly lower and significantly
-    higher, and the draws on which the claim holds (:func:`draw_holds`)."""
+    """Per setting (and over all settings of a budget) and measure: ``draws``, the mean
+    change over draws with its 95% t-interval (``change_percent``, ``change_low_percent``,
+    ``change_high_percent``), the draws whose change is negative (``draws_lower``),
+    significantly lower and significantly higher, and the draws on which the claim holds
+    (:func:`draw_holds`).
+
+    The pool over settings is ``all`` when every draw trained for the same number of epochs,
+    else one per budget (``all at 16 epochs``, ...): draws of different budgets are never
+    pooled together."""
     holding = verdicts(draws)["holds"]
     rows = []
-    groups = [*draws.groupby("setting", sort=False), ("all", draws)]
-    for setting, group in groups:
-        held = holding if setting == "all" else holding.loc[setting]
+    budgets = pd.unique(draws["epochs"])
+    overall = ([("all", draws)] if len(budgets) == 1 else
+               [(f"all at {epochs:g} epochs", draws[draws["epochs"] == epochs])
+                for epochs in budgets])
+    for setting, group in [*draws.groupby("setting", sort=False), *overall]:
+        held = holding.loc[list(dict.fromkeys(zip(group["setting"], group["seed"],
+                                                  strict=True)))]
         for measure in MEASURES:
             changes = group.loc[group["measure"] == measure, "change_percent"].to_numpy()
             if not len(changes):

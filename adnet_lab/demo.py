@@ -213,8 +213,8 @@ def verdicts_in_words(comparison: pd.DataFrame) -> list[str]:
     against the truth; NME against the annotations): the means, the change, the difference
     with its 95% interval, the p-value and whether it is significant."""
     return [_verdict(comparison.loc[measure], text) for measure, text in (
-        ("normal_rms_vs_truth", "Normal RMS error against the truth"),
-        ("tangent_rms_vs_truth", "Tangent RMS error against the truth"),
+        ("normal_rms_vs_truth", "Per-image normal RMS error against the truth"),
+        ("tangent_rms_vs_truth", "Per-image tangent RMS error against the truth"),
         ("nme_vs_truth", "NME against the truth"),
         ("nme", "NME against the annotations"))]
 
@@ -257,7 +257,8 @@ its normal RMS error ({base['tangent_rms_percent']:.2f}% vs {base['normal_rms_pe
 
 ADNet against the baseline, image by image on the {study.num_test} test faces (each
 measure is a per-image value -- the image's NME, or the RMS over its landmarks on curves --
-averaged over the images; the difference is given with its 95% interval; Wilcoxon
+averaged over the images, so the RMS changes differ a little from the table's, which pool
+every landmark of every image; the difference is given with its 95% t-interval; Wilcoxon
 signed-rank test):
 
 {lines}

@@ -444,8 +444,23 @@ def plot_draws(draws, measures: Mapping[str, str], marked=None, pooled=None,
                                   label=f"{marked['setting'].iloc[0]}'s draw"))
     figure.legend(handles=handles, loc="outside lower center", ncols=len(handles),
                   fontsize=8)
-    figure.suptitle(title)
+    settings = _settings_in_words(draws)
+    figure.suptitle(f"{title}\n{settings}" if settings else title,
+                    fontsize=10 if settings else None)
     return figure
+
+
+def _settings_in_words(draws) -> str:
+    """One line per setting of a draws table: its budget and ambiguities (SDs of the label
+    noise, percent of the inter-ocular distance), in words."""
+    columns = ("epochs", "sigma_tangent_percent", "sigma_normal_percent")
+    if not set(columns) <= set(draws.columns):
+        return ""
+    first = draws.drop_duplicates("setting")
+    return "\n".join(f"{row.setting}: {row.epochs:g} epochs, labels moved "
+                     f"{row.sigma_tangent_percent:g}% along and {row.sigma_normal_percent:g}% "
+                     "across the curves"
+                     for row in first.itertuples())
 
 
 #: Colours of the three kinds of points on a face, the same in every face figure.

@@ -175,8 +175,10 @@ def draws_tables(draws: pd.DataFrame, pooled: pd.DataFrame) -> str:
         row["claim holds on"] = f"{int(measures['draws_holding'].iloc[0])} of {count}"
         summary.append(row)
     return "\n".join([
-        "### Every draw (change against the baseline, percent of its mean; 95% interval over "
-        "the test images; Wilcoxon signed-rank p)\n", markdown_table(pd.DataFrame(rows)),
+        "### Every draw (change against the baseline, percent of its mean; 95% t-interval "
+        "over the test images; Wilcoxon signed-rank p, which decides significance at 0.01: "
+        "the two tests can disagree near zero, where the t-interval may touch 0 while "
+        "p < 0.01)\n", markdown_table(pd.DataFrame(rows)),
         "\n### Pooled over the draws (mean change with its 95% interval over draws; counts "
         "of draws)\n", markdown_table(pd.DataFrame(summary)), ""])
 
@@ -228,7 +230,8 @@ def write_draws_report(study: Study, runs_root: str | Path | None = "runs/ablati
     marked = pd.read_csv(kept_demo) if kept_demo.is_file() else None
     figure = plot_draws(draws, MEASURES, marked=marked, pooled=pooled,
                         title=f"Study '{study.name}': recipe against baseline per draw (bars: "
-                              "95% t-interval over the test images; colour: Wilcoxon p < 0.01)")
+                              "95% t-interval over the test images; colour: Wilcoxon p < 0.01)"
+                              "\nSettings (label noise SD in % of the inter-ocular distance):")
     figure.savefig(docs / f"{study.name}.png", dpi=110)
     plt.close(figure)
     return [*written, docs / f"{study.name}.png"]

@@ -34,7 +34,7 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-# The ablation study of docs/ablation.md (about 70 minutes on 2 cores; resumable): runs into
+# The ablation study of docs/ablation.md (about 85 minutes on 2 cores; resumable): runs into
 # runs/ablation/, then rewrites docs/ablation/ (tables, CSVs, figures).
 study: $(STAMP)
 	$(BIN)/python -m adnet_lab.study

@@ -220,7 +220,8 @@ class LossPanel(_Panel):
         one = int(np.argmin(np.abs(chosen["normal"] - 1.0)))    # the grid point nearest 1%
         middle = len(chosen["normal"]) // 2
         self.state = {"lambda": lam, "normal_over_tangent_at_1_percent":
-                      float(chosen["loss"][middle, one] / chosen["loss"][one, middle])}
+                      float(chosen["loss"][middle, one] / chosen["loss"][one, middle]),
+                      "knee_percent": float(chosen["knee"])}
         return plot_adl_landscape({1.0: self._baseline, lam: chosen})
 
 

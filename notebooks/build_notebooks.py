@@ -227,8 +227,11 @@ $$d^2 = \alpha\,(\Delta\cdot n)^2 + \beta\,(\Delta\cdot t)^2, \qquad
 \alpha = \frac{2\lambda}{\lambda + 1}, \quad \beta = \frac{2}{\lambda + 1},$$
 
 $$\mathrm{ADL} = \begin{cases} d^2 / (2s) & d < s \\ d - s/2 & d \ge s \end{cases}
-\qquad (s = 0.01 \text{ of the half crop, about } 1.25\% \text{ of the inter-ocular
-distance}).$$
+\qquad (s = 0.01 \text{ of the half crop}).$$
+
+The knee $s$ is measured in normalised crop coordinates ([-1, 1] across the crop); on the
+mean face the panel below draws it lies at 0.99% of the inter-ocular distance
+(`knee_percent` in the check under the panel), so an error of 1% is just past it.
 
 **lambda** is the ratio $\alpha / \beta$: with $\lambda = 1$ ADL is the isotropic smooth-L1
 loss of the baseline; with $\lambda = 9$ an error across the curve costs 9 times what the

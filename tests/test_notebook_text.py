@@ -16,7 +16,6 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CONSTANTS = {
     "01_error_bias.ipynb": {"0.5": "sigma normal of the shipped models' labels, percent"},
     "03_train_adl_aam.ipynb": {"0.01": "ADL's smooth-L1 knee, fraction of the half crop",
-                               "1.25": "the same knee in percent of the inter-ocular distance",
                                "95": "the confidence level of every interval"},
     "04_ced_and_paper_checks.ipynb": {"127.5": "the release's image normalisation"},
 }

@@ -138,6 +138,8 @@ def test_loss_panel_draws_lambda_one_beside_the_chosen_lambda():
     assert titles == ["lambda = 1", "lambda = 4"]
     first = panel.state["normal_over_tangent_at_1_percent"]
     assert 1.5 < first < 4.0                   # at 1% of the inter-ocular distance
+    # the knee s = 0.01 of the half crop, over the mean face's inter-ocular distance
+    assert panel.state["knee_percent"] == pytest.approx(0.99, abs=0.005)
     panel.loss_lambda.value = 9.0
     assert panel.figure.axes[1].get_title() == "lambda = 9"
     assert panel.state["normal_over_tangent_at_1_percent"] > first

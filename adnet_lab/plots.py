@@ -43,11 +43,11 @@ _PALETTE = sns.color_palette("colorblind")
 #: :func:`variant_colour`).
 VARIANT_COLOURS: dict[str, tuple[float, float, float] | str] = {
     "baseline": "#404040", "adnet-mw0.1-fixed4": _PALETTE[0], "adnet-release": _PALETTE[3],
-    "adl": _PALETTE[2], "adl-fixed4": _PALETTE[9], "adl-fixed9": _PALETTE[5],
-    "aam-mw0.1": _PALETTE[6], "adnet-mw0.1-fixed9": _PALETTE[4],
+    "adl": _PALETTE[2], "adl-fixed4": "#6a3d9a", "adl-fixed9": _PALETTE[5],
+    "aam-mw0.1": "#17becf", "adnet-mw0.1-fixed9": _PALETTE[4],
 }
-#: For other variants: none grey (the baseline's) nor pale.
-_OTHER_COLOURS = (_PALETTE[1], "#6a3d9a", "#17becf")
+#: For other variants: none grey (the baseline's), pale, or close to a named one.
+_OTHER_COLOURS = (_PALETTE[1], "#8c564b", "#bcbd22")
 
 
 def variant_colour(name: str):
@@ -71,11 +71,20 @@ def measure_label(column: str) -> str:
     return f"{measure_words(column, unit=False)}\n({unit})"
 
 
+def _legend_columns(labels: Sequence[str], figure: Figure, limit: int = 3,
+                    fontsize: float = 8) -> int:
+    """As many legend columns (at most ``limit``) as the longest label lets fit across the
+    figure's width (a character is about 0.6 of the font size wide)."""
+    width = figure.get_figwidth() * 72 / (0.6 * fontsize) - 6      # characters across
+    longest = max((len(label) + 5 for label in labels), default=1)  # with its marker
+    return max(1, min(limit, len(labels), int(width // longest)))
+
+
 def _plain_log_ticks(axis) -> None:
     """Plain numbers (``2``, ``3``, ``5``) on a log-scaled y axis instead of ``2x10^0``."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    axis.yaxis.set_major_locator(LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    axis.yaxis.set_major_locator(LogLocator(subs=(1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0)))
     axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axis.yaxis.set_minor_formatter(NullFormatter())
 
@@ -345,19 +354,24 @@ def plot_tradeoff(summary, variants: Sequence[str], x: str = "tangent_rms_vs_tru
     axis.set(xlabel=measure_label(x), ylabel=measure_label(y))
     axis.set_title(title, fontsize=10, wrap=True)
     axis.grid(alpha=0.3)
-    figure.legend(loc="outside lower center", fontsize=8, ncols=2)
+    _, labels = axis.get_legend_handles_labels()
+    figure.legend(loc="outside lower center", fontsize=8,
+                  ncols=_legend_columns(labels, figure, limit=2))
     return figure
 
 
 def plot_learning_curves(histories, columns: Sequence[str] = ("val_normal_rms_percent",
                                                               "val_tangent_rms_percent"),
-                         title: str = "Learning curves") -> Figure:
+                         title: str = "Learning curves",
+                         variants: Sequence[str] | None = None) -> Figure:
     """Validation curves per variant against the training step (log scale): the mean over
     seeds and a band spanning the seeds' minimum and maximum.
 
     ``histories``: a table with columns ``variant``, ``seed``, ``step`` and ``columns`` (the
-    histories of an ablation's runs stacked).
+    histories of an ablation's runs stacked); ``variants``: those to draw (default: all).
     """
+    if variants is not None:
+        histories = histories[histories["variant"].isin(variants)]
     figure, axes = plt.subplots(1, len(columns), figsize=(4.5 * len(columns), 3.8),
                                 layout="constrained", squeeze=False)
     for axis, column in zip(axes[0], columns, strict=True):
@@ -374,7 +388,7 @@ def plot_learning_curves(histories, columns: Sequence[str] = ("val_normal_rms_pe
         axis.grid(alpha=0.3, which="both")
     handles, labels = axes[0][0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", fontsize=8,
-                  ncols=min(3, len(labels)))
+                  ncols=_legend_columns(labels, figure))
     figure.suptitle(title)
     return figure
 

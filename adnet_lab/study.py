@@ -56,6 +56,7 @@ from adnet_lab.runner import (
     summarize_ablation,
 )
 from adnet_lab.runstore import finished_runs
+from adnet_lab.words import variant_words
 
 __all__ = ["DEMO_DRAW", "LAMBDA_SWEEP", "curve_changes", "draws_tables", "read_study_results",
            "study_histories", "study_results", "study_tables", "write_draws_report",
@@ -275,24 +276,45 @@ def read_study_results(docs_dir: str | Path, name: str) -> dict[str, pd.DataFram
     return tables
 
 
+#: The variants of study ``main`` whose learning curves its figure draws: the baseline, each
+#: module alone at the recipe's setting, the release's recipe and the package's.
+LEARNING_CURVE_VARIANTS = ("baseline", "adl-fixed4", "aam-mw0.1", "adnet-release",
+                           "adnet-mw0.1-fixed4")
+
+
+def _band_words(histories: pd.DataFrame) -> str:
+    """What the learning curves' band spans, from the seeds each variant has."""
+    seeds = histories.groupby("variant")["seed"].nunique()
+    if seeds.max() == 1:
+        return "one seed per model, so no band"
+    counts = sorted(set(seeds))
+    return ("band: range over the " + " or ".join(map(str, counts)) + " seeds"
+            + ("" if len(counts) == 1 else " of each model"))
+
+
 def _study_figures(name: str, results: Mapping[str, pd.DataFrame]) -> dict[str, Figure]:
     summary, histories = results["summary"], results["histories"]
     if name != "main":
         return {f"{name}.png": plot_learning_curves(
             histories, ("val_nme_percent", "val_normal_rms_percent", "val_tangent_rms_percent"),
-            title=f"Study '{name}': validation error against the truth (band: range over "
-                  "seeds)")}
+            title=f"Study '{name}': validation error against the truth "
+                  f"({_band_words(histories)})")}
     sweep = [v for v in LAMBDA_SWEEP if v in summary.index]
     shown = [*sweep, *(v for v in ("aam-mw0.1", "adnet-mw0.1-fixed4", "adnet-mw0.1-fixed9")
                        if v in summary.index)]
+    left_out = [variant_words(v) for v in summary.index if v not in shown]
+    seeds = int(summary["seeds"].max())
     return {"tradeoff.png": plot_tradeoff(
                 summary, shown, x="tangent_rms_vs_truth_percent_change",
                 y="normal_rms_vs_truth_percent_change",
-                title="Change against the baseline, per seed\n(mean and 95% interval over "
-                      "seeds; grey line: the lambda sweep)"),
+                title=f"Change against the baseline (mean and 95% interval over {seeds} seeds; "
+                      "grey line: the lambda sweep)"
+                      + (f"; off the chart, not drawn: {', '.join(left_out)}" if left_out
+                         else "")),
             "learning_curves.png": plot_learning_curves(
-                histories, title="Validation error against the truth (band: range over "
-                                 "seeds)")}
+                histories, variants=[v for v in LEARNING_CURVE_VARIANTS
+                                     if v in set(histories["variant"])],
+                title=f"Validation error against the truth ({_band_words(histories)})")}
 
 
 def _write_single_study(name: str, study: Study, results: Mapping[str, pd.DataFrame],

@@ -66,13 +66,34 @@ def measure_words(column: str, unit: bool = True) -> str:
 
 
 def variant_words(name: str) -> str:
-    """A variant's name in a legend: the three recipes in words, others as they are.
+    """A variant's name in a legend: the three recipes in words, the other named variants
+    by what they switch on (their name in brackets), anything else as it is.
 
     Example:
         >>> variant_words("adnet-release")
         'ADNet, release recipe (adnet-release)'
+        >>> variant_words("adl-fixed4")
+        'ADL alone, fixed lambda 4 (adl-fixed4)'
+        >>> variant_words("adnet-mw0.1-fixed9")
+        'ADL, fixed lambda 9 + AAM, map weight 0.1 (adnet-mw0.1-fixed9)'
     """
-    return _VARIANTS.get(name, name)
+    from adnet_lab.configs import ObjectiveConfig
+    from adnet_lab.recipes import VARIANTS
+
+    if name in _VARIANTS or name not in VARIANTS:
+        return _VARIANTS.get(name, name)
+    variant = VARIANTS[name]
+    objective = variant.objective
+    parts = [f"ADL, {objective.lambda_label}"] if objective.use_adl else []
+    if variant.use_aam:
+        parts.append(f"AAM, map weight {objective.map_weight:g}"
+                     + (f" after a {objective.map_warmup_epochs}-epoch warm-up"
+                        if objective.map_warmup_epochs else "")
+                     + (f", point maps sigma {objective.point_sigma:g}"
+                        if objective.point_sigma != ObjectiveConfig().point_sigma else ""))
+    if len(parts) == 1:
+        parts[0] = parts[0].replace(",", " alone,", 1)
+    return f"{' + '.join(parts)} ({name})"
 
 
 def curve_words(name: str) -> str:

@@ -651,3 +651,14 @@ def test_the_readme_reports_every_confirmation_draw():
         cell = (f"{row['change_percent']:+.1f}% [{row['change_low_percent']:+.1f}, "
                 f"{row['change_high_percent']:+.1f}]")
         assert cell in readme.replace("\n", " "), (measure, cell)
+
+
+def test_learning_curve_titles_say_what_their_band_spans():
+    from adnet_lab.study import _band_words
+
+    assert _band_words(pd.DataFrame({"variant": ["a", "b"], "seed": [0, 0]})) == \
+        "one seed per model, so no band"
+    assert _band_words(pd.DataFrame({"variant": list("aaab"), "seed": [0, 1, 2, 0]})) == \
+        "band: range over the 1 or 3 seeds of each model"
+    assert _band_words(pd.DataFrame({"variant": list("aabb"), "seed": [0, 1, 0, 1]})) == \
+        "band: range over the 2 seeds"

@@ -319,7 +319,8 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
     figures = {"ced.png": plot_ced(nmes, title="CED of the two models (test faces, against "
                                                 "the labels)",
                                    note="synthetic faces: not comparable with the\npaper's "
-                                        "published WFLW points"),
+                                        "published WFLW points",
+                                   distance="inter-ocular distance"),
                "normal_tangent.png": plot_normal_tangent(components),
                "confirmation.png": plot_draws(
                    draws if not draws.empty else draw.iloc[:0], MEASURES, marked=draw,

@@ -91,7 +91,8 @@ def _plain_log_ticks(axis) -> None:
 
 def plot_ced(runs: Mapping[str, Sequence[float] | np.ndarray], threshold: float = 0.10,
              reported: Mapping[str, tuple[float, float]] | None = None,
-             title: str = "Cumulative error distribution", note: str | None = None) -> Figure:
+             title: str = "Cumulative error distribution", note: str | None = None,
+             distance: str = "normalising distance") -> Figure:
     """CED curves of several runs (per-image NMEs as fractions), AUC in the legend.
 
     Args:
@@ -101,6 +102,7 @@ def plot_ced(runs: Mapping[str, Sequence[float] | np.ndarray], threshold: float 
             drawn as markers (e.g. a paper's NME at its median).
         note: a sentence written in the corner (e.g. why published points are absent: they
             are comparable only on the same test set).
+        distance: what the NME is normalised by, in words (``"inter-ocular distance"``).
     """
     figure, axis = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
     for name, nmes in runs.items():
@@ -111,12 +113,12 @@ def plot_ced(runs: Mapping[str, Sequence[float] | np.ndarray], threshold: float 
     for name, (value, fraction) in (reported or {}).items():
         axis.plot(100 * value, fraction, "k*", ms=10)
         axis.annotate(name, (100 * value, fraction), textcoords="offset points", xytext=(5, -12))
-    axis.set(xlabel="NME of the image (% of the normalising distance)",
+    axis.set(xlabel=f"NME of the image (% of the {distance})",
              ylabel="fraction of images with a smaller NME", xlim=(0, 100 * threshold),
              ylim=(0, 1.01))
     axis.set_title(title, fontsize=10, wrap=True)
     axis.grid(alpha=0.3)
-    axis.legend(loc="lower right", fontsize=8, title=note, title_fontsize=8)
+    axis.legend(loc="center right", fontsize=8, title=note, title_fontsize=8)
     return figure
 
 
@@ -190,7 +192,8 @@ def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
         base = mean_face(scheme)
         face = base / float(normalizing_distance(base, scheme, "inter_ocular")) * 100
     _, tangents = _face_frame(scheme, face)
-    figure, axis = plt.subplots(figsize=(6, 6.5), layout="constrained")
+    span = np.ptp(face, axis=0) + 12                     # the face and its scale bar
+    figure, axis = plt.subplots(figsize=(6, 6 * span[1] / span[0] + 0.8), layout="constrained")
     _draw_curves(axis, scheme, face)
     on_curve = scheme.on_curve_mask()
     for k in np.flatnonzero(on_curve):
@@ -206,7 +209,8 @@ def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
     axis.scatter(face[:, 0], face[:, 1], s=6, color="k", zorder=3)
     left, bottom = face[:, 0].min(), face[:, 1].max() + 6
     axis.plot([left, left + magnify], [bottom, bottom], color="C3", lw=3)
-    axis.text(left + magnify + 2, bottom, "ellipse scale: 1% of the inter-ocular distance",
+    axis.text(left + magnify + 2, bottom, "scale: 1% of the inter-ocular distance"
+              + (f", drawn {magnify:g}x like the ellipses" if magnify != 1 else ""),
               va="center", fontsize=8)
     axis.set_aspect("equal")
     axis.invert_yaxis()
@@ -513,7 +517,7 @@ def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarra
     normal = np.asarray(curve_normals(truth, scheme, method="chord"))[landmark]
     tangent = np.array([-normal[1], normal[0]])
     start = truth[landmark]
-    figure, (whole, detail) = plt.subplots(1, 2, figsize=(9, 4.6), layout="constrained")
+    figure, (whole, detail) = plt.subplots(1, 2, figsize=(10.5, 4.6), layout="constrained")
     for axis in (whole, detail):
         axis.imshow(image)
         polyline = truth[list(curve.polyline)]
@@ -537,16 +541,29 @@ def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarra
     detail.scatter(*start, s=160, facecolors="none", edgecolors="w", linewidths=1.5, zorder=3)
     detail.set(xlim=(start[0] - size, start[0] + size), ylim=(start[1] + size, start[1] - size))
     whole.add_patch(plt.Rectangle(start - size, 2 * size, 2 * size, fill=False, color="w",
-                                  lw=1))
+                                  lw=1, label="zoomed at right"))
+    bar = unit / 100                                  # 1% of the normalising distance
+    left, bottom = start[0] - 0.9 * size, start[1] + 0.9 * size
+    detail.plot([left, left + bar], [bottom, bottom], color="w", lw=3, solid_capstyle="butt",
+                zorder=5)
+    detail.plot([left, left + bar], [bottom, bottom], color="k", lw=1, solid_capstyle="butt",
+                zorder=6)
     whole.set(xlim=(-0.5, image.shape[1] - 0.5), ylim=(image.shape[0] - 0.5, -0.5))
     detail.set_title(f"landmark {landmark} on {curve.name.replace('_', ' ')}: error against "
                      f"the truth\nnormal {100 * normal_value / unit:+.2f}%, tangent "
                      f"{100 * tangent_value / unit:+.2f}% of the inter-ocular distance",
                      fontsize=9)
     whole.legend(loc="lower left", fontsize=8, markerscale=1.5)
-    handles = [plt.Line2D([], [], color=FACE_COLOURS[name], lw=2, label=f"{name} part")
-               for name in ("normal", "tangent")]
-    detail.legend(handles=handles, loc="lower left", fontsize=8)
+    handles, _ = detail.get_legend_handles_labels()
+    handles += [plt.Line2D([], [], marker="o", ms=10, mfc="none", mec="0.3", ls="",
+                           label=f"landmark {landmark}, true position"),
+                *(plt.Line2D([], [], color=FACE_COLOURS[name], lw=2,
+                             label=f"{name} part of the error")
+                  for name in ("normal", "tangent")),
+                plt.Line2D([], [], color="k", lw=2,
+                           label=f"scale: 1% of the inter-ocular distance\n"
+                                 f"({bar:.2g} px)")]
+    detail.legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     if title:
         figure.suptitle(title)
     return figure

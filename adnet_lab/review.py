@@ -182,7 +182,8 @@ def _write(out: Path, tables, per_image, dataset: str, scheme) -> None:
     figures = {"ced.png": plot_ced({m: t[norm].to_numpy() for m, t in per_image.items()},
                                    reported=ced_points("ADNet", dataset),
                                    title=f"CED on {dataset.upper()} (star: a point the paper's "
-                                         "failure rate fixes)"),
+                                         "failure rate fixes)",
+                                   distance=scheme.default_norm.replace("_", "-") + " distance"),
                "normal_tangent.png": plot_normal_tangent(
                    {m: (n[:, scheme.on_curve_mask()], t[:, scheme.on_curve_mask()])
                     for m, (n, t) in components.items()})}

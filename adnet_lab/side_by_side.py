@@ -227,9 +227,11 @@ def record_panel_run(out_dir: str | Path = "runs/panel-reference",
     figure = plot_validation_comparison(
         last[0].histories, PANEL_STUDY.epochs,
         title=f"The training panel's default, run on {record['cores']} CPU cores in "
-              f"{minutes(record['seconds'])}: {DEMO_RECIPE.name} against the baseline\n"
-              f"test faces against the truth: normal {change[measures[0]]:+.1f}%, tangent "
-              f"{change[measures[1]]:+.1f}%, NME {change[measures[2]]:+.1f}%")
+              f"{minutes(record['seconds'])} (min:s): {DEMO_RECIPE.name} against the "
+              f"baseline; curves: validation faces against the truth\nafter training, "
+              f"{PANEL_STUDY.num_test} test faces against the truth: normal "
+              f"{change[measures[0]]:+.1f}%, tangent {change[measures[1]]:+.1f}%, NME "
+              f"{change[measures[2]]:+.1f}%")
     figure.savefig(figures / "panel_run.png", dpi=100)
     return record
 

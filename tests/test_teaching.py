@@ -126,3 +126,15 @@ def test_exercise_7_the_heatmap_lambda_on_16_by_16_maps():
     median = runs.groupby("variant")["lambda_median"].mean()
     assert np.all(median[["adl", "adnet-release"]] < 2)
     _says(7, median["adnet-release"], median["adl"])
+
+
+def test_the_run_sheet_quotes_the_recorded_panel_run():
+    """The run sheet's promise for the training panel is the measured default run's."""
+    import json
+
+    change = json.loads((ROOT / "docs" / "figures" / "panel_run.json").read_text())[
+        "change_percent"]
+    sheet = (ROOT / "docs" / "teaching.md").read_text()
+    assert f"({change['normal_rms_vs_truth_percent']:+.1f}% on the panel's default)" in sheet
+    assert f"NME is not yet better ({change['nme_vs_truth_percent']:+.1f}%)" in sheet.replace(
+        "\n", " ")

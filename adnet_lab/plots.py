@@ -231,7 +231,7 @@ def plot_landmark_bars(table, title: str = "Error per landmark") -> Figure:
              label="tangent (along the curve)")
     axis.bar(index + 0.2, table["normal_rms"], width=0.4, color=FACE_COLOURS["normal"],
              label="normal (across the curve)")
-    curves = [str(name) if isinstance(name, str) else "on no curve"
+    curves = [name if isinstance(name, str) and name.strip("- ") else "on no curve"
               for name in table["curve"].to_numpy()]
     starts = [i for i in range(len(curves)) if i == 0 or curves[i] != curves[i - 1]]
     for start in starts[1:]:
@@ -242,7 +242,7 @@ def plot_landmark_bars(table, title: str = "Error per landmark") -> Figure:
                             for k, start in enumerate(starts)], fontsize=8)
     axis.tick_params(axis="x", length=0)
     axis.set(ylabel="RMS error\n(% of the inter-ocular distance)", xlim=(-1, len(table)),
-             title=title)
+             title=title, xlabel="landmarks in the scheme's order, grouped by curve")
     axis.legend(fontsize=8)
     return figure
 
@@ -349,7 +349,9 @@ def plot_tradeoff(summary, variants: Sequence[str], x: str = "tangent_rms_vs_tru
     figure, axis = plt.subplots(figsize=(6.4, 5.4), layout="constrained")
     rows = summary.loc[list(variants)]
     sweep = [name for name in variants if name == "baseline" or name.startswith("adl")]
-    axis.plot(summary.loc[sweep, x], summary.loc[sweep, y], color="0.7", lw=1, zorder=1)
+    if len(sweep) > 1:
+        axis.plot(summary.loc[sweep, x], summary.loc[sweep, y], color="0.7", lw=1, zorder=1,
+                  label="grey line: " + " -> ".join(sweep) + " (ADL's lambda rising)")
     for name, row in rows.iterrows():
         xerr = [[row[x] - row[f"{x}_low"]], [row[f"{x}_high"] - row[x]]]
         yerr = [[row[y] - row[f"{y}_low"]], [row[f"{y}_high"] - row[y]]]
@@ -483,7 +485,7 @@ def _settings_in_words(draws) -> str:
 
 #: Colours of the three kinds of points on a face, the same in every face figure.
 FACE_COLOURS = {"truth": "#1b9e77", "label": "#d95f02", "prediction": "#e7298a",
-                "normal": "#1f78b4", "tangent": "#ff7f00"}
+                "normal": "#1f78b4", "tangent": "#7570b3"}
 
 
 def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarray, scheme,
@@ -518,6 +520,7 @@ def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarra
     tangent = np.array([-normal[1], normal[0]])
     start = truth[landmark]
     figure, (whole, detail) = plt.subplots(1, 2, figsize=(10.5, 4.6), layout="constrained")
+    others = np.arange(len(truth)) != landmark
     for axis in (whole, detail):
         axis.imshow(image)
         polyline = truth[list(curve.polyline)]
@@ -526,18 +529,26 @@ def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarra
         if label is not None:
             shown.insert(1, ("label", label))
         for name, points in shown:
-            axis.scatter(points[:, 0], points[:, 1], s=9 if axis is whole else 30,
-                         color=FACE_COLOURS[name], label=name, zorder=3,
-                         edgecolors="k" if axis is detail else "none", linewidths=0.4)
+            if axis is whole:
+                axis.scatter(points[:, 0], points[:, 1], s=9, color=FACE_COLOURS[name],
+                             label=name, zorder=3, edgecolors="none")
+                continue
+            # the zoom: landmark `landmark` in full, its neighbours faded
+            axis.scatter(points[others, 0], points[others, 1], s=30, color=FACE_COLOURS[name],
+                         alpha=0.3, zorder=3, edgecolors="none")
+            axis.scatter(*points[landmark], s=36, color=FACE_COLOURS[name],
+                         label=f"{name} of landmark {landmark}", zorder=3, edgecolors="k",
+                         linewidths=0.5)
         axis.set_axis_off()
     size = zoom or max(2.5 * float(np.hypot(normal_value, tangent_value)), len(image) / 40)
     corner = start + normal_value * normal
     arrow = {"length_includes_head": True, "width": size / 120, "head_width": size / 25,
-             "zorder": 4}
+             "zorder": 7}
     for origin, delta, name in ((start, normal_value * normal, "normal"),
                                 (corner, tangent_value * tangent, "tangent")):
         detail.arrow(*origin, *delta, color=FACE_COLOURS[name], **arrow)
-    detail.plot(*zip(start, prediction[landmark], strict=True), color="k", lw=0.8, ls="--")
+    detail.plot(*zip(start, prediction[landmark], strict=True), color="k", lw=0.8, ls="--",
+                label="its whole error (truth to prediction)", zorder=6)
     detail.scatter(*start, s=160, facecolors="none", edgecolors="w", linewidths=1.5, zorder=3)
     detail.set(xlim=(start[0] - size, start[0] + size), ylim=(start[1] + size, start[1] - size))
     whole.add_patch(plt.Rectangle(start - size, 2 * size, 2 * size, fill=False, color="w",
@@ -555,8 +566,11 @@ def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarra
                      fontsize=9)
     whole.legend(loc="lower left", fontsize=8, markerscale=1.5)
     handles, _ = detail.get_legend_handles_labels()
-    handles += [plt.Line2D([], [], marker="o", ms=10, mfc="none", mec="0.3", ls="",
-                           label=f"landmark {landmark}, true position"),
+    handles += [plt.Line2D([], [], color="0.7", lw=1.5,
+                           label=f"the {curve.name.replace('_', ' ')} through the true "
+                                 "points (white)"),
+                plt.Line2D([], [], marker="o", ms=10, mfc="none", mec="0.3", ls="",
+                           label=f"landmark {landmark}, true position (faded: neighbours)"),
                 *(plt.Line2D([], [], color=FACE_COLOURS[name], lw=2,
                              label=f"{name} part of the error")
                   for name in ("normal", "tangent")),
@@ -591,7 +605,7 @@ def plot_adl_landscape(landscapes: Mapping[float, Mapping[str, np.ndarray | floa
                      colors="orange", linestyles="--", linewidths=1.2)
         axis.set(title=f"lambda = {lam:g}", aspect="equal",
                  xlabel="normal error\n(% of the inter-ocular distance)")
-    axes[0][0].set_ylabel("tangent error (% of the inter-ocular distance)")
+    axes[0][0].set_ylabel("tangent error\n(% of the inter-ocular distance)")
     figure.colorbar(filled, ax=axes[0].tolist(), shrink=0.8, format="%.3f",
                     label="ADL of the landmark")
     figure.suptitle("ADL of one landmark over its error: the larger lambda, the steeper across "

@@ -336,13 +336,16 @@ class LandmarkPanel(_Panel):
 
 
 class ComparisonPanel(_Panel):
-    """Choose runs (name -> per-image NMEs, fractions) to compare on one CED plot."""
+    """Choose runs (name -> per-image NMEs, fractions) to compare on one CED plot;
+    ``title`` and ``distance`` (what the NMEs are normalised by) are the plot's."""
 
-    def __init__(self, runs: Mapping[str, np.ndarray], threshold: float = 0.10) -> None:
+    def __init__(self, runs: Mapping[str, np.ndarray], threshold: float = 0.10,
+                 title: str = "Cumulative error distribution",
+                 distance: str = "normalising distance") -> None:
         if not runs:
             raise ValueError("no runs to compare")
         self.runs = {name: np.asarray(values, float) for name, values in runs.items()}
-        self.threshold = threshold
+        self.threshold, self.title, self.distance = threshold, title, distance
         self.chooser = widgets.SelectMultiple(options=list(self.runs), value=list(self.runs),
                                               description="runs")
         super().__init__([self.chooser])
@@ -360,7 +363,7 @@ class ComparisonPanel(_Panel):
             axis.text(0.5, 0.5, "choose at least one run", ha="center")
             axis.set_axis_off()
             return figure
-        return plot_ced(chosen, self.threshold)
+        return plot_ced(chosen, self.threshold, title=self.title, distance=self.distance)
 
 
 class TrainingPanel(_Panel):
@@ -630,9 +633,7 @@ class AnalyzePanel(_Panel):
 
     def draw(self) -> Figure:
         from adnet_lab.errors import AdnetLabError
-        from adnet_lab.plots import plot_ced
-        from adnet_lab.reference import ced_points
-        from adnet_lab.review import analyze
+        from adnet_lab.review import analyze, ced_figure
         from adnet_lab.words import variant_words
 
         try:
@@ -644,19 +645,13 @@ class AnalyzePanel(_Panel):
                       fontsize=9)
             axis.set_axis_off()
             return figure
-        scheme = get_scheme(self.dataset.value)
         test = self.tables["summary"].query("subset == 'test'").set_index("method")
         self.state = test.to_dict("index")
         shown = test[["nme_percent", "fr10_percent", "auc10_percent", "normal_rms_percent",
                       "tangent_rms_percent", "tangent_over_normal"]].round(2)
-        shown.columns = ["NME %", "FR@10 %", "AUC@10 %", "normal RMS %", "tangent RMS %",
+        shown.columns = ["NME vs annotations %", "FR@10 %", "AUC@10 %",
+                         "normal RMS vs annotations %", "tangent RMS vs annotations %",
                          "tangent / normal"]
         shown.index = [variant_words(name) for name in shown.index]
         self.table.value = shown.to_html()
-        norm = f"nme_{scheme.default_norm}"
-        return plot_ced({name: table[norm].to_numpy()
-                         for name, table in self.tables["per_image"].items()},
-                        reported=ced_points("ADNet", self.dataset.value),
-                        title=f"CED on the {self.dataset.value.upper()} annotations given "
-                              "(star: a point the paper's failure rate fixes, comparable "
-                              "only on the real test set)")
+        return ced_figure(self.tables["per_image"], self.dataset.value, self.tables["names"])

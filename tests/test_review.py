@@ -85,3 +85,15 @@ def test_the_readme_table_is_what_analyze_computes():
     normal = tables["paired"].query("measure == 'normal RMS error'").iloc[0]
     assert normal["significant"] and f"p = {normal['p_value']:.0e}" \
         in readme
+
+
+def test_the_ced_puts_the_paper_point_only_on_real_test_faces():
+    from adnet_lab.review import ced_figure
+
+    per_image = {"a": pd.DataFrame({"nme_inter_ocular": [0.03, 0.04, 0.12]})}
+    synthetic = ced_figure(per_image, "wflw", ["synthetic/000000.png"] * 3).axes[0]
+    real = ced_figure(per_image, "wflw", ["36_Football/x.jpg"] * 3).axes[0]
+    assert len(synthetic.get_lines()) == 1 and len(real.get_lines()) == 2     # + the star
+    assert "3 synthetic faces in WFLW format" in synthetic.get_title()
+    assert "3 WFLW test faces" in real.get_title()
+    assert real.get_xlabel() == "NME of the image (% of the inter-ocular distance)"

@@ -173,7 +173,9 @@ def test_analyze_panel_reads_the_shipped_examples_and_reports_bad_files(tmp_path
     assert list(panel.state) == ["base", "adnet-mw0.1-fixed4_long"]
     assert panel.state["base"]["normal_rms_percent"] > 0
     assert "tangent / normal" in panel.table.value and "<table" in panel.table.value
-    assert len(panel.figure.axes[0].get_lines()) >= 2
+    lines = panel.figure.axes[0].get_lines()
+    assert len(lines) == 2                    # the two curves; no published point on synthetic
+    assert panel.figure.axes[0].get_title().startswith("CED on 32 synthetic faces in WFLW")
     bad = tmp_path / "bad.txt"
     bad.write_text("1 2\n")
     panel.predictions.value = str(bad)

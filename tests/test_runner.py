@@ -630,7 +630,8 @@ def test_the_demo_puts_its_draw_among_the_confirmation_draws_in_whole_counts():
     counts = re.findall(r"significantly lower on (\S+) and significantly higher on (\S+) of",
                         text)
     assert len(counts) == 3 and all(c.isdigit() for pair in counts for c in pair), counts
-    assert f"on {draws.groupby(['setting', 'seed']).ngroups} draws" in text
+    sixteen = draws[draws["epochs"] == DemoConfig().study.epochs]     # the demo's budget only
+    assert f"on {sixteen.groupby(['setting', 'seed']).ngroups} draws" in text
 
 
 def test_the_readme_reports_every_confirmation_draw():
@@ -662,3 +663,12 @@ def test_learning_curve_titles_say_what_their_band_spans():
         "band: range over the 1 or 3 seeds of each model"
     assert _band_words(pd.DataFrame({"variant": list("aabb"), "seed": [0, 1, 0, 1]})) == \
         "band: range over the 2 seeds"
+
+
+def test_the_demo_report_counts_the_eight_epoch_draws_with_a_worse_nme():
+    from adnet_lab.demo import CONFIRMATION_DRAWS, DemoConfig, _budget_note
+
+    nme = pd.read_csv(CONFIRMATION_DRAWS).query("epochs == 8 and measure == 'nme_vs_truth'")
+    worse = int((nme["direction"] == "higher").sum())
+    assert f"on {worse} of the confirmation's {len(nme)} draws at 8 epochs" in \
+        _budget_note(DemoConfig())

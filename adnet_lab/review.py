@@ -125,8 +125,7 @@ def analyze(dataset: str, annotations: str | Path,
     return tables | {"per_image": per_image, "names": names}
 
 
-def ced_figure(per_image: Mapping[str, pd.DataFrame], dataset: str, names: Sequence[str],
-               title: str | None = None):
+def ced_figure(per_image: Mapping[str, pd.DataFrame], dataset: str, names: Sequence[str]):
     """The CED of the methods' per-image NMEs (the dataset's paper normalisation), with the
     point the paper's failure rate fixes only when the images are not the package's
     synthetic faces (names under ``synthetic/``), which no published number describes."""
@@ -142,7 +141,7 @@ def ced_figure(per_image: Mapping[str, pd.DataFrame], dataset: str, names: Seque
     return plot_ced({m: t[f"nme_{scheme.default_norm}"].to_numpy()
                      for m, t in per_image.items()},
                     reported=None if synthetic else ced_points("ADNet", dataset),
-                    title=f"{title or 'CED'} on {where}, against the annotations given",
+                    title=f"CED on {where}, against the annotations given",
                     note=note, distance=scheme.default_norm.replace("_", "-") + " distance")
 
 

@@ -307,8 +307,7 @@ def _study_figures(name: str, results: Mapping[str, pd.DataFrame]) -> dict[str, 
     return {"tradeoff.png": plot_tradeoff(
                 summary, shown, x="tangent_rms_vs_truth_percent_change",
                 y="normal_rms_vs_truth_percent_change",
-                title=f"Change against the baseline (mean and 95% interval over {seeds} seeds; "
-                      "grey line: the lambda sweep)"
+                title=f"Change against the baseline (mean and 95% interval over {seeds} seeds)"
                       + (f"; off the chart, not drawn: {', '.join(left_out)}" if left_out
                          else "")),
             "learning_curves.png": plot_learning_curves(

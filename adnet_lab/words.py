@@ -13,6 +13,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from adnet_lab.configs import ObjectiveConfig
+from adnet_lab.recipes import VARIANTS
+
 __all__ = ["DIAGNOSTIC_WORDS", "curve_words", "diagnostics_in_words", "measure_words",
            "study_changes", "variant_words"]
 
@@ -77,22 +80,18 @@ def variant_words(name: str) -> str:
         >>> variant_words("adnet-mw0.1-fixed9")
         'ADL, fixed lambda 9 + AAM, map weight 0.1 (adnet-mw0.1-fixed9)'
     """
-    from adnet_lab.configs import ObjectiveConfig
-    from adnet_lab.recipes import VARIANTS
-
     if name in _VARIANTS or name not in VARIANTS:
         return _VARIANTS.get(name, name)
     variant = VARIANTS[name]
     objective = variant.objective
-    parts = [f"ADL, {objective.lambda_label}"] if objective.use_adl else []
+    alone = "" if objective.use_adl and variant.use_aam else " alone"
+    parts = [f"ADL{alone}, {objective.lambda_label}"] if objective.use_adl else []
     if variant.use_aam:
-        parts.append(f"AAM, map weight {objective.map_weight:g}"
+        parts.append(f"AAM{alone}, map weight {objective.map_weight:g}"
                      + (f" after a {objective.map_warmup_epochs}-epoch warm-up"
                         if objective.map_warmup_epochs else "")
                      + (f", point maps sigma {objective.point_sigma:g}"
                         if objective.point_sigma != ObjectiveConfig().point_sigma else ""))
-    if len(parts) == 1:
-        parts[0] = parts[0].replace(",", " alone,", 1)
     return f"{' + '.join(parts)} ({name})"
 
 

@@ -20,11 +20,12 @@ and the command line all read their recipes from here, so a recipe is changed in
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from adnet_lab.configs import StudyConfig, Variant
 
-__all__ = ["CORE_STUDIES", "DEMO_RECIPE", "DEMO_SEED", "DEMO_STUDY", "LAMBDA_SWEEP",
+__all__ = ["CAUSE_LABELS", "CORE_STUDIES", "DEMO_RECIPE", "DEMO_SEED", "DEMO_STUDY", "LAMBDA_SWEEP",
            "LEGACY_NAMES", "PANEL_SEED", "PANEL_STUDY", "QUICK_STUDY", "SHIPPED",
            "SHIPPED_ALIASES", "STUDIES", "VARIANTS", "Study", "canonical_variant",
            "parse_variant"]
@@ -144,6 +145,23 @@ def _confirm_settings() -> tuple[tuple[str, StudyConfig], ...]:
                  for epochs in (16, 8) for label, change in ambiguities.items())
 
 
+#: The label kinds of the ``cause`` study: the default anisotropic labels (sigma tangent 3%,
+#: sigma normal 0.5% of the inter-ocular distance), labels that scatter equally in both
+#: directions with the same total variance (sigma = sqrt((3%^2 + 0.5%^2) / 2) = 2.15%), and
+#: noise-free labels (the true landmarks).
+CAUSE_LABELS: dict[str, dict[str, float]] = {
+    "anisotropic": {},
+    "equal": {"sigma_tangent": math.sqrt((0.03 ** 2 + 0.005 ** 2) / 2),
+              "sigma_normal": math.sqrt((0.03 ** 2 + 0.005 ** 2) / 2)},
+    "noise-free": {"sigma_tangent": 0.0, "sigma_normal": 0.0},
+}
+
+
+def _cause_settings() -> tuple[tuple[str, StudyConfig], ...]:
+    demo = _MAIN.with_changes(epochs=16)
+    return tuple((label, demo.with_changes(**change)) for label, change in CAUSE_LABELS.items())
+
+
 #: Studies by name; ``docs/ablation.md`` holds their results.
 STUDIES: dict[str, Study] = {study.name: study for study in (
     _study("main", _MAIN,
@@ -173,6 +191,14 @@ STUDIES: dict[str, Study] = {study.name: study for study in (
     Study("confirm", _confirm_settings(), _RECIPE, tuple(range(100, 105)), False,
           "does the demo's claim hold on seeds and ambiguities that played no part in "
           "choosing it (written down before the runs in docs/ablation.md)?"),
+    Study("cause", _cause_settings(), _RECIPE, (0, 1, 2), False,
+          "is the lean of the error along the curves caused by the labels' scatter along "
+          "them or by the image, and does the recipe's NME gain need labels that lean "
+          "(written down before the runs in docs/ablation.md)?"),
+    _study("aam-alone", _MAIN.with_changes(epochs=16), ("baseline", "aam-mw0.1"), 3,
+           "at the demo's budget, does AAM alone (map weight 0.1, no ADL) stretch the maps "
+           "along the curves against the baseline, the one model that differs from it only "
+           "by AAM?"),
 )}
 
 #: The studies ``make study`` runs (about 70 minutes on 2 cores).

@@ -19,6 +19,7 @@ folder in use stops with a :class:`~adnet_lab.errors.UsageError` naming the hold
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import fcntl
 import json
 import os
@@ -139,10 +140,18 @@ class RunStore:
     # -- writing
     def describe(self, variant: Variant, study: StudyConfig, seed: int,
                  config: TrainConfig) -> None:
-        """Write ``run.json``."""
+        """Write ``run.json``, with ``started``: when the run was first started (UTC, ISO
+        8601; kept when a run resumes), which dates a run against a prediction committed
+        before it."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        started = None
+        if self.path(self.DESCRIPTION).is_file():
+            started = self.description().get("started")
+        started = started or datetime.datetime.now(datetime.UTC).isoformat(
+            timespec="seconds")
         description = {"variant": dataclasses.asdict(variant), "seed": seed,
-                       "study": study.to_dict(), "train_config": config.to_dict()}
+                       "study": study.to_dict(), "train_config": config.to_dict(),
+                       "started": started}
         self.write_json(self.DESCRIPTION, description)
 
     def finish(self, row: dict[str, Any]) -> None:

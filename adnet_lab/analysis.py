@@ -34,6 +34,7 @@ __all__ = [
     "components_from_table",
     "curve_error_components",
     "curve_error_table",
+    "curve_lean",
     "curve_parts",
     "curve_spread_table",
     "error_ellipses",
@@ -43,6 +44,7 @@ __all__ = [
     "paired_comparison",
     "per_image_measures",
     "run_metrics",
+    "spread_comparison",
 ]
 
 #: The per-run metrics (percent) of :func:`run_metrics`, the columns a study aggregates.
@@ -380,4 +382,123 @@ def curve_spread_table(spreads: dict[str, dict[str, np.ndarray]],
                 row[f"{model} normal_sd p"] = float(stats.wilcoxon(normal,
                                                                    per_face[reference]).pvalue)
         rows.append(row)
+    return pd.DataFrame(rows).set_index("curve")
+
+
+# ------------------------------------------------------------------ the lean, clustered by seed
+
+def curve_lean(components: list[tuple[np.ndarray, np.ndarray]], scheme: str | LandmarkScheme,
+               num_bootstrap: int = 2000, confidence: float = 0.95, seed: int = 0
+               ) -> pd.DataFrame:
+    """Per curve, how much the error leans along it: the tangent RMS over the curve's
+    landmarks divided by the normal RMS, pooled over several runs' test faces, with an
+    interval **clustered by run** (a two-stage percentile bootstrap: runs resampled with
+    replacement, then faces within each chosen run).
+
+    Args:
+        components: one ``(normal, tangent)`` pair per run (e.g. per seed), each ``M x N``
+            (:meth:`~adnet_lab.metrics.NormalTangentAccumulator.components` with
+            ``all_landmarks=True``; any unit, the same for both).
+
+    Returns:
+        Rows: the scheme's curves, then ``all curves``; columns ``ratio``, ``low``, ``high``,
+        ``normal_rms`` and ``tangent_rms`` (in the components' unit), ``runs``.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> pair = (rng.normal(0, 1, (50, 98)), rng.normal(0, 2, (50, 98)))
+        >>> round(float(curve_lean([pair, pair], "wflw", 200).loc["jaw", "ratio"]), 1)
+        2.0
+    """
+    scheme = resolve_scheme(scheme)
+    for normal, tangent in components:
+        _check(normal, tangent, scheme)
+    groups = [(curve.name, list(curve.indices)) for curve in scheme.curves]
+    groups.append(("all curves", [i for _, ids in groups for i in ids]))
+    # per run: M x G sums of squares of each face over each group's landmarks
+    squares = [(np.stack([(n[:, ids] ** 2).sum(1) for _, ids in groups], 1),
+                np.stack([(t[:, ids] ** 2).sum(1) for _, ids in groups], 1))
+               for n, t in components]
+    rng = np.random.default_rng(seed)
+    runs = len(squares)
+    normal_total = np.zeros((num_bootstrap, len(groups)))
+    tangent_total = np.zeros((num_bootstrap, len(groups)))
+    chosen = rng.integers(0, runs, (num_bootstrap, runs))
+    for slot in range(runs):            # a few runs: the faces are resampled vectorised
+        for run in range(runs):
+            rows = np.flatnonzero(chosen[:, slot] == run)
+            normal, tangent = squares[run]
+            faces = rng.integers(0, len(normal), (len(rows), len(normal)))
+            normal_total[rows] += normal[faces].sum(1)
+            tangent_total[rows] += tangent[faces].sum(1)
+    resampled = np.sqrt(tangent_total / normal_total)
+    alpha = (1 - confidence) / 2
+    normal_all = sum(s[0].sum(0) for s in squares)
+    tangent_all = sum(s[1].sum(0) for s in squares)
+    counts = np.array([len(ids) for _, ids in groups]) * sum(len(s[0]) for s in squares)
+    table = pd.DataFrame({
+        "ratio": np.sqrt(tangent_all / normal_all),
+        "low": np.quantile(resampled, alpha, axis=0),
+        "high": np.quantile(resampled, 1 - alpha, axis=0),
+        "normal_rms": np.sqrt(normal_all / counts), "tangent_rms": np.sqrt(tangent_all / counts),
+        "runs": runs}, index=pd.Index([name for name, _ in groups], name="curve"))
+    return table
+
+
+# ------------------------------------------------------------- two maps' spreads, face by face
+
+def spread_comparison(first: dict[str, np.ndarray], second: dict[str, np.ndarray],
+                      scheme: str | LandmarkScheme, tie: float = 0.1,
+                      num_bootstrap: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Per curve, two maps' spreads across and along the curve compared face by face (the
+    same faces; :func:`adnet_lab.diagnostics.true_frame_spreads`).
+
+    For each face the spreads are averaged over the curve's landmarks. ``across`` compares
+    the SDs across the curve (``first`` narrower: fewer percent of the inter-ocular
+    distance), ``elongation`` compares along / across (``first`` more elongated along the
+    curve). A face whose two values differ by less than ``tie`` (percent of the
+    inter-ocular distance for ``across``, ``tie / 10`` for the unitless elongation) is a
+    tie, counted apart from wins and losses.
+
+    Args:
+        first, second: ``{"normal_sd": M x N, "tangent_sd": M x N}`` in percent of the
+            inter-ocular distance.
+
+    Returns:
+        Rows: curves; columns ``first_across``, ``second_across`` (mean SD over faces),
+        ``across_change_percent`` with ``across_change_low`` and ``_high`` (95% percentile
+        bootstrap over faces of the ratio of means), ``narrower``, ``across_ties``,
+        ``wider`` (faces), ``first_elongation``, ``second_elongation`` (mean of the per-face
+        along / across ratio) with the change's ``elongation_change_low`` / ``_high``, and
+        ``more_elongated``, ``elongation_ties``, ``less_elongated`` (faces).
+    """
+    scheme = resolve_scheme(scheme)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for curve in scheme.curves:
+        ids = list(curve.indices)
+        across = [np.nanmean(maps["normal_sd"][:, ids], axis=1) for maps in (first, second)]
+        along = [np.nanmean(maps["tangent_sd"][:, ids], axis=1) for maps in (first, second)]
+        shape = [a / c for a, c in zip(along, across, strict=True)]
+        faces = len(across[0])
+        resample = rng.integers(0, faces, (num_bootstrap, faces))
+        change = 100 * (across[0][resample].mean(1) / across[1][resample].mean(1) - 1)
+        shape_change = shape[0][resample].mean(1) - shape[1][resample].mean(1)
+        difference, shape_difference = across[0] - across[1], shape[0] - shape[1]
+        rows.append({
+            "curve": curve.name,
+            "first_across": across[0].mean(), "second_across": across[1].mean(),
+            "across_change_percent": 100 * (across[0].mean() / across[1].mean() - 1),
+            "across_change_low": np.quantile(change, 0.025),
+            "across_change_high": np.quantile(change, 0.975),
+            "narrower": int((difference <= -tie).sum()),
+            "across_ties": int((np.abs(difference) < tie).sum()),
+            "wider": int((difference >= tie).sum()),
+            "first_elongation": shape[0].mean(), "second_elongation": shape[1].mean(),
+            "elongation_change_low": np.quantile(shape_change, 0.025),
+            "elongation_change_high": np.quantile(shape_change, 0.975),
+            "more_elongated": int((shape_difference >= tie / 10).sum()),
+            "elongation_ties": int((np.abs(shape_difference) < tie / 10).sum()),
+            "less_elongated": int((shape_difference <= -tie / 10).sum()),
+        })
     return pd.DataFrame(rows).set_index("curve")

@@ -6,8 +6,11 @@ baseline trained on the same faces and compared image by image on the same test 
 against the true landmarks. For every draw and measure (normal RMS, tangent RMS and NME
 against the truth) :func:`study_draws` gives the paired difference recipe - baseline with its
 95% t-interval over the test images, the same as a relative change of the baseline's mean,
-and the Wilcoxon signed-rank p-value. A draw **holds** (:func:`draw_holds`) when the normal
-error is significantly lower and the NME is not significantly higher, at :data:`ALPHA`.
+and the Wilcoxon signed-rank p-value, which alone decides significance. The interval that
+belongs to that test is the Hodges-Lehmann one (:func:`wilcoxon_interval`, 1 - :data:`ALPHA`):
+the ``hl_*`` columns hold it, so a figure can show the interval of the test that decides. A
+draw **holds** (:func:`draw_holds`) when the normal error is significantly lower and the NME
+is not significantly higher, at :data:`ALPHA`.
 :func:`pool_draws` summarises the draws of each setting: the mean change over draws with its
 t-interval, how many draws share the sign, how many are significant either way, and how many
 hold.
@@ -18,11 +21,13 @@ mean error.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from adnet_lab.analysis import mean_interval
 from adnet_lab.recipes import Study
@@ -30,7 +35,7 @@ from adnet_lab.runner import paired_tests, study_folders
 from adnet_lab.runstore import finished_runs
 
 __all__ = ["ALPHA", "MEASURES", "comparison_draw", "draw_holds", "pool_draws", "sort_draws",
-           "study_draws", "verdicts"]
+           "study_draws", "verdicts", "wilcoxon_interval"]
 
 #: Significance level of a draw's tests.
 ALPHA = 0.01
@@ -45,7 +50,37 @@ DRAW_COLUMNS = ("setting", "epochs", "sigma_tangent_percent", "sigma_normal_perc
                 "measure", "images", "baseline_mean_percent", "recipe_mean_percent",
                 "difference_percent", "difference_low_percent", "difference_high_percent",
                 "change_percent", "change_low_percent", "change_high_percent", "p_value",
-                "direction")
+                "direction", "hl_difference_percent", "hl_difference_low_percent",
+                "hl_difference_high_percent", "hl_change_percent", "hl_change_low_percent",
+                "hl_change_high_percent")
+#: No Hodges-Lehmann interval (a draw recorded without it).
+_NO_INTERVAL = (math.nan, math.nan, math.nan)
+
+
+def wilcoxon_interval(differences: np.ndarray, alpha: float = ALPHA
+                      ) -> tuple[float, float, float]:
+    """``(estimate, low, high)``: the Hodges-Lehmann estimate of paired differences and its
+    ``1 - alpha`` interval, the one that inverts the two-sided Wilcoxon signed-rank test.
+
+    The estimate is the median of the ``N = n(n+1)/2`` Walsh averages ``(d_i + d_j) / 2``,
+    ``i <= j``; the interval is ``[W_(k), W_(N-k+1)]`` of the sorted averages with
+    ``k = ceil(n(n+1)/4 - z sqrt(n(n+1)(2n+1)/24))``, ``z`` the ``1 - alpha/2`` normal
+    quantile (the test's normal approximation, as scipy's for large ``n``). So it leaves out 0
+    exactly when that test gives ``p < alpha`` (without ties or zero differences).
+
+    Example:
+        >>> wilcoxon_interval(np.arange(1.0, 101.0))
+        (50.5, 42.5, 58.5)
+    """
+    d = np.asarray(differences, float).ravel()
+    n = d.size
+    if n == 0:
+        return _NO_INTERVAL
+    first, second = np.triu_indices(n)
+    walsh = np.sort((d[first] + d[second]) / 2)
+    z = stats.norm.ppf(1 - alpha / 2)
+    k = max(1, math.ceil(n * (n + 1) / 4 - z * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
+    return float(np.median(walsh)), float(walsh[k - 1]), float(walsh[walsh.size - k])
 
 
 def _direction(difference: float, p_value: float, alpha: float = ALPHA) -> str:
@@ -55,7 +90,11 @@ def _direction(difference: float, p_value: float, alpha: float = ALPHA) -> str:
 
 
 def _draw_row(setting: str, study, seed: int, measure: str, images: int, baseline: float,
-              difference: float, low: float, high: float, p_value: float) -> dict:
+              difference: float, low: float, high: float, p_value: float,
+              wilcoxon: tuple[float, float, float] = _NO_INTERVAL) -> dict:
+    """One row of a draws table; ``wilcoxon``: the Hodges-Lehmann difference and its interval
+    (:func:`wilcoxon_interval`, percent of the inter-ocular distance)."""
+    hl, hl_low, hl_high = wilcoxon
     return {"setting": setting, "epochs": study.epochs,
             "sigma_tangent_percent": 100 * study.faces.sigma_tangent,
             "sigma_normal_percent": 100 * study.faces.sigma_normal, "seed": seed,
@@ -65,14 +104,19 @@ def _draw_row(setting: str, study, seed: int, measure: str, images: int, baselin
             "change_percent": 100 * difference / baseline,
             "change_low_percent": 100 * low / baseline,
             "change_high_percent": 100 * high / baseline, "p_value": p_value,
-            "direction": _direction(difference, p_value)}
+            "direction": _direction(difference, p_value), "hl_difference_percent": hl,
+            "hl_difference_low_percent": hl_low, "hl_difference_high_percent": hl_high,
+            "hl_change_percent": 100 * hl / baseline,
+            "hl_change_low_percent": 100 * hl_low / baseline,
+            "hl_change_high_percent": 100 * hl_high / baseline}
 
 
 def study_draws(study: Study, runs_root: str | Path = "runs/ablation",
                 recipe: str | None = None, baseline: str = "baseline") -> pd.DataFrame:
     """Every finished draw of ``study`` under ``runs_root``: one row per (setting, seed,
-    measure) with the columns of :data:`DRAW_COLUMNS`; ``recipe`` defaults to the study's
-    last variant. Draws whose two runs have not both finished are left out."""
+    measure) with the columns of :data:`DRAW_COLUMNS` (the ``hl_*`` ones: the Hodges-Lehmann
+    change and its 99% interval, :func:`wilcoxon_interval`); ``recipe`` defaults to the
+    study's last variant. Draws whose two runs have not both finished are left out."""
     recipe = recipe or study.variants[-1]
     folders = study_folders(study, runs_root)
     rows = []
@@ -88,7 +132,9 @@ def study_draws(study: Study, runs_root: str | Path = "runs/ablation",
                 rows.append(_draw_row(label or study.name, config, int(seed), measure,
                                       int(test["images"]), test["baseline_mean_percent"],
                                       test["mean_difference_percent"], test["low_percent"],
-                                      test["high_percent"], test["p_value"]))
+                                      test["high_percent"], test["p_value"],
+                                      (test["hl_percent"], test["hl_low_percent"],
+                                       test["hl_high_percent"])))
     draws = pd.DataFrame(rows, columns=list(DRAW_COLUMNS))
     return sort_draws(draws, [label or study.name for label, _ in study.settings])
 
@@ -106,13 +152,17 @@ def sort_draws(draws: pd.DataFrame, settings: Sequence[str]) -> pd.DataFrame:
 def comparison_draw(comparison: pd.DataFrame, study, seed: int,
                     setting: str = "demo") -> pd.DataFrame:
     """The demo's draw in the form of :func:`study_draws`, from its paired comparison
-    (:func:`adnet_lab.demo.compare_models`, percent; index: measure)."""
+    (:func:`adnet_lab.demo.compare_models`, percent; index: measure; a comparison without the
+    Hodges-Lehmann columns gives a draw without them)."""
+    columns = ("hl_difference", "hl_low", "hl_high")
     rows = [_draw_row(setting, study, seed, measure, study.num_test,
                       comparison.loc[measure, "baseline_mean"],
                       comparison.loc[measure, "difference"],
                       comparison.loc[measure, "difference_low"],
                       comparison.loc[measure, "difference_high"],
-                      comparison.loc[measure, "p_value"])
+                      comparison.loc[measure, "p_value"],
+                      tuple(comparison.loc[measure, c] if c in comparison.columns else math.nan
+                            for c in columns))
             for measure in MEASURES]
     return pd.DataFrame(rows, columns=list(DRAW_COLUMNS))
 
@@ -143,7 +193,10 @@ def pool_draws(draws: pd.DataFrame) -> pd.DataFrame:
 
     The pool over settings is ``all`` when every draw trained for the same number of epochs,
     else one per budget (``all at 16 epochs``, ...): draws of different budgets are never
-    pooled together."""
+    pooled together. Draws of several settings share their seeds (the same faces and
+    initial weights under another ambiguity), so a pool's interval is **clustered by seed**:
+    the t-interval over the seeds' mean changes (``interval`` says which: ``over draws`` or
+    ``over seeds``)."""
     holding = verdicts(draws)["holds"]
     rows = []
     budgets = pd.unique(draws["epochs"])
@@ -154,14 +207,20 @@ def pool_draws(draws: pd.DataFrame) -> pd.DataFrame:
         held = holding.loc[list(dict.fromkeys(zip(group["setting"], group["seed"],
                                                   strict=True)))]
         for measure in MEASURES:
-            changes = group.loc[group["measure"] == measure, "change_percent"].to_numpy()
+            chosen = group[group["measure"] == measure]
+            changes = chosen["change_percent"].to_numpy()
             if not len(changes):
                 continue
-            mean, low, high = mean_interval(changes)
+            clustered = chosen["seed"].duplicated().any()
+            mean, low, high = mean_interval(
+                chosen.groupby("seed")["change_percent"].mean().to_numpy() if clustered
+                else changes)
+            mean = float(changes.mean())
             directions = group.loc[group["measure"] == measure, "direction"]
             rows.append({"setting": setting, "measure": measure, "draws": len(changes),
                          "change_percent": mean, "change_low_percent": low,
                          "change_high_percent": high,
+                         "interval": "over seeds" if clustered else "over draws",
                          "draws_lower": int(np.sum(changes < 0)),
                          "draws_significantly_lower": int((directions == "lower").sum()),
                          "draws_significantly_higher": int((directions == "higher").sum()),

@@ -37,7 +37,13 @@ from adnet_lab.analysis import (
     per_image_measures,
 )
 from adnet_lab.configs import StudyConfig, Variant
-from adnet_lab.confirmation import MEASURES, comparison_draw, draw_holds, pool_draws
+from adnet_lab.confirmation import (
+    MEASURES,
+    comparison_draw,
+    draw_holds,
+    pool_draws,
+    wilcoxon_interval,
+)
 from adnet_lab.evaluation import Predictions, evaluate_predictions, summarize
 from adnet_lab.recipes import DEMO_RECIPE, DEMO_SEED, DEMO_STUDY, QUICK_STUDY, VARIANTS
 from adnet_lab.runner import ProcessExecutor, run_ablation
@@ -132,18 +138,22 @@ def compare_models(model: dict[str, np.ndarray], baseline: dict[str, np.ndarray]
     For each measure of :func:`per_image_both` (fractions in; percent out): the two means,
     the mean difference (model - baseline) with its 95% t-interval over images, the relative
     change of the means (percent), the Wilcoxon signed-rank p-value and whether
-    ``p < alpha``.
+    ``p < alpha``, and the Hodges-Lehmann difference with the ``1 - alpha`` interval of that
+    test (``hl_difference``, ``hl_low``, ``hl_high``:
+    :func:`~adnet_lab.confirmation.wilcoxon_interval`).
     """
     rows = {}
     for measure, fractions in model.items():
         values, reference = 100 * fractions, 100 * baseline[measure]
         difference, low, high = mean_interval(values - reference)
         test = paired_comparison(fractions, baseline[measure])
+        hl, hl_low, hl_high = wilcoxon_interval(values - reference, alpha)
         rows[measure] = {
             "model_mean": values.mean(), "baseline_mean": reference.mean(),
             "difference": difference, "difference_low": low, "difference_high": high,
             "change_percent": 100 * (values.mean() / reference.mean() - 1),
-            "p_value": test["p_value"], "significant": bool(test["p_value"] < alpha)}
+            "p_value": test["p_value"], "significant": bool(test["p_value"] < alpha),
+            "hl_difference": hl, "hl_low": hl_low, "hl_high": hl_high}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "measure"
     return table
@@ -336,8 +346,7 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
                "confirmation.png": plot_draws(
                    draws if not draws.empty else draw.iloc[:0], MEASURES, marked=draw,
                    pooled=pool_draws(draws) if not draws.empty else None,
-                   title="This demo (star) among the confirmation's draws (bars: 95% "
-                         "t-intervals; colour: Wilcoxon p < 0.01)")}
+                   title="This demo (star) among the confirmation's draws")}
     for file, figure in figures.items():
         figure.savefig(out / file, dpi=120)
         plt.close(figure)
@@ -365,31 +374,45 @@ def main(quick: bool = False, out_dir: Path | None = None, **overrides) -> None:
 
 
 def make_weights(out_dir: Path | None = None, work_dir: Path = Path("runs/weights"),
-                 from_demo: Path | None = None) -> list[Path]:
+                 from_demo: Path | None = None, aam_alone: Path | None = None) -> list[Path]:
     """Retrain the shipped models with the demo's default configuration and write them
-    (float16 EMA, :func:`adnet_lab.weights.write_shipped_weights`).
+    (float16 EMA, :func:`adnet_lab.weights.write_shipped_weights`): the demo's two and AAM
+    alone (:data:`~adnet_lab.recipes.AAM_ALONE`) on the demo's data, seed and budget.
 
     With ``from_demo`` the models of a finished default demo in that folder are exported
-    instead of training again (their ``run.json`` must hold the demo's configuration).
+    instead of training again (their ``run.json`` must hold the demo's configuration); with
+    ``aam_alone`` the AAM-alone model of that finished run folder (e.g. seed 0 of study
+    ``aam-alone``).
     """
+    from adnet_lab.recipes import AAM_ALONE
+    from adnet_lab.runner import run_one
     from adnet_lab.training import TrainConfig, read_training_checkpoint
     from adnet_lab.weights import write_shipped_weights
 
     config = DemoConfig(out_dir=from_demo or work_dir)
     if from_demo is None:
         run_demo(config)
-    states = {}
-    for name, variant in config.models.items():
-        store = RunStore.at(config.out_dir, name, config.seed)
-        state = read_training_checkpoint(store.path(store.CHECKPOINT))
-        if TrainConfig.from_dict(state["train_config"]) != config.study.train_config(
-                variant, config.seed):
-            raise ValueError(f"{store.folder}: not trained with the demo's default "
-                             "configuration; run the default demo (or make weights)")
-        states[name] = state
-    recipe = {"study": config.study.to_dict(), "seed": config.seed,
-              "recipe": dataclasses.asdict(config.recipe)}
-    return write_shipped_weights(states, recipe, out_dir)
+    aam_store = (RunStore(aam_alone) if aam_alone is not None
+                 else RunStore.at(work_dir / "aam-alone", AAM_ALONE.name, config.seed))
+    if aam_alone is None:
+        run_one(config.study, AAM_ALONE, config.seed, aam_store.folder, progress=True)
+    written = []
+    for models, recipe_variant in ((config.models, config.recipe),
+                                   ({AAM_ALONE.name: AAM_ALONE}, AAM_ALONE)):
+        states = {}
+        for name, variant in models.items():
+            store = (aam_store if variant == AAM_ALONE
+                     else RunStore.at(config.out_dir, name, config.seed))
+            state = read_training_checkpoint(store.path(store.CHECKPOINT))
+            if TrainConfig.from_dict(state["train_config"]) != config.study.train_config(
+                    variant, config.seed):
+                raise ValueError(f"{store.folder}: not trained with the demo's default "
+                                 "configuration; run the default demo (or make weights)")
+            states[name] = state
+        recipe = {"study": config.study.to_dict(), "seed": config.seed,
+                  "recipe": dataclasses.asdict(recipe_variant)}
+        written += write_shipped_weights(states, recipe, out_dir)
+    return written
 
 
 if __name__ == "__main__":
@@ -399,5 +422,10 @@ if __name__ == "__main__":
                                                  "demo) the shipped models.")
     parser.add_argument("--from-demo", type=Path, default=None,
                         help="export the models of a finished default demo in this folder")
-    for written_path in make_weights(from_demo=parser.parse_args().from_demo):
+    parser.add_argument("--aam-alone", type=Path, default=None,
+                        help="export the AAM-alone model of this finished run folder (e.g. "
+                             "runs/ablation/aam-alone/aam-mw0.1/seed0) instead of training it")
+    arguments = parser.parse_args()
+    for written_path in make_weights(from_demo=arguments.from_demo,
+                                     aam_alone=arguments.aam_alone):
         print(written_path)

@@ -17,7 +17,7 @@ from adnet_lab.geometry import curve_normals
 from adnet_lab.losses import LAMBDA_RANGE, heatmap_lambda
 from adnet_lab.model import ADNet, evaluation_mode
 
-__all__ = ["diagnose", "map_spreads", "output_spreads"]
+__all__ = ["diagnose", "map_spreads", "output_spreads", "true_frame_spreads"]
 
 
 def _pearson_per_map(maps: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -131,3 +131,50 @@ def map_spreads(model: ADNet, dataset: FaceAlignmentDataset, stack: int = -1,
             tangent_sds.append(tangent)
     return {"normal_sd": torch.cat(normal_sds).numpy(),
             "tangent_sd": torch.cat(tangent_sds).numpy()}
+
+
+@torch.no_grad()
+def true_frame_spreads(model: ADNet, truth_dataset: FaceAlignmentDataset, stack: int = -1,
+                       batch_size: int = 32) -> dict[str, dict[str, np.ndarray]]:
+    """How far each landmark's maps spread across and along the **true** curve, about the
+    **true** landmark: the reference for AAM's claim that does not depend on a model's own
+    decoding.
+
+    ``truth_dataset`` holds the faces with their true landmarks (synthetic faces'
+    ``records(truth=True)``). For each map, normalised to sum 1, the root second moments
+    about the true landmark along the chord normal of the true curve (the normal of the line
+    through the landmark's two curve neighbours; one-sided at a curve's open ends) and along
+    its tangent, in percent of each face's inter-ocular distance. A map centred off the true
+    landmark therefore counts its offset as spread: what is measured is how tightly each map
+    holds the truth in each direction.
+
+    Returns:
+        ``{"heatmap": ..., "fused": ...}``, each ``{"normal_sd": M x N, "tangent_sd": M x N}``
+        (NaN for points on no curve): the heatmaps before AAM's mask and the fused maps
+        the soft-argmax decodes (the same maps for a model without AAM).
+    """
+    from adnet_lab.losses import map_spread
+    from adnet_lab.metrics import normalizing_distance
+
+    scheme = model.scheme
+    loader = torch.utils.data.DataLoader(truth_dataset, batch_size=batch_size,
+                                         generator=torch.Generator())  # global RNG untouched
+    parts: dict[str, dict[str, list[torch.Tensor]]] = {
+        kind: {"normal_sd": [], "tangent_sd": []} for kind in ("heatmap", "fused")}
+    with evaluation_mode(model):
+        for batch in loader:
+            output = model(batch["image"].contiguous(memory_format=torch.channels_last))
+            truth = batch["landmarks"].double()
+            normals = curve_normals(truth, scheme, method="chord")
+            unit = torch.as_tensor(np.asarray(normalizing_distance(
+                truth.numpy(), scheme)))[:, None] / 100         # [-1, 1] units per percent
+            on_curve = normals.norm(dim=-1) > 0.5
+            for kind, maps in (("heatmap", output.heatmaps[stack]),
+                               ("fused", output.fused_heatmaps[stack])):
+                normal, tangent = map_spread(maps.double(), truth, normals)
+                for name, value in (("normal_sd", normal), ("tangent_sd", tangent)):
+                    parts[kind][name].append(torch.where(
+                        on_curve, value.clamp_min(0).sqrt() / unit,
+                        torch.full_like(value, float("nan"))))
+    return {kind: {name: torch.cat(values).numpy() for name, values in named.items()}
+            for kind, named in parts.items()}

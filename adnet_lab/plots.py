@@ -1,19 +1,29 @@
 """Figures (matplotlib + seaborn). Every function returns the :class:`~matplotlib.figure.Figure`.
 
-Errors are shown in percent of the normalising distance.
+Errors are shown in percent of the normalising distance. Every colour that means something is
+:mod:`adnet_lab.palette`'s: normal and tangent, truth, labels and predictions look the same in
+every figure.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 from matplotlib.figure import Figure
 
 from adnet_lab.metrics import auc, ced, rms
+from adnet_lab.palette import (
+    COLOUR_WORDS,
+    COLOURS,
+    FACE_COLOURS,
+    LOSS_COLOURS,
+    MEASURE_COLOURS,
+    VARIANT_COLOURS,
+    VERDICT_COLOURS,
+    variant_colour,
+)
 from adnet_lab.words import measure_words, variant_words
 
 __all__ = [
@@ -35,28 +45,6 @@ __all__ = [
     "plot_validation_comparison",
     "variant_colour",
 ]
-
-_PALETTE = sns.color_palette("colorblind")
-
-#: One colour per variant, the same in every figure: the baseline always dark grey, the
-#: package's recipe blue, the release's recipe vermilion (other variants:
-#: :func:`variant_colour`).
-VARIANT_COLOURS: dict[str, tuple[float, float, float] | str] = {
-    "baseline": "#404040", "adnet-mw0.1-fixed4": _PALETTE[0], "adnet-release": _PALETTE[3],
-    "adl": _PALETTE[2], "adl-fixed4": "#6a3d9a", "adl-fixed9": _PALETTE[5],
-    "aam-mw0.1": "#17becf", "adnet-mw0.1-fixed9": _PALETTE[4],
-}
-#: For other variants: none grey (the baseline's), pale, or close to a named one.
-_OTHER_COLOURS = (_PALETTE[1], "#8c564b", "#bcbd22")
-
-
-def variant_colour(name: str):
-    """The colour of a variant (or shipped model) in every figure: :data:`VARIANT_COLOURS`,
-    else one of the remaining colours chosen by the name (stable across figures)."""
-    if name in VARIANT_COLOURS:
-        return VARIANT_COLOURS[name]
-    return _OTHER_COLOURS[zlib.crc32(name.encode()) % len(_OTHER_COLOURS)]
-
 
 def measure_label(column: str) -> str:
     """An axis label in words, with its unit on a second line, for a metric column of the
@@ -160,7 +148,7 @@ def _face_frame(scheme, face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             curve_tangents(face, scheme, method="chord"))
 
 
-def _draw_curves(axis, scheme, face: np.ndarray, colour="0.6") -> None:
+def _draw_curves(axis, scheme, face: np.ndarray, colour=COLOURS["curve"]) -> None:
     for curve in scheme.curves:
         points = face[list(curve.polyline)]
         axis.plot(points[:, 0], points[:, 1], color=colour, lw=1, zorder=1)
@@ -182,6 +170,7 @@ def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
         sigmas: how many standard deviations the ellipses' semi-axes span (the ``scale``
             given to :func:`~adnet_lab.analysis.error_ellipses`), written in the title.
     """
+    from matplotlib.colors import to_rgb
     from matplotlib.patches import Ellipse
 
     from adnet_lab.metrics import normalizing_distance
@@ -205,10 +194,11 @@ def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
         angle = tangent_angle - row["angle_deg"]
         axis.add_patch(Ellipse(tuple(face[k]), 2 * magnify * row["semi_major"],
                                2 * magnify * row["semi_minor"], angle=angle,
-                               facecolor=(0.84, 0.37, 0.0, 0.35), edgecolor="C3", lw=0.8))
-    axis.scatter(face[:, 0], face[:, 1], s=6, color="k", zorder=3)
+                               facecolor=(*to_rgb(COLOURS["prediction"]), 0.35),
+                               edgecolor=COLOURS["prediction"], lw=0.8))
+    axis.scatter(face[:, 0], face[:, 1], s=6, color="0.25", zorder=3)
     left, bottom = face[:, 0].min(), face[:, 1].max() + 6
-    axis.plot([left, left + magnify], [bottom, bottom], color="C3", lw=3)
+    axis.plot([left, left + magnify], [bottom, bottom], color=COLOURS["prediction"], lw=3)
     axis.text(left + magnify + 2, bottom, "scale: 1% of the inter-ocular distance"
               + (f", drawn {magnify:g}x like the ellipses" if magnify != 1 else ""),
               va="center", fontsize=8)
@@ -253,17 +243,18 @@ def plot_training_curves(history, title: str = "Training") -> Figure:
     the normal and tangent RMS errors (``val_normal_rms_percent``,
     ``val_tangent_rms_percent``)."""
     figure, (loss_axis, nme_axis) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
-    for column in [c for c in history.columns if c.startswith("train_")]:
+    losses = [c for c in history.columns if c.startswith("train_")]
+    for k, column in enumerate(losses):
         loss_axis.plot(history["epoch"], history[column], marker="o", ms=3,
+                       color=LOSS_COLOURS[k % len(LOSS_COLOURS)],
                        label=column.removeprefix("train_"))
     loss_axis.set(xlabel="epoch", ylabel="loss", yscale="log", title="losses")
     loss_axis.legend(fontsize=8)
-    for column, label, colour in (("val_nme_percent", "NME", _PALETTE[2]),
-                                  ("val_normal_rms_percent", "normal RMS", _PALETTE[0]),
-                                  ("val_tangent_rms_percent", "tangent RMS", _PALETTE[1])):
+    for column, label in (("val_nme_percent", "NME"), ("val_normal_rms_percent", "normal RMS"),
+                          ("val_tangent_rms_percent", "tangent RMS")):
         if column in history:
-            nme_axis.plot(history["epoch"], history[column], marker="o", ms=3, color=colour,
-                          label=label)
+            nme_axis.plot(history["epoch"], history[column], marker="o", ms=3,
+                          color=MEASURE_COLOURS[column], label=label)
     nme_axis.set(xlabel="epoch", ylabel="validation error (%)", title="validation")
     if nme_axis.get_lines():
         nme_axis.legend(fontsize=8)
@@ -309,9 +300,9 @@ def plot_validation_comparison(histories: Mapping[str, object], epochs: int | No
 def plot_image_grid(images: np.ndarray, pred_px: np.ndarray | None, gt_px: np.ndarray,
                     scheme, columns: int = 4, show_normals: bool = True,
                     normal_length: float = 4.0) -> Figure:
-    """Crops with ground truth (green), predictions (red) and the ground truth's curve
-    normals (short white ticks). ``images``: ``M x S x S x 3`` uint8; landmarks ``M x N x 2``
-    crop pixels."""
+    """Crops with ground truth, predictions and the ground truth's curve normals (short
+    ticks), each in its colour of :mod:`adnet_lab.palette` (green, pink, blue).
+    ``images``: ``M x S x S x 3`` uint8; landmarks ``M x N x 2`` crop pixels."""
     from adnet_lab.topology import resolve_scheme
 
     scheme = resolve_scheme(scheme)
@@ -329,11 +320,12 @@ def plot_image_grid(images: np.ndarray, pred_px: np.ndarray | None, gt_px: np.nd
             normals, _ = _face_frame(scheme, gt)
             ends = gt + normal_length * normals
             for start, end in zip(gt, ends, strict=True):
-                axis.plot([start[0], end[0]], [start[1], end[1]], color="w", lw=0.6)
-        axis.scatter(gt[:, 0], gt[:, 1], s=4, color="lime", label="ground truth")
+                axis.plot([start[0], end[0]], [start[1], end[1]], color=COLOURS["normal"],
+                          lw=0.8)
+        axis.scatter(gt[:, 0], gt[:, 1], s=4, color=COLOURS["truth"], label="ground truth")
         if pred_px is not None:
-            axis.scatter(pred_px[index, :, 0], pred_px[index, :, 1], s=4, color="red",
-                         label="prediction")
+            axis.scatter(pred_px[index, :, 0], pred_px[index, :, 1], s=4,
+                         color=COLOURS["prediction"], label="prediction")
     axes[0, 0].legend(loc="lower left", fontsize=6, markerscale=2)
     return figure
 
@@ -399,22 +391,64 @@ def plot_learning_curves(histories, columns: Sequence[str] = ("val_normal_rms_pe
     return figure
 
 
+#: The columns of a draw that hold its Hodges-Lehmann change and the 99% interval that
+#: inverts its Wilcoxon signed-rank test (:func:`adnet_lab.confirmation.study_draws`).
+_WILCOXON_INTERVAL = ("hl_change_percent", "hl_change_low_percent", "hl_change_high_percent")
+
+
+def _wilcoxon_interval(row) -> tuple[float, float, float] | None:
+    """A draw's Hodges-Lehmann change and its interval, or None where it was not recorded."""
+    values = [row.get(column, np.nan) for column in _WILCOXON_INTERVAL]
+    return None if np.isnan(np.asarray(values, float)).any() else tuple(map(float, values))
+
+
+def _draws_caption(bars: int, points: int, pooled: bool) -> str:
+    """What decides a draw's colour and what its point and bars are, in words."""
+    if not points:
+        lines = []
+    elif bars == points:
+        lines = ["Points and bars: the Hodges-Lehmann change (the median of the averages of "
+                 "every two images' differences) and its 99% interval,",
+                 "the interval of that same test: a bar misses 0 where its point is "
+                 "coloured, and only there."]
+    elif bars:
+        lines = ["With bars: the Hodges-Lehmann change and its 99% interval, that same "
+                 "test's own.",
+                 "Without bars: the change of the mean error; those draws were recorded "
+                 "without that test's interval."]
+    else:
+        lines = ["Points: the change of the mean error. No bars: these draws were recorded "
+                 "without the interval of that test",
+                 "(a t-interval would answer another test, so none is drawn)."]
+    if pooled:
+        lines.append("Black diamonds: the mean change over a setting's draws, with its 95% "
+                     "t-interval over the draws.")
+    return "\n".join(["Colour: decided by one test alone, the Wilcoxon signed-rank test over "
+                      "the draw's test images (paired, significant at p < 0.01).", *lines])
+
+
 def plot_draws(draws, measures: Mapping[str, str], marked=None, pooled=None,
                title: str = "Recipe against baseline, draw by draw") -> Figure:
-    """The change of each measure per draw, with its 95% interval over the test images:
-    one panel per measure, one row per draw, grouped by setting; filled blue where the
-    recipe's error is significantly lower, red where significantly higher, grey otherwise.
+    """The change of each measure per draw, coloured by the draw's one test, the Wilcoxon
+    signed-rank test over the test images at p < 0.01: significantly lower, significantly
+    higher, or neither (:data:`~adnet_lab.palette.VERDICT_COLOURS`). One panel per measure,
+    one row per draw, grouped by setting.
+
+    A draw with the Hodges-Lehmann columns (``hl_change_percent``, ``hl_change_low_percent``,
+    ``hl_change_high_percent``) is drawn at its Hodges-Lehmann change with that test's 99%
+    interval as its bar (it misses 0 where the point is coloured, and only there); a draw
+    without them at its change of the mean, with no bar. The legend's title says which.
 
     Args:
         draws: a draws table (:func:`adnet_lab.confirmation.study_draws`): columns
-            ``setting``, ``seed``, ``measure``, ``change_percent``, ``change_low_percent``,
-            ``change_high_percent``, ``direction``.
+            ``setting``, ``seed``, ``measure``, ``change_percent``, ``direction`` and, where
+            recorded, the Hodges-Lehmann columns.
         measures: the measures to show, name -> words (panel titles).
         marked: another draw in the same form (e.g. the demo's), drawn on top as a star.
         pooled: the per-setting means over draws (:func:`adnet_lab.confirmation.pool_draws`),
-            drawn as a black diamond with its interval below each setting's draws.
+            drawn as a black diamond with its 95% t-interval over draws below each setting's
+            draws.
     """
-    colours = {"lower": _PALETTE[0], "higher": _PALETTE[3], "no difference": "0.55"}
     groups = []
     if marked is not None and len(marked):
         groups.append(("marked", marked))
@@ -428,42 +462,55 @@ def plot_draws(draws, measures: Mapping[str, str], marked=None, pooled=None,
         if pooled is not None and setting != "marked":
             mean = pooled[pooled["setting"] == setting].set_index("measure")
             rows.append((f"{setting}: mean of {int(mean['draws'].iloc[0])}", mean, "pooled"))
-    height = 1.2 + 0.24 * len(rows)
+    height = 2.0 + 0.24 * len(rows)
     figure, axes = plt.subplots(1, len(measures), figsize=(3.6 * len(measures) + 1.4, height),
                                 layout="constrained", sharey=True, squeeze=False)
     positions = np.arange(len(rows))[::-1]
+    bars = points = 0
     for axis, (measure, words) in zip(axes[0], measures.items(), strict=True):
         for y, (_, table, kind) in zip(positions, rows, strict=True):
             if measure not in table.index:
                 continue
             row = table.loc[measure]
-            value = row["change_percent"]
-            error = [[value - row["change_low_percent"]], [row["change_high_percent"] - value]]
             if kind == "pooled":
+                value = row["change_percent"]
+                error = [[value - row["change_low_percent"]],
+                         [row["change_high_percent"] - value]]
                 axis.errorbar(value, y, xerr=error, fmt="D", color="k", ms=5, capsize=2)
                 continue
-            colour = colours[row["direction"]]
+            interval = _wilcoxon_interval(row)
+            points += 1
+            if interval is None:
+                value, error = row["change_percent"], None
+            else:
+                value, low, high = interval
+                error, bars = [[value - low], [high - value]], bars + 1
+            colour = VERDICT_COLOURS[row["direction"]]
             marker, size = ("*", 13) if kind == "marked" else ("o", 5)
             axis.errorbar(value, y, xerr=error, fmt=marker, color=colour, ms=size,
                           capsize=2, mec="k" if kind == "marked" else colour)
         axis.axvline(0, color="k", lw=0.8)
+        axis.margins(x=0.08)                      # room for the stars' width
         axis.set(title=words, xlabel="change against the baseline (%)")
         axis.grid(alpha=0.3, axis="x")
         for (_, _, kind), y in zip(rows, positions, strict=True):
             if kind in ("pooled", "marked"):      # a line under each group
                 axis.axhline(y - 0.5, color="0.8", lw=0.8)
     axes[0][0].set_yticks(positions, [label for label, _, _ in rows], fontsize=8)
-    handles = [plt.Line2D([], [], marker="o", ls="", color=colour, label=f"significantly {name}"
-                          if name != "no difference" else "no significant difference")
-               for name, colour in colours.items()]
+    handles = [plt.Line2D([], [], marker="o", ls="", color=colour,
+                          label=f"significantly {name} ({COLOUR_WORDS[name]})"
+                          if name != "no difference"
+                          else f"no significant difference ({COLOUR_WORDS[name]})")
+               for name, colour in VERDICT_COLOURS.items()]
     if pooled is not None:
         handles.append(plt.Line2D([], [], marker="D", ls="", color="k",
-                                  label="mean over draws (interval over draws)"))
+                                  label="mean over draws (95% t-interval over draws)"))
     if marked is not None and len(marked):
-        handles.append(plt.Line2D([], [], marker="*", ms=11, ls="", color="0.55", mec="k",
+        handles.append(plt.Line2D([], [], marker="*", ms=11, ls="", mfc="none", mec="k",
                                   label=f"{marked['setting'].iloc[0]}'s draw"))
     figure.legend(handles=handles, loc="outside lower center", ncols=len(handles),
-                  fontsize=8)
+                  fontsize=8, title=_draws_caption(bars, points, pooled is not None),
+                  title_fontsize=8, alignment="left")
     settings = _settings_in_words(draws)
     figure.suptitle(f"{title}\n{settings}" if settings else title,
                     fontsize=10 if settings else None)
@@ -481,11 +528,6 @@ def _settings_in_words(draws) -> str:
                      f"{row.sigma_tangent_percent:g}% along and {row.sigma_normal_percent:g}% "
                      "across the curves"
                      for row in first.itertuples())
-
-
-#: Colours of the three kinds of points on a face, the same in every face figure.
-FACE_COLOURS = {"truth": "#1b9e77", "label": "#d95f02", "prediction": "#e7298a",
-                "normal": "#1f78b4", "tangent": "#7570b3"}
 
 
 def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarray, scheme,
@@ -524,7 +566,8 @@ def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarra
     for axis in (whole, detail):
         axis.imshow(image)
         polyline = truth[list(curve.polyline)]
-        axis.plot(polyline[:, 0], polyline[:, 1], color="w", lw=1, alpha=0.8)
+        axis.plot(polyline[:, 0], polyline[:, 1], color=COLOURS["curve_on_image"], lw=1,
+                  alpha=0.8)
         shown = [("truth", truth), ("prediction", prediction)]
         if label is not None:
             shown.insert(1, ("label", label))
@@ -547,7 +590,8 @@ def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarra
     for origin, delta, name in ((start, normal_value * normal, "normal"),
                                 (corner, tangent_value * tangent, "tangent")):
         detail.arrow(*origin, *delta, color=FACE_COLOURS[name], **arrow)
-    detail.plot(*zip(start, prediction[landmark], strict=True), color="k", lw=0.8, ls="--",
+    detail.plot(*zip(start, prediction[landmark], strict=True), color=COLOURS["error"], lw=0.8,
+                ls="--",
                 label="its whole error (truth to prediction)", zorder=6)
     detail.scatter(*start, s=160, facecolors="none", edgecolors="w", linewidths=1.5, zorder=3)
     detail.set(xlim=(start[0] - size, start[0] + size), ylim=(start[1] + size, start[1] - size))
@@ -568,7 +612,7 @@ def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarra
     handles, _ = detail.get_legend_handles_labels()
     handles += [plt.Line2D([], [], color="0.7", lw=1.5,
                            label=f"the {curve.name.replace('_', ' ')} through the true "
-                                 "points (white)"),
+                                 f"points ({COLOUR_WORDS['curve_on_image']})"),
                 plt.Line2D([], [], marker="o", ms=10, mfc="none", mec="0.3", ls="",
                            label=f"landmark {landmark}, true position (faded: neighbours)"),
                 *(plt.Line2D([], [], color=FACE_COLOURS[name], lw=2,
@@ -602,15 +646,15 @@ def plot_adl_landscape(landscapes: Mapping[float, Mapping[str, np.ndarray | floa
         axis.quiver(normal[::step], tangent[::step], -land["grad_normal"][::step, ::step],
                     -land["grad_tangent"][::step, ::step], color="w", alpha=0.8)
         axis.contour(normal, tangent, land["loss"], levels=[float(land["knee_loss"])],
-                     colors="orange", linestyles="--", linewidths=1.2)
+                     colors=COLOURS["mark"], linestyles="--", linewidths=1.2)
         axis.set(title=f"lambda = {lam:g}", aspect="equal",
                  xlabel="normal error\n(% of the inter-ocular distance)")
     axes[0][0].set_ylabel("tangent error\n(% of the inter-ocular distance)")
     figure.colorbar(filled, ax=axes[0].tolist(), shrink=0.8, format="%.3f",
                     label="ADL of the landmark")
     figure.suptitle("ADL of one landmark over its error: the larger lambda, the steeper across "
-                    "the curve\n(arrows: minus the gradient; dashed orange: the smooth-L1 knee, "
-                    "quadratic inside, linear outside)", fontsize=10)
+                    f"the curve\n(arrows: minus the gradient; dashed {COLOUR_WORDS['mark']}: the "
+                    "smooth-L1 knee, quadratic inside, linear outside)", fontsize=10)
     return figure
 
 
@@ -658,12 +702,14 @@ def plot_adnet_maps(image: np.ndarray, adnet, baseline, landmark: int, scheme,
             point = (adnet if title != "baseline's heatmap" else baseline
                      ).stack_landmarks[stack][index, landmark].detach().float().numpy()
             side = values.shape[0]
-            axis.plot(*((point + 1) * side / 2 - 0.5), "c+", ms=8)   # [-1, 1] -> cells
+            axis.plot(*((point + 1) * side / 2 - 0.5), "+", color=COLOURS["mark"],
+                      ms=8)   # [-1, 1] -> cells
         axes[stack, 1].set_ylabel(f"stack {stack + 1}")
         axes[stack, 0].set_axis_off()
     axes[0, 0].imshow(image)
     axes[0, 0].set_title(f"landmark {landmark}", fontsize=9)
-    figure.suptitle("ADNet's maps per stack (cyan +: the decoded landmark)", fontsize=10)
+    figure.suptitle(f"ADNet's maps per stack ({COLOUR_WORDS['mark']} +: the decoded landmark)",
+                    fontsize=10)
     return figure
 
 
@@ -714,7 +760,7 @@ def plot_heatmap_lambda(image: np.ndarray, output, landmarks, landmark: int, sch
         angle = float(np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1])))
         axis.add_patch(Ellipse(tuple(point), 2 * scale * np.sqrt(values[1]),
                                2 * scale * np.sqrt(values[0]), angle=angle, fill=False,
-                               color="c", lw=2))
+                               color=COLOURS["mark"], lw=2))
         axis.arrow(*point, *(normal * scale * 2 * np.sqrt(max(var_n, 1e-12))),
                    color=FACE_COLOURS["normal"], width=scale / 150, head_width=scale / 25,
                    length_includes_head=True)
@@ -726,6 +772,108 @@ def plot_heatmap_lambda(image: np.ndarray, output, landmarks, landmark: int, sch
                       f"cells, along {np.sqrt(var_t) / cell:.2f} cells", fontsize=9)
     clamp = " (clamped)" if lam in LAMBDA_RANGE else ""
     figure.suptitle(f"Landmark {landmark}: heatmap lambda = variance along / variance across "
-                    f"= {lam:.2f}{clamp}\ncyan: the fused map's 1-SD ellipse about the decoded "
-                    "landmark; blue: the curve's normal (2 SD across)", fontsize=10)
+                    f"= {lam:.2f}{clamp}\n{COLOUR_WORDS['mark']}: the fused map's 1-SD ellipse "
+                    f"about the decoded landmark; {COLOUR_WORDS['normal']}: the curve's normal "
+                    "(2 SD across)", fontsize=10)
+    return figure
+
+
+# --------------------------------------------------------------- what causes the lean, AAM
+
+#: The label kinds of the study ``cause`` in words, for legends.
+LABEL_KIND_WORDS = {"anisotropic": "labels scattered along the curves (3%) more than across (0.5%)",
+                    "equal": "labels scattered equally (2.15% both ways)",
+                    "noise-free": "noise-free labels (the truth)"}
+
+
+def plot_curve_lean(lean, variants: Sequence[str] = ("baseline", "adnet-mw0.1-fixed4"),
+                    title: str = "How much the error against the truth leans along each curve"
+                    ) -> Figure:
+    """The lean of the error per curve (tangent / normal RMS against the truth, with its
+    interval clustered by seed) under each kind of labels of the study ``cause``: one panel
+    per variant, one colour per label kind (:data:`adnet_lab.palette.LABEL_KIND_COLOURS`),
+    a line at 1 (no lean).
+
+    Args:
+        lean: :func:`adnet_lab.mechanisms.lean_table`'s table.
+    """
+    from adnet_lab.palette import LABEL_KIND_COLOURS
+    from adnet_lab.words import curve_words
+
+    variants = [v for v in variants if v in set(lean["variant"])]
+    kinds = list(dict.fromkeys(lean["setting"]))
+    curves = list(dict.fromkeys(lean["curve"]))
+    figure, axes = plt.subplots(1, len(variants), figsize=(5.2 * len(variants), 4.4),
+                                sharey=True, layout="constrained", squeeze=False)
+    width = 0.8 / max(len(kinds), 1)
+    for axis, variant in zip(axes[0], variants, strict=True):
+        for k, kind in enumerate(kinds):
+            rows = lean[(lean["variant"] == variant) & (lean["setting"] == kind)]
+            rows = rows.set_index("curve").reindex(curves)
+            x = np.arange(len(curves)) + (k - (len(kinds) - 1) / 2) * width
+            seeds = int(rows["runs"].max())
+            axis.errorbar(x, rows["ratio"], yerr=[rows["ratio"] - rows["low"],
+                                                  rows["high"] - rows["ratio"]],
+                          fmt="o", ms=5, capsize=2, color=LABEL_KIND_COLOURS[kind],
+                          label=f"{LABEL_KIND_WORDS.get(kind, kind)} ({seeds} seeds)")
+        axis.axhline(1, color=COLOURS["curve"], lw=1, ls="--")
+        axis.axvline(len(curves) - 1.5, color=COLOURS["curve"], lw=0.8)
+        axis.set_xticks(range(len(curves)), [curve_words(c) if c != "all curves" else c
+                                             for c in curves], rotation=45, ha="right")
+        axis.set_title(variant_words(variant), fontsize=10)
+    axes[0, 0].set_ylabel("tangent RMS / normal RMS against the truth\n(1: no lean; "
+                          "bars: 95% interval clustered by seed)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=1, fontsize=8,
+                  frameon=False)
+    figure.suptitle(title, fontsize=11)
+    return figure
+
+
+def plot_spread_comparisons(summary, title: str = "The maps' spread in the true curve's frame, "
+                            "about the true landmark") -> Figure:
+    """Per curve, each comparison of :data:`adnet_lab.mechanisms.SPREAD_COMPARISONS`: the
+    change of the first map's SD across the curve against the second's (left, percent; bar:
+    mean over seeds, whiskers: the seeds' range) and the two maps' elongation along / across
+    (right, first map filled, second open).
+
+    Args:
+        summary: :func:`adnet_lab.mechanisms.spread_summary`'s table.
+    """
+    from adnet_lab.words import curve_words
+
+    comparisons = list(dict.fromkeys(summary["comparison"]))
+    curves = list(dict.fromkeys(summary["curve"]))
+    colours = [VARIANT_COLOURS["adnet-mw0.1-fixed4"], VARIANT_COLOURS["aam-mw0.1"],
+               VARIANT_COLOURS["baseline"]]
+    figure, (across, shape) = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained")
+    width = 0.8 / max(len(comparisons), 1)
+    for k, comparison in enumerate(comparisons):
+        rows = summary[summary["comparison"] == comparison].set_index("curve").reindex(curves)
+        x = np.arange(len(curves)) + (k - (len(comparisons) - 1) / 2) * width
+        colour = colours[k % len(colours)]
+        seeds = int(rows["seeds"].max())
+        across.bar(x, rows["across_change_percent"], width=width, color=colour,
+                   label=f"{comparison} ({seeds} seed{'s' if seeds > 1 else ''})")
+        across.errorbar(x, rows["across_change_percent"],
+                        yerr=[rows["across_change_percent"] - rows["across_change_min"],
+                              rows["across_change_max"] - rows["across_change_percent"]],
+                        fmt="none", color="k", lw=0.8, capsize=2)
+        shape.scatter(x, rows["first_elongation"], color=colour, s=22, zorder=3)
+        shape.scatter(x, rows["second_elongation"], facecolors="none", edgecolors=colour,
+                      s=22, zorder=3)
+        shape.vlines(x, rows["second_elongation"], rows["first_elongation"], color=colour,
+                     lw=1)
+    across.axhline(0, color="k", lw=0.8)
+    shape.axhline(1, color=COLOURS["curve"], lw=1, ls="--")
+    for axis in (across, shape):
+        axis.set_xticks(range(len(curves)), [curve_words(c) for c in curves], rotation=45,
+                        ha="right")
+    across.set_ylabel("SD across the curve: first map against second (%)")
+    shape.set_ylabel("elongation: SD along / SD across the curve\n"
+                     "(filled: first map, open: second; 1: round)")
+    handles, labels = across.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=1, fontsize=8,
+                  frameon=False)
+    figure.suptitle(title, fontsize=11)
     return figure

@@ -14,7 +14,8 @@ and the command line all read their recipes from here, so a recipe is changed in
   results are in ``docs/ablation.md``.
 * :data:`DEMO_STUDY`, :data:`DEMO_RECIPE`, :data:`DEMO_SEED`, :data:`QUICK_STUDY` -- what
   ``make demo`` (and ``--quick``) trains.
-* :data:`SHIPPED` -- the models in ``adnet_lab/resources/weights``: the demo's two.
+* :data:`SHIPPED` -- the models in ``adnet_lab/resources/weights``: the demo's two
+  (:data:`DEMO_MODELS`) and AAM alone (:data:`AAM_ALONE`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from dataclasses import dataclass
 
 from adnet_lab.configs import StudyConfig, Variant
 
-__all__ = ["CAUSE_LABELS", "CORE_STUDIES", "DEMO_RECIPE", "DEMO_SEED", "DEMO_STUDY", "LAMBDA_SWEEP",
+__all__ = ["AAM_ALONE", "CAUSE_LABELS", "CORE_STUDIES", "DEMO_MODELS", "DEMO_RECIPE",
+           "DEMO_SEED", "DEMO_STUDY", "LAMBDA_SWEEP",
            "LEGACY_NAMES", "PANEL_SEED", "PANEL_STUDY", "QUICK_STUDY", "SHIPPED",
            "SHIPPED_ALIASES", "STUDIES", "VARIANTS", "Study", "canonical_variant",
            "parse_variant"]
@@ -218,8 +220,15 @@ DEMO_SEED = 0
 QUICK_STUDY: StudyConfig = DEMO_STUDY.with_changes(num_train=96, num_val=16, num_test=32,
                                                    image_size=64, preset="cpu-tiny", epochs=1)
 
-#: The shipped models (``adnet_lab/resources/weights``): the demo's two, by name.
-SHIPPED: dict[str, Variant] = {"baseline": VARIANTS["baseline"], DEMO_RECIPE.name: DEMO_RECIPE}
+#: The demo's two models: the baseline and the package's recipe.
+DEMO_MODELS: tuple[str, ...] = ("baseline", DEMO_RECIPE.name)
+#: AAM alone (no ADL), trained on the demo's data, seed and budget: the model that differs
+#: from the shipped baseline only by AAM (study ``aam-alone``).
+AAM_ALONE: Variant = VARIANTS["aam-mw0.1"]
+#: The shipped models (``adnet_lab/resources/weights``), by name: the demo's two and AAM
+#: alone, all trained on the demo's data, seed and budget.
+SHIPPED: dict[str, Variant] = {"baseline": VARIANTS["baseline"], DEMO_RECIPE.name: DEMO_RECIPE,
+                               AAM_ALONE.name: AAM_ALONE}
 #: Short names :func:`adnet_lab.load_model` also takes: ``"adnet"``, the shipped ADNet.
 SHIPPED_ALIASES: dict[str, str] = {"adnet": DEMO_RECIPE.name}
 

@@ -227,7 +227,7 @@ def make_examples(out_dir: str | Path = "data/examples", faces: int = 32,
     from adnet_lab.data.synthetic import generate_faces
     from adnet_lab.evaluation import predict
     from adnet_lab.loading import load_model
-    from adnet_lab.recipes import SHIPPED
+    from adnet_lab.recipes import DEMO_MODELS
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -245,7 +245,7 @@ def make_examples(out_dir: str | Path = "data/examples", faces: int = 32,
     dataset = FaceAlignmentDataset(records, "wflw", input_size=64)
     suffixes = {"lines": ".txt", "npy": ".npy", "npz": ".npz", "csv-long": "_long.csv",
                 "csv-wide": "_wide.csv", "pts": "_pts"}
-    for model in SHIPPED:
+    for model in DEMO_MODELS:
         crop = predict(load_model(model), dataset, progress=False).pred_px
         image = np.stack([dataset.to_image_pixels(k, crop[k]) for k in range(faces)])
         for kind, suffix in suffixes.items():

@@ -57,9 +57,25 @@ from adnet_lab.recipes import Study, parse_variant
 from adnet_lab.runstore import RunStore, claim, finished_runs
 from adnet_lab.training import train
 
-__all__ = ["Executor", "ProcessExecutor", "RunTask", "SubmititExecutor", "load_runs",
-           "paired_tests", "run_ablation", "run_one", "run_study", "study_datasets",
-           "study_folders", "summarize_ablation"]
+__all__ = [
+    "Executor",
+    "ProcessExecutor",
+    "RunTask",
+    "SubmititExecutor",
+    "load_runs",
+    "paired_tests",
+    "run_ablation",
+    "run_one",
+    "run_study",
+    "study_datasets",
+    "study_folders",
+    "study_test_set",
+    "summarize_ablation",
+]
+
+
+#: The order of a seed's splits: each is generated with the seed's offset at its index.
+_SPLITS = ("train", "val", "test")
 
 
 def study_datasets(study: StudyConfig, seed: int,
@@ -69,11 +85,10 @@ def study_datasets(study: StudyConfig, seed: int,
     their true landmarks), ``test`` (annotated) and ``test_truth``. ``progress`` shows the
     generation."""
     size = study.model_config().input_size
-    sets = {name: generate_faces(count, study.synthetic_config(seed, offset),
+    sets = {name: generate_faces(count, study.synthetic_config(seed, _SPLITS.index(name)),
                                  progress=progress)
-            for offset, (name, count) in enumerate((("train", study.num_train),
-                                                    ("val", study.num_val),
-                                                    ("test", study.num_test)))}
+            for name, count in (("train", study.num_train), ("val", study.num_val),
+                                ("test", study.num_test))}
     scheme = study.scheme
     return {
         "train": FaceAlignmentDataset(sets["train"].records(), scheme, size,
@@ -83,6 +98,15 @@ def study_datasets(study: StudyConfig, seed: int,
         "test": FaceAlignmentDataset(sets["test"].records(), scheme, size),
         "test_truth": FaceAlignmentDataset(sets["test"].records(truth=True), scheme, size),
     }
+
+
+def study_test_set(study: StudyConfig, seed: int, truth: bool = True) -> FaceAlignmentDataset:
+    """Only the test faces of seed ``seed`` of a study (the ``test_truth`` or ``test`` set of
+    :func:`study_datasets`, without generating the training faces)."""
+    faces = generate_faces(study.num_test, study.synthetic_config(seed, _SPLITS.index("test")),
+                           progress=False)
+    return FaceAlignmentDataset(faces.records(truth=truth), study.scheme,
+                                study.model_config().input_size)
 
 
 def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path, *,
@@ -398,10 +422,14 @@ def paired_tests(out_dir: str | Path, baseline: str = "baseline",
     Rows ``(variant, measure)`` (``(variant, seed, measure)`` per seed); columns ``images``,
     ``seeds``, ``mean_difference_percent`` (variant - baseline, percent of the inter-ocular
     distance), ``low_percent`` and ``high_percent`` (its 95% t-interval over images) and
-    ``baseline_mean_percent`` (the baseline's mean of the measure), per seed only;
-    ``p_value``, ``effect_size`` (rank-biserial; negative: the variant's errors are
-    smaller).
+    ``baseline_mean_percent`` (the baseline's mean of the measure), per seed only, with
+    ``hl_percent``, ``hl_low_percent`` and ``hl_high_percent`` (the Hodges-Lehmann difference
+    and its 99% interval, the one of the Wilcoxon test:
+    :func:`adnet_lab.confirmation.wilcoxon_interval`); ``p_value``, ``effect_size``
+    (rank-biserial; negative: the variant's errors are smaller).
     """
+    from adnet_lab.confirmation import wilcoxon_interval  # it imports this module
+
     out = Path(out_dir)
     runs = load_runs(out)
     names = list(variants) if variants is not None else [
@@ -425,8 +453,11 @@ def paired_tests(out_dir: str | Path, baseline: str = "baseline",
                        "mean_difference_percent": test["mean_difference_percent"]}
                 if per_seed:
                     _, low, high = mean_interval(100 * (a - b))
+                    hl = wilcoxon_interval(100 * (a - b))
                     row |= {"seed": group[0], "low_percent": low, "high_percent": high,
-                            "baseline_mean_percent": 100 * float(b.mean())}
+                            "baseline_mean_percent": 100 * float(b.mean()),
+                            "hl_percent": hl[0], "hl_low_percent": hl[1],
+                            "hl_high_percent": hl[2]}
                 rows.append(row | {"p_value": test["p_value"],
                                    "effect_size": test["effect_size"]})
     index = ["variant", "seed", "measure"] if per_seed else ["variant", "measure"]

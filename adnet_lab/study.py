@@ -58,9 +58,19 @@ from adnet_lab.runner import (
 from adnet_lab.runstore import finished_runs
 from adnet_lab.words import variant_words
 
-__all__ = ["DEMO_DRAW", "LAMBDA_SWEEP", "curve_changes", "draws_tables", "read_study_results",
-           "study_histories", "study_results", "study_tables", "write_draws_report",
-           "write_study_report"]
+__all__ = [
+    "DEMO_DRAW",
+    "LAMBDA_SWEEP",
+    "curve_changes",
+    "draws_tables",
+    "read_study_results",
+    "study_histories",
+    "study_results",
+    "study_tables",
+    "write_draws_report",
+    "write_mechanism_report",
+    "write_study_report",
+]
 
 _SHOWN = ("nme_vs_truth_percent", "normal_rms_vs_truth_percent",
           "tangent_rms_vs_truth_percent", "normal_systematic_vs_truth_percent",
@@ -180,8 +190,10 @@ def draws_tables(draws: pd.DataFrame, pooled: pd.DataFrame) -> str:
         "over the test images; Wilcoxon signed-rank p, which decides significance at 0.01: "
         "the two tests can disagree near zero, where the t-interval may touch 0 while "
         "p < 0.01)\n", markdown_table(pd.DataFrame(rows)),
-        "\n### Pooled over the draws (mean change with its 95% interval over draws; counts "
-        "of draws)\n", markdown_table(pd.DataFrame(summary)), ""])
+        "\n### Pooled over the draws (mean change with its 95% t-interval: over the draws of "
+        "a setting; for a pool of several settings, which share their seeds, over the seeds' "
+        "mean changes, i.e. clustered by seed; counts of draws)\n",
+        markdown_table(pd.DataFrame(summary)), ""])
 
 
 def write_draws_report(study: Study, runs_root: str | Path | None = "runs/ablation",
@@ -229,13 +241,64 @@ def write_draws_report(study: Study, runs_root: str | Path | None = "runs/ablati
         demo_draw(Path(demo_dir)).to_csv(kept_demo, index=False)
         written.append(kept_demo)
     marked = pd.read_csv(kept_demo) if kept_demo.is_file() else None
-    figure = plot_draws(draws, MEASURES, marked=marked, pooled=pooled,
-                        title=f"Study '{study.name}': recipe against baseline per draw (bars: "
-                              "95% t-interval over the test images; colour: Wilcoxon p < 0.01)"
-                              "\nSettings (label noise SD in % of the inter-ocular distance):")
+    figure = draws_figure(study.name, draws, pooled, marked)
     figure.savefig(docs / f"{study.name}.png", dpi=110)
     plt.close(figure)
     return [*written, docs / f"{study.name}.png"]
+
+
+def draws_figure(name: str, draws: pd.DataFrame, pooled: pd.DataFrame | None = None,
+                 marked: pd.DataFrame | None = None) -> Figure:
+    """The figure ``<name>.png`` of a study's draws (:func:`~adnet_lab.plots.plot_draws`:
+    colour by the Wilcoxon test; its caption says what the points and bars are)."""
+    return plot_draws(draws, MEASURES, marked=marked, pooled=pooled,
+                      title=f"Study '{name}': recipe against baseline per draw\nSettings "
+                            "(label noise SD in % of the inter-ocular distance):")
+
+
+def write_mechanism_report(runs_root: str | Path = "runs/ablation",
+                           docs_dir: str | Path = "docs/ablation",
+                           names: Sequence[str] = ("cause", "aam-alone")) -> list[Path]:
+    """What the studies ``cause`` and ``aam-alone`` measure beyond their draws
+    (:mod:`adnet_lab.mechanisms`), for those of ``names`` with finished runs:
+
+    * ``cause_lean.csv`` and ``cause_lean.png`` -- per label kind, model and curve, the lean
+      of the error against the truth with its interval clustered by seed;
+    * ``cause_ellipses.csv`` -- per label kind, model and landmark, the error ellipse against
+      the truth over the seeds' test faces (notebook 1 and the README's figure draw them);
+    * ``aam_spreads.csv`` (per seed), ``aam_spreads_summary.csv`` (over seeds) and
+      ``aam_spreads.png`` -- the maps' spreads across and along the true curve, compared
+      (``adnet-mw0.1-fixed4`` of ``cause``'s anisotropic setting and the runs of
+      ``aam-alone``, so written once both have runs).
+    """
+    from adnet_lab.mechanisms import ellipse_table, lean_table, spread_summary, spread_tables
+    from adnet_lab.plots import plot_curve_lean, plot_spread_comparisons
+
+    docs = Path(docs_dir)
+    written = []
+    if "cause" in names:
+        lean = lean_table(STUDIES["cause"], runs_root)
+        if not lean.empty:
+            lean.to_csv(docs / "cause_lean.csv", index=False)
+            ellipse_table(STUDIES["cause"], runs_root).to_csv(docs / "cause_ellipses.csv",
+                                                               index=False)
+            figure = plot_curve_lean(lean)
+            figure.savefig(docs / "cause_lean.png", dpi=110)
+            plt.close(figure)
+            written += [docs / "cause_lean.csv", docs / "cause_ellipses.csv",
+                        docs / "cause_lean.png"]
+    if names:
+        spreads = spread_tables(runs_root)
+        if not spreads.empty:
+            summary = spread_summary(spreads)
+            spreads.to_csv(docs / "aam_spreads.csv", index=False)
+            summary.to_csv(docs / "aam_spreads_summary.csv", index=False)
+            figure = plot_spread_comparisons(summary)
+            figure.savefig(docs / "aam_spreads.png", dpi=110)
+            plt.close(figure)
+            written += [docs / "aam_spreads.csv", docs / "aam_spreads_summary.csv",
+                        docs / "aam_spreads.png"]
+    return written
 
 
 #: The default demo's draw, kept beside the confirmation's draws to mark it in their figure.
@@ -316,6 +379,18 @@ def _study_figures(name: str, results: Mapping[str, pd.DataFrame]) -> dict[str, 
                 title=f"Validation error against the truth ({_band_words(histories)})")}
 
 
+def _study_markdown(name: str, study: Study, results: Mapping[str, pd.DataFrame]
+                    ) -> list[str]:
+    """A single-setting study's part of ``tables.md``."""
+    markdown = [f"## Study `{name}`\n", study_tables(results["summary"], results["paired"],
+                                                      results["runs"], study.variants)]
+    if not results["curves"].empty:
+        markdown += ["### Where: change of the normal RMS error against the truth per curve "
+                     "(percent against the baseline, mean over seeds)\n",
+                     markdown_table(results["curves"].round(1).reset_index(), digits=1), ""]
+    return markdown
+
+
 def _write_single_study(name: str, study: Study, results: Mapping[str, pd.DataFrame],
                         docs: Path, tables: bool = True) -> tuple[list[str], list[Path]]:
     """Write a study's CSVs (when ``tables``) and figures; return its part of ``tables.md``
@@ -329,12 +404,7 @@ def _write_single_study(name: str, study: Study, results: Mapping[str, pd.DataFr
             path = docs / f"{name}_{table}.csv"
             frame.to_csv(path, index=table in ("summary", "paired", "curves"))
             written.append(path)
-    markdown = [f"## Study `{name}`\n", study_tables(results["summary"], results["paired"],
-                                                      results["runs"], study.variants)]
-    if not results["curves"].empty:
-        markdown += ["### Where: change of the normal RMS error against the truth per curve "
-                     "(percent against the baseline, mean over seeds)\n",
-                     markdown_table(results["curves"].round(1).reset_index(), digits=1), ""]
+    markdown = _study_markdown(name, study, results)
     for file, figure in _study_figures(name, results).items():
         figure.savefig(docs / file, dpi=110)
         plt.close(figure)
@@ -347,11 +417,13 @@ def write_study_report(runs_root: str | Path = "runs/ablation",
                        studies: Mapping[str, Study] = STUDIES,
                        demo_dir: str | Path | None = None,
                        shipped_draws: Path | None = CONFIRMATION_DRAWS,
-                       from_tables: bool = False) -> list[Path]:
+                       from_tables: bool = False,
+                       only: Sequence[str] | None = None) -> list[Path]:
     """Write the CSVs, ``tables.md`` and the figures of every finished study of ``studies``
     (the draws of those with several settings, :func:`write_draws_report`, with the draw of
     the finished demo in ``demo_dir`` marked; the confirmation's also to ``shipped_draws``,
-    the copy the demo reads).
+    the copy the demo reads). ``only``: the studies whose files are written; the others keep
+    their committed part of ``tables.md``.
 
     With ``from_tables`` no run is read: ``tables.md`` and the figures are written again
     from the CSVs already in ``docs_dir`` (after a change of the figures or of a name),
@@ -360,21 +432,33 @@ def write_study_report(runs_root: str | Path = "runs/ablation",
     docs.mkdir(parents=True, exist_ok=True)
     written, markdown = [], ["# Ablation tables (written by `make study`)\n"]
     for name, study in studies.items():
+        if only is not None and name not in only:
+            results = read_study_results(docs, name) if len(study.settings) == 1 else None
+            if results is not None:     # its committed part of tables.md stays
+                markdown += _study_markdown(name, study, results)
+            continue
         if len(study.settings) != 1:
             written += write_draws_report(study, None if from_tables else runs_root, docs,
                                           demo_dir,
                                           shipped_draws if name == "confirm" else None)
             continue
-        if from_tables:
+        folder = study_folders(study, runs_root)[""]
+        if from_tables or not finished_runs(folder):
             results = read_study_results(docs, name)
+            if results is None:
+                continue    # not run (yet)
+            if not from_tables:     # runs elsewhere: its committed part of tables.md stays
+                markdown += _study_markdown(name, study, results)
+                continue
         else:
-            folder = study_folders(study, runs_root)[""]
-            results = study_results(folder, study.variants) if finished_runs(folder) else None
-        if results is None:
-            continue  # not run (yet)
+            results = study_results(folder, study.variants)
         part, files = _write_single_study(name, study, results, docs, tables=not from_tables)
         markdown += part
         written += files
+    if not from_tables:
+        written += write_mechanism_report(runs_root, docs,
+                                          [name for name in ("cause", "aam-alone")
+                                           if name in studies and (only is None or name in only)])
     if len(markdown) > 1:       # some single-setting study had results: its tables, rewritten
         (docs / "tables.md").write_text("\n".join(markdown))
         written.append(docs / "tables.md")
@@ -410,9 +494,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"study {name}: {len(study.variants)} variants x {len(study.seeds)} seeds x "
                   f"{len(study.settings)} setting(s)")
             run_study(study, args.runs, executor=ProcessExecutor(args.jobs))
-    reported = chosen if args.only else STUDIES
-    for path in write_study_report(args.runs, args.docs, reported, demo_dir=args.demo,
-                                   from_tables=args.from_tables):
+    for path in write_study_report(args.runs, args.docs, STUDIES, demo_dir=args.demo,
+                                   from_tables=args.from_tables, only=args.only):
         print(path)
 
 

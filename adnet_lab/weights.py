@@ -1,12 +1,14 @@
 """The shipped models' files: where they are and how they are written.
 
-``baseline`` and ``adnet-mw0.1-fixed4`` (:data:`~adnet_lab.recipes.SHIPPED`; the package's
-recipe of ADNet) are the demo's two models
-(synthetic WFLW-98 faces with tangent ambiguity, preset ``cpu-small``), stored as their EMA
-weights in float16 (about 1.2 MB each) with their configuration and recipe. They are loaded
-by :func:`adnet_lab.load_model` and written by :func:`write_shipped_weights`;
-``make weights`` (:func:`adnet_lab.demo.make_weights`) retrains and writes them, the same bit
-for bit on the same machine and thread count, close elsewhere.
+``baseline`` and ``adnet-mw0.1-fixed4`` (the package's recipe of ADNet) are the demo's two
+models, ``aam-mw0.1`` (AAM alone, no ADL) the model that differs from the baseline only by
+AAM (:data:`~adnet_lab.recipes.SHIPPED`); all three were trained on the demo's data, seed
+and budget (synthetic WFLW-98 faces with tangent ambiguity, preset ``cpu-small``) and are
+stored as their EMA weights in float16 (about 1.2 MB each) with their configuration and
+recipe. They are loaded by :func:`adnet_lab.load_model` and written by
+:func:`write_shipped_weights`; ``make weights`` (:func:`adnet_lab.demo.make_weights`)
+retrains and writes them, the same bit for bit on the same machine and thread count, close
+elsewhere.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ __all__ = ["SHIPPED", "shipped_weights_path", "write_shipped_weights"]
 
 
 def shipped_weights_path(name: str) -> Path:
-    """The file of shipped model ``name`` (``"baseline"`` or ``"adnet-mw0.1-fixed4"``)."""
+    """The file of shipped model ``name`` (a key of :data:`~adnet_lab.recipes.SHIPPED`)."""
     if name not in SHIPPED:
         raise ValueError(f"shipped models are {tuple(SHIPPED)}, not {name!r}")
     return Path(str(resources.files("adnet_lab").joinpath(f"resources/weights/{name}.pt")))

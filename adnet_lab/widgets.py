@@ -13,6 +13,8 @@ a terminal), :func:`show` returns the static figure instead of the widget.
   baseline's heatmap.
 * :class:`LandmarkPanel` -- scheme, curve and landmark selectors; highlights them with their
   normals on the mean face.
+* :class:`FacePanel` -- face and landmark sliders; a test face through one or more models,
+  zoomed on the landmark's error split into its normal and tangent parts.
 * :class:`ComparisonPanel` -- pick runs to compare; CED curves and their summary.
 * :class:`TrainingPanel` -- toggles for ADL, AAM, lambda and map weight, preset and epochs; a
   Train button that trains in the background with live loss, NME and normal/tangent curves,
@@ -38,6 +40,7 @@ from adnet_lab.configs import LAMBDA_MODES, StudyConfig, Variant
 from adnet_lab.data.synthetic import annotate_along_curves
 from adnet_lab.geometry import curve_normals, curve_tangents, decompose_errors
 from adnet_lab.metrics import auc, failure_rate, normalizing_distance, rms
+from adnet_lab.palette import COLOUR_WORDS, COLOURS
 from adnet_lab.recipes import (
     DEMO_RECIPE,
     PANEL_EXPECTATION,
@@ -48,8 +51,8 @@ from adnet_lab.recipes import (
 from adnet_lab.runstore import RunStore
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme, mean_face
 
-__all__ = ["AmbiguityPanel", "ComparisonPanel", "LandmarkPanel", "LossPanel", "MapsPanel",
-           "TrainingPanel", "has_widget_frontend", "show"]
+__all__ = ["AmbiguityPanel", "ComparisonPanel", "FacePanel", "LandmarkPanel", "LossPanel",
+           "MapsPanel", "TrainingPanel", "has_widget_frontend", "show"]
 
 
 def has_widget_frontend() -> bool:
@@ -68,20 +71,30 @@ class _Panel(ABC):
     def __init__(self, controls: list[widgets.Widget],
                  observed: list[widgets.Widget] | None = None) -> None:
         self.output = widgets.Output()
+        self.readout = widgets.HTML()       # the figure's key numbers in words, live
         self.figure: Figure | None = None
         self.state: dict = {}
         self.widget = widgets.VBox([widgets.HBox(controls), self.output])
         for control in controls if observed is None else observed:
             control.observe(lambda _change: self.update(), names="value")
         self.update()
+        if self.readout.value:              # only panels that put their numbers in words
+            self.widget.children = (self.widget.children[0], self.readout,
+                                    *self.widget.children[1:])
 
     @abstractmethod
     def draw(self) -> Figure:
         """Build the figure from the controls (and fill ``self.state``)."""
 
+    def words(self) -> str:
+        """The numbers of ``state`` a reader needs, in a line shown between the controls and
+        the figure and updated with it (none by default)."""
+        return ""
+
     def update(self) -> None:
-        """Redraw the figure from the controls' current values."""
+        """Redraw the figure and the readout from the controls' current values."""
         self.figure = self.draw()
+        self.readout.value = self.words()
         # Closed for pyplot (so inline backends do not show it a second time below the cell);
         # the Figure object stays usable for display and savefig.
         plt.close(self.figure)
@@ -168,20 +181,20 @@ class AmbiguityPanel(_Panel):
                                             layout="constrained")
         for curve in self.scheme.curves:
             points = face[list(curve.polyline)]
-            axis.plot(points[:, 0], points[:, 1], color="0.6", lw=1)
-        axis.scatter(annotated[..., 0].ravel(), annotated[..., 1].ravel(), s=2, alpha=0.3,
-                     color="C1", label="annotations")
-        axis.scatter(face[:, 0], face[:, 1], s=8, color="k", label="true landmark")
+            axis.plot(points[:, 0], points[:, 1], color=COLOURS["curve"], lw=1)
+        axis.scatter(annotated[..., 0].ravel(), annotated[..., 1].ravel(), s=2, alpha=0.5,
+                     color=COLOURS["label"], label="annotations")
+        axis.scatter(face[:, 0], face[:, 1], s=8, color=COLOURS["truth"], label="true landmark")
         axis.set_aspect("equal")
         axis.invert_yaxis()
         axis.set_axis_off()
         axis.legend(loc="lower left", fontsize=8)
         centre, half = face[jaw[len(jaw) // 4]], 0.06 * 256
         jaw_points = face[list(self.scheme.curves[0].polyline)]
-        zoom.plot(jaw_points[:, 0], jaw_points[:, 1], color="0.6", lw=1)
+        zoom.plot(jaw_points[:, 0], jaw_points[:, 1], color=COLOURS["curve"], lw=1)
         zoom.scatter(annotated[:, jaw, 0].ravel(), annotated[:, jaw, 1].ravel(), s=3,
-                     alpha=0.4, color="C1")
-        zoom.scatter(face[jaw, 0], face[jaw, 1], s=10, color="k")
+                     alpha=0.6, color=COLOURS["label"])
+        zoom.scatter(face[jaw, 0], face[jaw, 1], s=10, color=COLOURS["truth"])
         zoom.set(xlim=(centre[0] - half, centre[0] + half),
                  ylim=(centre[1] + half, centre[1] - half), xticks=[], yticks=[],
                  aspect="equal")
@@ -192,6 +205,11 @@ class AmbiguityPanel(_Panel):
                        f"{self.state['requested_ratio']:.1f}, on the jaw "
                        f"{self.state['jaw_ratio']:.1f})", fontsize=10)
         return figure
+
+    def words(self) -> str:
+        return (f"measured tangent / normal spread: <b>{self.state['ratio']:.2f}</b> over all "
+                f"curves, <b>{self.state['jaw_ratio']:.2f}</b> on the jaw (requested "
+                f"{self.state['requested_ratio']:.2f})")
 
 
 class LossPanel(_Panel):
@@ -223,6 +241,12 @@ class LossPanel(_Panel):
                       float(chosen["loss"][middle, one] / chosen["loss"][one, middle]),
                       "knee_percent": float(chosen["knee"])}
         return plot_adl_landscape({1.0: self._baseline, lam: chosen})
+
+    def words(self) -> str:
+        return (f"lambda {self.state['lambda']:g}: an error of 1% of the inter-ocular distance "
+                f"across the curve costs <b>{self.state['normal_over_tangent_at_1_percent']:.2f}"
+                f"</b> times the same error along it (the smooth-L1 knee lies at "
+                f"{self.state['knee_percent']:.2f}%)")
 
 
 class MapsPanel(_Panel):
@@ -319,20 +343,100 @@ class LandmarkPanel(_Panel):
         self.state = {"scheme": scheme.name, "curve": curve.name, "landmark": chosen,
                       "closed": curve.closed, "normal": normals[chosen].tolist()}
         figure, axis = plt.subplots(figsize=(5, 5), layout="constrained")
-        axis.scatter(face[:, 0], face[:, 1], s=6, color="0.6")
+        axis.scatter(face[:, 0], face[:, 1], s=6, color=COLOURS["curve"])
         points = face[list(curve.polyline)]
-        axis.plot(points[:, 0], points[:, 1], color="C0", lw=2)
+        axis.plot(points[:, 0], points[:, 1], color=COLOURS["curve"], lw=2)
         start, end = face[chosen], face[chosen] + 15 * normals[chosen]
-        axis.annotate("", end, start, arrowprops={"arrowstyle": "->", "color": "C3"})
+        arrow = {"arrowstyle": "->", "lw": 2}
+        axis.annotate("", end, start, arrowprops=arrow | {"color": COLOURS["normal"]})
         tangent_end = face[chosen] + 15 * curve_tangents(face, scheme, method="chord")[chosen]
-        axis.annotate("", tangent_end, start, arrowprops={"arrowstyle": "->", "color": "C2"})
-        axis.scatter(*face[chosen], s=40, color="C3", zorder=3)
+        axis.annotate("", tangent_end, start, arrowprops=arrow | {"color": COLOURS["tangent"]})
+        axis.scatter(*face[chosen], s=40, color=COLOURS["truth"], zorder=3)
         axis.set_aspect("equal")
         axis.invert_yaxis()
         axis.set_axis_off()
         axis.set_title(f"{scheme.name}: {curve.name} ({'closed' if curve.closed else 'open'}),"
-                       f" landmark {chosen}\nred: normal, green: tangent")
+                       f" landmark {chosen}\n{COLOUR_WORDS['normal']}: normal, "
+                       f"{COLOUR_WORDS['tangent']}: tangent")
         return figure
+
+
+class FacePanel(_Panel):
+    """Test faces through one or more models: ``face`` and ``landmark`` sliders; per model,
+    :func:`~adnet_lab.plots.plot_face_errors` (the truth, the label, the prediction and a
+    zoom on the landmark, its error against the truth split into its normal and tangent
+    parts), every model at the same zoom. ``state`` holds the face, the landmark, its curve
+    and, per model, the landmark's normal and tangent error against the truth (percent of
+    the face's inter-ocular distance); ``figures`` the figures by model.
+
+    Args:
+        images: the faces' images (``F x S x S x 3``).
+        truths: their true landmarks (``F x N x 2``, image pixels).
+        predictions: by the name the figures' titles give it, a model's predictions in
+            image pixels (``F x N x 2``).
+        labels: the faces' annotations (optional), like ``truths``.
+    """
+
+    def __init__(self, images, truths, predictions: Mapping[str, np.ndarray],
+                 scheme: str = "wflw", labels=None, face: int = 0, landmark: int = 8) -> None:
+        self.images, self.truths, self.labels = images, np.asarray(truths, float), labels
+        self.predictions = {name: np.asarray(p, float) for name, p in predictions.items()}
+        self.scheme = get_scheme(scheme)
+        self.figures: dict[str, Figure] = {}
+        style = {"description_width": "initial"}
+        self.face = widgets.IntSlider(face, min=0, max=len(self.truths) - 1,
+                                      description="face", style=style)
+        self.landmark = widgets.IntSlider(landmark, min=0, max=self.scheme.num_points - 1,
+                                          description="landmark", style=style)
+        super().__init__([self.face, self.landmark])
+
+    def draw(self) -> Figure:
+        from adnet_lab.plots import plot_face_errors
+
+        face, landmark = self.face.value, self.landmark.value
+        truth, image = self.truths[face], self.images[face]
+        curve = next((c.name for c in self.scheme.curves if landmark in c.indices), None)
+        self.state, self.figures = {"face": face, "landmark": landmark, "curve": curve}, {}
+        if curve is None:
+            figure, axis = plt.subplots(figsize=(10.5, 1.2), layout="constrained")
+            axis.text(0.5, 0.5, f"landmark {landmark} lies on no curve: its error has no "
+                                "normal and tangent parts; pick another", ha="center")
+            axis.set_axis_off()
+            return figure
+        unit = float(normalizing_distance(truth, self.scheme))
+        points = {name: p[face] for name, p in self.predictions.items()}
+        error = max(float(np.hypot(*(p[landmark] - truth[landmark]))) for p in points.values())
+        zoom = max(2.5 * error, len(image) / 40)           # the same zoom for every model
+        for name, prediction in points.items():
+            normal, tangent = decompose_errors(prediction, truth, self.scheme)
+            self.state[name] = {"normal_percent": 100 * float(normal[landmark]) / unit,
+                                "tangent_percent": 100 * float(tangent[landmark]) / unit}
+            self.figures[name] = plot_face_errors(
+                image, truth, prediction, self.scheme, landmark, unit=unit, zoom=zoom,
+                label=None if self.labels is None else self.labels[face],
+                title=f"{name} on test face {face}")
+            plt.close(self.figures[name])
+        return next(iter(self.figures.values()))
+
+    def update(self) -> None:
+        """Redraw every model's figure (the first is ``figure``)."""
+        super().update()
+        if has_widget_frontend():
+            from IPython.display import display
+
+            with self.output:
+                for figure in list(self.figures.values())[1:]:
+                    display(figure)
+
+    def words(self) -> str:
+        where = f"test face {self.state['face']}, landmark {self.state['landmark']}"
+        if self.state["curve"] is None:
+            return f"{where}: on no curve"
+        errors = "; ".join(f"{name}: normal <b>{self.state[name]['normal_percent']:+.2f}%</b>,"
+                           f" tangent <b>{self.state[name]['tangent_percent']:+.2f}%</b>"
+                           for name in self.figures)
+        return (f"{where} ({self.state['curve'].replace('_', ' ')}), the error against the "
+                f"truth in percent of the inter-ocular distance: {errors}")
 
 
 class ComparisonPanel(_Panel):

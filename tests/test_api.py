@@ -105,7 +105,7 @@ def test_notebooks_import_only_the_top_level_api():
 #: above it (lower in this list), at module level and inside functions alike.
 LAYERS = [
     {"errors", "configs", "conventions", "topology", "_arrays", "model.config", "recipes",
-     "words"},
+     "words", "palette"},
     {"geometry", "metrics"},
     {"data", "data.formats", "data.splines", "data.targets", "data.transforms", "data.dataset",
      "data.sources", "data.synthetic", "data.predictions"},
@@ -113,7 +113,7 @@ LAYERS = [
     {"losses", "training"},
     {"loading", "weights", "evaluation", "runstore", "diagnostics"},
     {"analysis", "plots", "runner", "confirmation", "demo", "reference", "side_by_side",
-     "review"},
+     "review", "mechanisms"},
     {"widgets", "study", "cli", ""},
 ]
 #: Imports that point down the layers on purpose, each with its reason: (module, target).

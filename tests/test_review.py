@@ -12,7 +12,7 @@ from adnet_lab import analyze
 from adnet_lab.cli import main
 from adnet_lab.data.predictions import read_predictions
 from adnet_lab.evaluation import Predictions, evaluate_predictions, summarize
-from adnet_lab.recipes import SHIPPED
+from adnet_lab.recipes import DEMO_MODELS
 from adnet_lab.review import read_annotations
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
@@ -20,7 +20,7 @@ LIST = EXAMPLES / "test_list.txt"
 FORMATS = (".txt", ".npy", ".npz", "_long.csv", "_wide.csv", "_pts")
 
 
-@pytest.mark.parametrize("model", SHIPPED)
+@pytest.mark.parametrize("model", DEMO_MODELS)
 def test_every_shipped_format_gives_the_same_nme_as_evaluate_predictions(model):
     records, names = read_annotations("wflw", LIST)
     truth = np.stack([r.landmarks for r in records])

@@ -516,7 +516,12 @@ def test_draws_of_different_budgets_are_pooled_per_budget_never_together():
 def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_path):
     from scipy import stats
 
-    from adnet_lab.confirmation import DRAW_COLUMNS, comparison_draw, study_draws
+    from adnet_lab.confirmation import (
+        DRAW_COLUMNS,
+        comparison_draw,
+        study_draws,
+        wilcoxon_interval,
+    )
     from adnet_lab.demo import compare_models, per_image_both
     from adnet_lab.recipes import Study
     from adnet_lab.study import write_draws_report
@@ -541,6 +546,10 @@ def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_p
     assert row["images"] == TINY.num_test
     assert row["change_percent"] == pytest.approx(100 * (mine.mean() / reference.mean() - 1))
     assert row["p_value"] == pytest.approx(stats.wilcoxon(mine, reference).pvalue)
+    hl = wilcoxon_interval(100 * (mine - reference))   # the interval of that same test
+    assert [row["hl_change_percent"], row["hl_change_low_percent"],
+            row["hl_change_high_percent"]] == pytest.approx(
+        [100 * v / (100 * reference.mean()) for v in hl])
     # The demo's comparison of the same runs gives the same draw.
     demo = comparison_draw(compare_models(measures["adnet-release"], measures["baseline"]), TINY, 1,
                            setting="a")

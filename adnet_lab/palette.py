@@ -21,7 +21,8 @@ import zlib
 import seaborn as sns
 
 __all__ = ["COLOURS", "COLOUR_WORDS", "FACE_COLOURS", "LABEL_KIND_COLOURS", "LOSS_COLOURS",
-           "MEASURE_COLOURS", "VARIANT_COLOURS", "VERDICT_COLOURS", "colour_word", "variant_colour"]
+           "MEASURE_COLOURS", "VARIANT_COLOURS", "VARIANT_COLOUR_WORDS", "VERDICT_COLOURS",
+           "colour_word", "variant_colour"]
 
 _RGB = sns.color_palette("colorblind")
 _PALETTE = _RGB.as_hex()
@@ -86,6 +87,11 @@ VARIANT_COLOURS: dict[str, tuple[float, float, float] | str] = {
     "adl": _RGB[2], "adl-fixed4": "#6a3d9a", "adl-fixed9": _RGB[5],
     "aam-mw0.1": "#17becf", "adnet-mw0.1-fixed9": _RGB[4],
 }
+#: The named variants' colours in words.
+VARIANT_COLOUR_WORDS: dict[str, str] = {
+    "baseline": "dark grey", "adnet-mw0.1-fixed4": "blue", "adnet-release": "red",
+    "adl": "green", "adl-fixed4": "purple", "adl-fixed9": "brown", "aam-mw0.1": "teal",
+    "adnet-mw0.1-fixed9": "pink"}
 #: For other variants: none grey (the baseline's), pale, or close to a named one.
 _OTHER_COLOURS = (_RGB[1], "#8c564b", "#bcbd22")
 

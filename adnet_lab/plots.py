@@ -20,6 +20,7 @@ from adnet_lab.palette import (
     FACE_COLOURS,
     LOSS_COLOURS,
     MEASURE_COLOURS,
+    VARIANT_COLOUR_WORDS,
     VARIANT_COLOURS,
     VERDICT_COLOURS,
     variant_colour,
@@ -28,18 +29,23 @@ from adnet_lab.words import measure_words, variant_words
 
 __all__ = [
     "FACE_COLOURS",
+    "LABEL_KIND_WORDS",
     "VARIANT_COLOURS",
     "measure_label",
     "plot_adl_landscape",
     "plot_adnet_maps",
     "plot_ced",
+    "plot_curve_lean",
     "plot_draws",
+    "plot_ellipses_by_labels",
     "plot_error_ellipses",
     "plot_face_errors",
+    "plot_idea",
     "plot_image_grid",
     "plot_landmark_bars",
     "plot_learning_curves",
     "plot_normal_tangent",
+    "plot_spread_comparisons",
     "plot_tradeoff",
     "plot_training_curves",
     "plot_validation_comparison",
@@ -154,6 +160,42 @@ def _draw_curves(axis, scheme, face: np.ndarray, colour=COLOURS["curve"]) -> Non
         axis.plot(points[:, 0], points[:, 1], color=colour, lw=1, zorder=1)
 
 
+def _mean_face_in_percent(scheme) -> np.ndarray:
+    """The scheme's mean face scaled so that its inter-ocular distance is 100: one unit is 1%
+    of it."""
+    from adnet_lab.metrics import normalizing_distance
+    from adnet_lab.topology import mean_face
+
+    base = mean_face(scheme)
+    return base / float(normalizing_distance(base, scheme, "inter_ocular")) * 100
+
+
+def _draw_ellipses(axis, ellipses, scheme, face: np.ndarray, magnify: float, colour,
+                   filled: bool = True, landmarks=None, unit: float = 1.0,
+                   label: str | None = None) -> None:
+    """Each landmark's ellipse (local frame: tangent = x, normal = y, percent) at its point of
+    ``face`` (``unit``: the face's units per percent), ``magnify`` times its size, filled or
+    as an outline; only ``landmarks`` (default: every one on a curve); ``label`` on the
+    first, for a legend."""
+    from matplotlib.colors import to_rgb
+    from matplotlib.patches import Ellipse
+
+    _, tangents = _face_frame(scheme, face)
+    chosen = np.flatnonzero(scheme.on_curve_mask()) if landmarks is None else landmarks
+    for k in chosen:
+        row = ellipses.iloc[k]
+        # The local angle is measured from the tangent towards the normal.
+        # Chord normals are n = -rotate_90(t), so the local (tangent, normal) frame is
+        # mirrored against the image's axes: a local angle a becomes -a.
+        tangent_angle = np.degrees(np.arctan2(tangents[k, 1], tangents[k, 0]))
+        angle = tangent_angle - row["angle_deg"]
+        axis.add_patch(Ellipse(tuple(face[k]), 2 * magnify * unit * row["semi_major"],
+                               2 * magnify * unit * row["semi_minor"], angle=angle,
+                               facecolor=(*to_rgb(colour), 0.35) if filled else "none",
+                               edgecolor=colour, lw=0.8 if filled else 1.4,
+                               label=label if k == chosen[0] else None))
+
+
 def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
                         magnify: float = 1.0,
                         title: str = "Error ellipses on the mean face",
@@ -170,44 +212,32 @@ def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
         sigmas: how many standard deviations the ellipses' semi-axes span (the ``scale``
             given to :func:`~adnet_lab.analysis.error_ellipses`), written in the title.
     """
-    from matplotlib.colors import to_rgb
-    from matplotlib.patches import Ellipse
-
-    from adnet_lab.metrics import normalizing_distance
-    from adnet_lab.topology import mean_face, resolve_scheme
+    from adnet_lab.topology import resolve_scheme
 
     scheme = resolve_scheme(scheme)
-    if face is None:
-        base = mean_face(scheme)
-        face = base / float(normalizing_distance(base, scheme, "inter_ocular")) * 100
-    _, tangents = _face_frame(scheme, face)
+    face = _mean_face_in_percent(scheme) if face is None else face
     span = np.ptp(face, axis=0) + 12                     # the face and its scale bar
     figure, axis = plt.subplots(figsize=(6, 6 * span[1] / span[0] + 0.8), layout="constrained")
     _draw_curves(axis, scheme, face)
-    on_curve = scheme.on_curve_mask()
-    for k in np.flatnonzero(on_curve):
-        row = ellipses.iloc[k]
-        # The local angle is measured from the tangent towards the normal.
-        # Chord normals are n = -rotate_90(t), so the local (tangent, normal) frame is
-        # mirrored against the image's axes: a local angle a becomes -a.
-        tangent_angle = np.degrees(np.arctan2(tangents[k, 1], tangents[k, 0]))
-        angle = tangent_angle - row["angle_deg"]
-        axis.add_patch(Ellipse(tuple(face[k]), 2 * magnify * row["semi_major"],
-                               2 * magnify * row["semi_minor"], angle=angle,
-                               facecolor=(*to_rgb(COLOURS["prediction"]), 0.35),
-                               edgecolor=COLOURS["prediction"], lw=0.8))
+    _draw_ellipses(axis, ellipses, scheme, face, magnify, COLOURS["prediction"])
     axis.scatter(face[:, 0], face[:, 1], s=6, color="0.25", zorder=3)
-    left, bottom = face[:, 0].min(), face[:, 1].max() + 6
-    axis.plot([left, left + magnify], [bottom, bottom], color=COLOURS["prediction"], lw=3)
-    axis.text(left + magnify + 2, bottom, "scale: 1% of the inter-ocular distance"
-              + (f", drawn {magnify:g}x like the ellipses" if magnify != 1 else ""),
-              va="center", fontsize=8)
+    _scale_bar(axis, face, magnify, COLOURS["prediction"])
     axis.set_aspect("equal")
     axis.invert_yaxis()
     axis.set_axis_off()
     axis.set_title(f"{title}\nsemi-axes: {sigmas:g} SD of the error along and across the "
                    f"curve, drawn {magnify:g}x", fontsize=9)
     return figure
+
+
+def _scale_bar(axis, face: np.ndarray, magnify: float, colour, unit: float = 1.0) -> None:
+    """A bar of 1% of the inter-ocular distance (``unit``: the face's units per percent)
+    below the face, drawn ``magnify`` times like the ellipses."""
+    left, bottom = face[:, 0].min(), face[:, 1].max() + 6 * unit
+    axis.plot([left, left + magnify * unit], [bottom, bottom], color=colour, lw=3)
+    axis.text(left + (magnify + 2) * unit, bottom, "scale: 1% of the inter-ocular distance"
+              + (f", drawn {magnify:g}x like the ellipses" if magnify != 1 else ""),
+              va="center", fontsize=8)
 
 
 def plot_landmark_bars(table, title: str = "Error per landmark") -> Figure:
@@ -876,4 +906,144 @@ def plot_spread_comparisons(summary, title: str = "The maps' spread in the true 
     figure.legend(handles, labels, loc="outside lower center", ncols=1, fontsize=8,
                   frameon=False)
     figure.suptitle(title, fontsize=11)
+    return figure
+
+
+def _lean_words(lean, setting: str, variant: str, curve: str = "jaw") -> str:
+    row = lean[(lean["setting"] == setting) & (lean["variant"] == variant)
+               & (lean["curve"] == curve)].iloc[0]
+    return f"{row['ratio']:.2f} [{row['low']:.2f}, {row['high']:.2f}]"
+
+
+def plot_ellipses_by_labels(ellipses, lean=None, scheme="wflw", magnify: float = 2.0,
+                            variants: Sequence[str] = ("baseline", "adnet-mw0.1-fixed4"),
+                            title: str = "The error against the truth under three kinds of "
+                                         "labels") -> Figure:
+    """The study ``cause`` on one face: per label kind (panels), each landmark's error
+    ellipse against the truth (1 SD, drawn ``magnify`` times) for the first variant
+    (filled) and the second (outline), on the mean face; with ``lean``
+    (:func:`adnet_lab.mechanisms.lean_table`) each panel names the jaw's lean.
+
+    Args:
+        ellipses: :func:`adnet_lab.mechanisms.ellipse_table`'s table.
+    """
+    from adnet_lab.topology import resolve_scheme
+
+    scheme = resolve_scheme(scheme)
+    face = _mean_face_in_percent(scheme)
+    kinds = list(dict.fromkeys(ellipses["setting"]))
+    span = np.ptp(face, axis=0) + 12
+    figure, axes = plt.subplots(1, len(kinds), figsize=(4.6 * len(kinds),
+                                                        4.6 * span[1] / span[0] + 1.4),
+                                layout="constrained", squeeze=False)
+    for axis, kind in zip(axes[0], kinds, strict=True):
+        _draw_curves(axis, scheme, face)
+        words = []
+        for variant, filled in zip(variants, (True, False), strict=False):
+            rows = ellipses[(ellipses["setting"] == kind) & (ellipses["variant"] == variant)]
+            if rows.empty:
+                continue
+            rows = rows.set_index("landmark").sort_index()
+            _draw_ellipses(axis, rows, scheme, face, magnify, variant_colour(variant),
+                           filled=filled, label=variant_words(variant))
+            if lean is not None:
+                words.append(f"{variant_words(variant).split(' (')[0]}: "
+                             f"{_lean_words(lean, kind, variant)}")
+        axis.scatter(face[:, 0], face[:, 1], s=4, color="0.25", zorder=3)
+        axis.set_aspect("equal")
+        axis.invert_yaxis()
+        axis.set_axis_off()
+        heading = LABEL_KIND_WORDS.get(kind, kind)
+        if words:
+            heading += "\njaw's lean (tangent / normal RMS):\n" + "\n".join(words)
+        axis.set_title(heading, fontsize=8.5)
+    _scale_bar(axes[0, 0], face, magnify, COLOURS["curve"])
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8,
+                  frameon=False)
+    seeds = int(ellipses["seeds"].max())
+    figure.suptitle(f"{title}\n1-SD error ellipses on the mean face, drawn {magnify:g}x; "
+                    f"the test faces of {seeds} seed{'s' if seeds > 1 else ''} pooled",
+                    fontsize=10)
+    return figure
+
+
+def plot_idea(image: np.ndarray, truth: np.ndarray, ellipses, scheme="wflw",
+              sigma_tangent: float = 0.03, sigma_normal: float = 0.005,
+              magnify: float = 4.0, zoom: Sequence[int] = (3, 5, 7, 9, 11),
+              draws: int = 40, seed: int = 0, lean=None) -> Figure:
+    """The idea in one figure: on one face, the labels scatter along the curves, the
+    baseline's error against the truth leans along them where the study ``cause`` finds it
+    (the jaw), and ADNet's error is narrower across the curve.
+
+    Args:
+        image: ``H x W x 3`` face image; ``truth``: its ``N x 2`` true landmarks (pixels).
+        ellipses: :func:`adnet_lab.mechanisms.ellipse_table`'s table (its ``anisotropic``
+            rows: the default labels).
+        sigma_tangent, sigma_normal: the labels' scatter (fractions of the inter-ocular
+            distance) of which ``draws`` annotations per landmark are drawn.
+        magnify: the labels' offsets and the ellipses are drawn this many times their size.
+        zoom: the landmarks the right panel zooms on (default: every other one of the lower
+            left of the jaw, so that their ellipses do not overlap).
+        lean: :func:`adnet_lab.mechanisms.lean_table`'s table, to name the jaw's lean.
+    """
+    from adnet_lab.data.synthetic import annotate_along_curves
+    from adnet_lab.metrics import normalizing_distance
+    from adnet_lab.topology import resolve_scheme
+
+    scheme = resolve_scheme(scheme)
+    rng = np.random.default_rng(seed)
+    labels = annotate_along_curves(np.repeat(truth[None], draws, axis=0), scheme,
+                                   sigma_tangent, sigma_normal, rng)
+    shown = truth + magnify * (labels - truth)                     # draws x N x 2
+    unit = float(normalizing_distance(truth, scheme, "inter_ocular")) / 100  # px per percent
+    on_curve = scheme.on_curve_mask()
+    zoom = np.asarray(zoom)
+    figure, (whole, detail) = plt.subplots(1, 2, figsize=(11, 5.6), layout="constrained",
+                                           gridspec_kw={"width_ratios": [1, 1.15]})
+    for axis in (whole, detail):
+        axis.imshow(image)
+        _draw_curves(axis, scheme, truth, colour=COLOURS["curve_on_image"])
+    whole.scatter(*shown[:, on_curve].reshape(-1, 2).T, s=2, color=COLOURS["label"],
+                  alpha=0.6, lw=0, label=f"labels: {draws} annotations per landmark")
+    whole.scatter(*truth.T, s=6, color=COLOURS["truth"], label="truth", zorder=3)
+    detail.scatter(*shown[:, zoom].reshape(-1, 2).T, s=9, color=COLOURS["label"], alpha=0.8,
+                   lw=0, zorder=2.5, label=f"labels: {draws} annotations of each point "
+                                           f"(offsets drawn {magnify:g}x)")
+    anisotropic = ellipses[ellipses["setting"] == "anisotropic"]
+    for variant, filled in (("baseline", True), ("adnet-mw0.1-fixed4", False)):
+        rows = anisotropic[anisotropic["variant"] == variant].set_index("landmark")
+        _draw_ellipses(detail, rows.sort_index(), scheme, truth, magnify,
+                       variant_colour(variant), filled=filled, landmarks=zoom, unit=unit,
+                       label=f"{variant_words(variant)}: its error against the truth (1 SD)")
+    detail.scatter(*truth[zoom].T, s=14, color=COLOURS["truth"], zorder=3, edgecolors="k",
+                   lw=0.5, label="truth")
+    box = np.ptp(truth[zoom], axis=0).max() / 2 + 4 * unit * magnify
+    centre = np.clip(truth[zoom].mean(axis=0), box - 0.5,
+                     np.array(image.shape[1::-1]) - 0.5 - box)     # inside the image
+    detail.set(xlim=(centre[0] - box, centre[0] + box), ylim=(centre[1] + box,
+                                                             centre[1] - box))
+    left, bottom = centre[0] - box * 0.9, centre[1] + box * 0.9
+    detail.plot([left, left + magnify * unit], [bottom, bottom], color="w", lw=4)
+    detail.plot([left, left + magnify * unit], [bottom, bottom], color="k", lw=2)
+    detail.text(left, bottom - unit * magnify / 2, f"1% of the inter-ocular distance, drawn "
+                f"{magnify:g}x", fontsize=8, color="w", va="bottom")
+    whole.add_patch(plt.Rectangle(centre - box, 2 * box, 2 * box, fill=False,
+                                  color=COLOURS["curve_on_image"], lw=1))
+    for axis in (whole, detail):
+        axis.set(xticks=[], yticks=[])
+    whole.legend(loc="lower left", fontsize=8, markerscale=4)
+    figure.legend(*detail.get_legend_handles_labels(), loc="outside lower right", fontsize=8,
+                  ncols=2, markerscale=1.5, frameon=False)
+    words = ""
+    if lean is not None:
+        words = (f"\nthe baseline's tangent / normal RMS on the jaw: "
+                 f"{_lean_words(lean, 'anisotropic', 'baseline')}")
+    whole.set_title(f"Labels scatter along the curves ({COLOUR_WORDS['label']}; "
+                    f"offsets drawn {magnify:g}x)", fontsize=9)
+    detail.set_title(f"The jaw: the baseline's errors ({VARIANT_COLOUR_WORDS['baseline']}) "
+                     f"lean along the curve,\nADNet's "
+                     f"({VARIANT_COLOUR_WORDS['adnet-mw0.1-fixed4']} outline) are narrower "
+                     f"across it (1 SD against the truth, drawn {magnify:g}x){words}",
+                     fontsize=9)
     return figure

@@ -17,6 +17,7 @@ from adnet_lab.configs import ObjectiveConfig
 from adnet_lab.recipes import VARIANTS
 
 __all__ = ["DIAGNOSTIC_WORDS", "curve_words", "diagnostics_in_words", "measure_words",
+           "spread_comparison_in_words",
            "study_changes", "variant_words"]
 
 _MEASURES = {"nme": "NME", "normal_rms": "normal RMS error", "tangent_rms": "tangent RMS error",
@@ -137,3 +138,27 @@ def diagnostics_in_words(runs: pd.DataFrame, variants: Sequence[str],
     means = runs.groupby("variant", sort=False)[list(columns)].mean()
     means = means.loc[[v for v in variants if v in means.index]]
     return means.rename(columns=DIAGNOSTIC_WORDS)
+
+
+def spread_comparison_in_words(table: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
+    """:func:`adnet_lab.analysis.spread_comparison`'s table for a reader: per curve (in
+    words), the two maps' SD across the curve, its change with the 95% interval over faces,
+    the faces on which the first is narrower / tied / wider, the two maps' elongation (SD
+    along / across) and the faces on which the first is more elongated / tied / less.
+    ``first`` and ``second`` name the two maps."""
+    rows = {}
+    for curve, row in table.iterrows():
+        rows[curve_words(str(curve))] = {
+            f"{first}: SD across (%)": f"{row['first_across']:.1f}",
+            f"{second}: SD across (%)": f"{row['second_across']:.1f}",
+            "change across": _interval(row["across_change_percent"], row["across_change_low"],
+                                       row["across_change_high"]) + "%",
+            "faces narrower / tied / wider":
+                f"{row['narrower']:.0f} / {row['across_ties']:.0f} / {row['wider']:.0f}",
+            f"{first}: along / across": f"{row['first_elongation']:.2f}",
+            f"{second}: along / across": f"{row['second_elongation']:.2f}",
+            "faces more / tied / less elongated":
+                f"{row['more_elongated']:.0f} / {row['elongation_ties']:.0f} / "
+                f"{row['less_elongated']:.0f}",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -146,3 +146,50 @@ def test_adnet_maps_show_every_stack_and_the_baseline():
     assert titles == ["heatmap", "edge map (jaw)", "point map", "fused map (decoded)",
                       "baseline's heatmap"]
     assert figure.axes[6 + 1].get_ylabel() == "stack 2"
+
+
+def _cause_tables(components):
+    """Tables of the study ``cause``'s form: the same ellipses and leans under every label
+    kind, the second model's normal errors halved."""
+    normal, tangent = components
+    ellipses, leans = [], []
+    for variant, factor in (("baseline", 1.0), ("adnet-mw0.1-fixed4", 0.5)):
+        table = error_ellipses(factor * normal, tangent, "wflw").reset_index()
+        for kind in ("anisotropic", "equal", "noise-free"):
+            ellipses.append(table.assign(setting=kind, variant=variant, seeds=3))
+            leans.append(pd.DataFrame({"setting": kind, "variant": variant,
+                                       "curve": ["jaw", "all curves"], "ratio": 3.0 / factor,
+                                       "low": 2.5, "high": 3.5, "runs": 3}))
+    return pd.concat(ellipses), pd.concat(leans)
+
+
+def test_ellipses_under_three_kinds_of_labels(components):
+    from adnet_lab.plots import plot_ellipses_by_labels
+
+    ellipses, lean = _cause_tables(components)
+    figure = plot_ellipses_by_labels(ellipses, lean)
+    assert len(figure.axes) == 3
+    for axis in figure.axes:
+        patches = [p for p in axis.patches if isinstance(p, Ellipse)]
+        assert len(patches) == 2 * 96       # both models, every landmark on a curve
+        filled = [p for p in patches if p.get_facecolor()[3] > 0]
+        assert len(filled) == 96            # the baseline filled, ADNet as an outline
+        assert "jaw's lean" in axis.get_title() and "3.00 [2.50, 3.50]" in axis.get_title()
+
+
+def test_idea_draws_the_labels_and_both_models_on_the_jaw(components):
+    from adnet_lab.plots import plot_idea
+
+    ellipses, lean = _cause_tables(components)
+    face = mean_face("wflw") * 80 + 20          # a face of 80 pixels in a 128-pixel image
+    image = np.zeros((128, 128, 3))
+    figure = plot_idea(image, face, ellipses, zoom=(3, 5, 7), draws=10, lean=lean)
+    whole, detail = figure.axes
+    assert whole.get_legend() is not None
+    patches = [p for p in detail.patches if isinstance(p, Ellipse)]
+    assert len(patches) == 2 * 3
+    # ADNet's ellipse (second) is narrower across the curve: half the normal SD
+    assert patches[3].height < patches[0].height
+    scatter_sizes = [len(c.get_offsets()) for c in detail.collections]
+    assert 10 * 3 in scatter_sizes          # every draw of every zoomed landmark
+    assert "3.00 [2.50, 3.50]" in detail.get_title()

@@ -5,7 +5,9 @@ screenshot of each in ``runs/browser/``; for the error-bias notebook moves the a
 slider and checks that the figure below it changed; trains the comparison panel of the
 training notebook to its end (both models' curves); and opens the error-bias notebook in
 presentation mode (Voila, ``make present``), where no code shows and the slider still
-redraws the figure. Select or skip with ``-m browser``.
+redraws the figure. In Voila again, walks docs/teaching.md's run sheet step by step with the
+widgets alone, checks each exercise's answer on the page and writes each step's wall time
+to ``runs/browser/run_sheet_times.csv``. Select or skip with ``-m browser``.
 Needs Debian's Chromium (``/usr/bin/chromium``, which ``make test`` installs when missing)
 and Playwright (the dev extra). Without them the test is skipped, except under CI
 (``CI=true``), where that is a failure.
@@ -27,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from run_sheet import rows, shows, unshown
 
 pytestmark = pytest.mark.browser
 
@@ -51,13 +54,24 @@ def _requirements() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def _require_browser() -> None:
+    """Skip (fail under CI) without Chromium or Playwright."""
     missing = _requirements()
     if missing:
         if os.environ.get("CI"):
             pytest.fail(f"browser test cannot run under CI: {missing}")
         pytest.skip(missing)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    _require_browser()
     work = tmp_path_factory.mktemp("lab")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (work / "notebooks").mkdir()
@@ -70,9 +84,7 @@ def lab(tmp_path_factory):
     # the committed study the training notebook reads, at the same place relative to it
     for folder in ("ablation", "figures"):   # the committed study and the panel's run
         shutil.copytree(ROOT / "docs" / folder, work / "docs" / folder)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     token = secrets.token_hex(16)
     # Render every cell (no windowing), so widgets below the fold exist in the page.
     # No news prompt; a private workspace store, so no earlier session's tabs are restored.
@@ -120,7 +132,8 @@ def _serve(command: list[str], cwd: Path, environment: dict | None, probe: str, 
 
 
 @pytest.fixture(scope="module")
-def browser(lab):
+def browser():
+    _require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -270,11 +283,10 @@ def _set_slider(panel, description: str, value: int) -> None:
     readout.press("Enter")
 
 
-def test_comparison_panel_trains_both_models_in_the_browser(lab, browser):
-    """Notebook 02's panel trains the baseline and the variant in the background and ends
-    with both models' curves overlaid."""
-    page = _run_without_errors(browser, lab, f"notebooks/{TRAINING}")
-    panel = page.locator(f"{PANEL} .widget-vbox", has_text="map weight").first
+def _train_a_tiny_pair(panel, timeout: float = 300) -> str:
+    """Set the training panel to 32 faces and 2 epochs, press its real **Train both** and wait
+    for the end; fails unless the status says both runs ended and the figure changed.
+    Returns the status line."""
     panel.scroll_into_view_if_needed()
     _set_slider(panel, "training faces", 32)
     _set_slider(panel, "epochs", 2)
@@ -282,37 +294,232 @@ def test_comparison_panel_trains_both_models_in_the_browser(lab, browser):
     before = figure.get_attribute("src")
     panel.locator("button", has_text="Train both").first.click()
     status = panel.locator(".widget-html", has_text="done in").first
-    status.wait_for(timeout=300_000)
+    status.wait_for(timeout=timeout * 1000)
     text = status.text_content().strip()
     assert re.fullmatch(r"done in \d+:\d\d \(baseline 2/2, adnet-mw0\.1-fixed4 2/2 epochs\); "
                         r"test faces against the truth, adnet-mw0\.1-fixed4 vs baseline: "
                         r"normal .*", text), text
     assert figure.get_attribute("src") != before
+    return text
+
+
+def test_comparison_panel_trains_both_models_in_the_browser(lab, browser):
+    """Notebook 02's panel trains the baseline and the variant in the background and ends
+    with both models' curves overlaid."""
+    page = _run_without_errors(browser, lab, f"notebooks/{TRAINING}")
+    panel = page.locator(f"{PANEL} .widget-vbox", has_text="map weight").first
+    _train_a_tiny_pair(panel)
     panel.screenshot(path=str(ARTIFACTS / "training_panel.png"))
     page.close()
 
 
 @pytest.fixture(scope="module")
-def voila(lab):
-    """``make present``'s server (Voila, code hidden) on notebook 01, on 127.0.0.1."""
-    _, _, work = lab
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    notebooks = ROOT / "notebooks"
+def presented(tmp_path_factory):
+    """``make present``'s server (Voila on ``notebooks/``, 127.0.0.1) on a copy of the
+    notebooks beside what they read (the committed study, the panel's recorded run, the
+    shipped examples), so that the training panel's runs land in the copy."""
+    _require_browser()
+    work = tmp_path_factory.mktemp("present")
+    shutil.copytree(ROOT / "notebooks", work / "notebooks",
+                    ignore=shutil.ignore_patterns("runs", ".ipynb_checkpoints"))
+    for folder in ("docs/ablation", "docs/figures", "data/examples"):
+        shutil.copytree(ROOT / folder, work / folder)
+    port = _free_port()
     command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1", str(notebooks)]
+               "--Voila.ip=127.0.0.1", "notebooks"]
     url = f"http://127.0.0.1:{port}"
-    with _serve(command, notebooks, None, url, work / "voila.log"):
+    with _serve(command, work, None, url, work / "voila.log"):
         yield url
 
 
-def test_presentation_mode_hides_the_code_and_the_slider_redraws(voila, browser):
+def test_presentation_mode_hides_the_code_and_the_slider_redraws(presented, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(f"{voila}/voila/render/{NOTEBOOKS[0]}", timeout=300_000)
+    page.goto(f"{presented}/voila/render/{NOTEBOOKS[0]}", timeout=300_000)
     panel = page.locator(".widget-vbox", has_text="sigma tangent").first
     panel.wait_for(timeout=300_000)
     assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0
     _slide_and_wait_for_a_new_figure(panel, panel.locator("img").first)
     page.screenshot(path=str(ARTIFACTS / "voila_01.png"), full_page=True)
     page.close()
+
+
+# ------------------------------------------------------------ the run sheet, walked in Voila
+
+#: The walk's wall time per step of the run sheet and notebook, to time the class with.
+TIMES = ARTIFACTS / "run_sheet_times.csv"
+#: Voila has run every cell and shows the page.
+SHOWN = """() => !document.getElementById('loading')
+               && document.getElementById('rendered_cells')?.style.display === ''"""
+
+
+def _until(condition, failure: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.25)
+
+
+class _Walk:
+    """The run sheet done in Voila: each step opens its notebook's page, does with the
+    widgets what the sheet says and keeps the text the page showed on the way (where the
+    exercises' answers are looked for); each step's wall time, from the opening of its page
+    to its end, is appended to :data:`TIMES`."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.browser, self.url = browser, url
+        self.seen: list[str] = []
+        self.trained = ""              # the training panel's status after the first training
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        TIMES.write_text("step,notebook,seconds\n")
+
+    def look(self, locator) -> str:
+        """What ``locator`` shows now (kept)."""
+        text = locator.inner_text()
+        self.seen.append(text)
+        return text
+
+    def move(self, panel, action, what: str, readout=None) -> None:
+        """Do ``action`` on ``panel``; fails unless its figure (and ``readout``) changed."""
+        figure = panel.locator("img").first
+        figure.wait_for(timeout=120_000)
+        before = figure.get_attribute("src"), readout.inner_text() if readout else ""
+        action()
+        _until(lambda: figure.get_attribute("src") != before[0],
+               f"{what}: the figure did not change")
+        if readout is not None:
+            _until(lambda: readout.inner_text() != before[1], f"{what}: the numbers did not "
+                                                                "change")
+            self.look(readout)
+
+    @contextlib.contextmanager
+    def page(self, step: str, notebook: str):
+        """``notebook``'s page in Voila, run to its end, for ``step``."""
+        started = time.monotonic()
+        page = self.browser.new_page(viewport={"width": 1400, "height": 1100})
+        try:
+            page.goto(f"{self.url}/voila/render/{notebook}", timeout=600_000)
+            page.wait_for_function(SHOWN, timeout=600_000)
+            text = self.look(page.locator("body"))
+            for failure in ("There was an error when executing cell", "Cell execution timed out"):
+                assert failure not in text, failure
+            assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0
+            yield page
+        except Exception as error:
+            name = "run_sheet_" + re.sub(r"\W+", "_", step)
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            raise AssertionError(f"run sheet, {step} in {notebook}: {error}") from error
+        finally:
+            page.close()
+        with TIMES.open("a") as times:
+            times.write(f"{step},{notebook},{time.monotonic() - started:.0f}\n")
+
+
+def _train_before_the_class(walk: _Walk, page) -> None:
+    walk.trained = _train_a_tiny_pair(page.locator(".widget-vbox", has_text="map weight").first,
+                                      timeout=600)
+
+
+def _pick_the_jaw_then_an_eye(walk: _Walk, page) -> None:
+    panel = page.locator(".widget-vbox", has_text="scheme").first
+    curve = panel.locator(".widget-dropdown", has_text="curve").locator("select")
+    landmark = panel.locator(".widget-dropdown", has_text="landmark").locator("select")
+    curve.select_option("jaw")
+    _until(lambda: "32" in landmark.inner_text(), "the jaw's landmarks are not offered")
+    walk.move(panel, lambda: curve.select_option("left_eye"), "picking an eye")
+    assert "60" in landmark.inner_text()
+
+
+def _move_the_sigmas(walk: _Walk, page) -> None:
+    panel = page.locator(".widget-vbox", has_text="sigma tangent").first
+    readout = panel.locator(".widget-html", has_text="measured tangent / normal").first
+    walk.look(readout)
+    for description in ("sigma tangent", "sigma normal"):     # both to 2%: exercise 1
+        walk.move(panel, lambda d=description: _set_slider(panel, d, 2), f"moving {description}",
+                  readout)
+
+
+def _change_face_and_landmark(walk: _Walk, page) -> None:
+    panel = page.locator(".widget-vbox", has_text="the error against the truth").first
+    readout = panel.locator(".widget-html", has_text="the error against the truth").first
+    walk.move(panel, lambda: _set_slider(panel, "face", 5), "changing the face", readout)
+    walk.move(panel, lambda: _set_slider(panel, "landmark", 60), "changing the landmark",
+              readout)
+    table = walk.look(page.locator("body"))
+    assert "against the labels" in table and "against the truth" in table
+
+
+def _show_the_formula_and_move_lambda(walk: _Walk, page) -> None:
+    assert page.locator("mjx-container, .MathJax, .MathJax_Display").count() > 0, \
+        "the formula is not typeset"
+    panel = page.locator(".widget-vbox", has_text="times the same error along it").first
+    readout = panel.locator(".widget-html", has_text="times the same error along it").first
+    for value in (1, 4, 9):                                   # lambda 4 and 9: exercise 3
+        walk.move(panel, lambda v=value: _set_slider(panel, "lambda", v),
+                  f"moving lambda to {value}", readout)
+        assert f"lambda {value}:" in readout.inner_text()
+
+
+def _pick_a_jaw_landmark_then_an_eye_corner(walk: _Walk, page) -> None:
+    panel = page.locator(".widget-vbox", has_text="landmark").filter(
+        has=page.locator(".widget-slider", has_text="face")).first
+    for landmark in (4, 60):
+        walk.move(panel, lambda v=landmark: _set_slider(panel, "landmark", v),
+                  f"picking landmark {landmark}")
+
+
+def _read_the_study(walk: _Walk, page) -> None:
+    text = walk.look(page.locator("body"))
+    for heading in ("The committed study", "Twice the training", "Why the release's recipe "
+                                                                  "fails here"):
+        assert heading in text, heading
+
+
+def _train_both_in_class(walk: _Walk, page) -> None:
+    """The pair trained before the class comes back at once, with the same numbers."""
+    started = time.monotonic()
+    status = _train_a_tiny_pair(page.locator(".widget-vbox", has_text="map weight").first)
+    assert status.split("; ", 1)[1] == walk.trained.split("; ", 1)[1], (status, walk.trained)
+    assert time.monotonic() - started < 60, "the cached pair did not come back at once"
+
+
+def _end_on_the_ced_and_the_paper(walk: _Walk, page) -> None:
+    from adnet_lab import reported
+
+    ced = page.locator(".widget-vbox").filter(has=page.locator(".widget-select")).first
+    ced.locator("img").first.wait_for(timeout=120_000)
+    assert shows(f"{reported('ADNet', 'WFLW', 'test'):.2f}", walk.look(page.locator("body")))
+
+
+#: Each step of the run sheet (the table's rows, by their time, and the preparation before
+#: the class), as done in Voila: its notebooks, and what is done on each.
+WALK = {
+    "before the class": [(TRAINING, _train_before_the_class)],
+    "0-5 min": [(NOTEBOOKS[0], _pick_the_jaw_then_an_eye)],
+    "5-12": [(NOTEBOOKS[0], _move_the_sigmas)],
+    "12-20": [(NOTEBOOKS[0], _change_face_and_landmark)],
+    "20-27": [(TRAINING, _show_the_formula_and_move_lambda)],
+    "27-33": [(NOTEBOOKS[1], _pick_a_jaw_landmark_then_an_eye_corner)],
+    "33-40": [(TRAINING, _read_the_study)],
+    "40-45": [(TRAINING, _train_both_in_class), (NOTEBOOKS[3], _end_on_the_ced_and_the_paper)],
+}
+
+
+def test_the_run_sheet_in_presentation_mode(presented, browser):
+    """docs/teaching.md's run sheet, step by step, in ``make present``'s Voila: every step
+    is done with the widgets alone (a slider moved, a curve picked, the real Train both
+    pressed; the training panel on a tiny budget) and shows its effect (a redrawn figure,
+    new numbers), and each exercise's answer is on the page the step opens. Writes each
+    step's wall time to runs/browser/run_sheet_times.csv."""
+    sheet = rows()
+    assert [row["time"] for row in sheet] == list(WALK)[1:], "the run sheet's steps changed"
+    walk = _Walk(browser, presented)
+    for step, row in [("before the class", {"where": "notebook 3", "exercises": []}),
+                      *((row["time"], row) for row in sheet)]:
+        walk.seen = []
+        for notebook, do in WALK[step]:
+            assert f"notebook {int(notebook[:2])}" in row["where"], (step, notebook)
+            with walk.page(step, notebook) as page:
+                do(walk, page)
+        for number in row["exercises"]:
+            missing = unshown(number, "\n".join(walk.seen))
+            assert not missing, f"{step}: exercise {number}'s answer shows no {missing}"

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from run_sheet import outputs
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -21,16 +22,6 @@ CONSTANTS = {
 }
 
 
-def _outputs(notebook: dict) -> str:
-    text = []
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            text.append("".join(output.get("text", "")))
-            for kind in ("text/plain", "text/html"):
-                text.append("".join(output.get("data", {}).get(kind, "")))
-    return "\n".join(text)
-
-
 def _quoted_numbers(markdown: str) -> list[str]:
     """Decimal numbers and whole percentages, outside formulas."""
     markdown = re.sub(r"\$[^$]*\$", "", markdown)
@@ -40,14 +31,14 @@ def _quoted_numbers(markdown: str) -> list[str]:
 @pytest.mark.parametrize("name", sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")))
 def test_every_number_in_the_text_is_computed_or_a_listed_constant(name):
     notebook = json.loads((NOTEBOOKS / name).read_text())
-    outputs = _outputs(notebook)
+    printed_text = outputs(notebook)
     allowed = CONSTANTS.get(name, {})
     unexplained = []
     for cell in notebook["cells"]:
         if cell["cell_type"] != "markdown":
             continue
         for number in _quoted_numbers("".join(cell["source"])):
-            printed = re.search(rf"(?<![\d.]){re.escape(number)}(?!\d)", outputs)
+            printed = re.search(rf"(?<![\d.]){re.escape(number)}(?!\d)", printed_text)
             if not printed and number not in allowed:
                 unexplained.append(number)
     assert not unexplained, f"{name}: numbers in the text no cell prints: {unexplained}"

@@ -1,13 +1,25 @@
 """docs/teaching.md: every expected answer of its exercises is computed here, so the text
-stays true when the code or the committed study changes."""
+stays true when the code or the committed study changes, and found where the exercise is done
+(the executed notebook's outputs, or its panel's readout after the exercise's move)."""
 
 from __future__ import annotations
 
+import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from run_sheet import (
+    ROOT,
+    TEXT,
+    answer,
+    bold_numbers,
+    exercise_notebook,
+    exercise_numbers,
+    outputs,
+    unshown,
+    widget_texts,
+)
 
 from adnet_lab import (
     AmbiguityPanel,
@@ -27,24 +39,9 @@ from adnet_lab.metrics import rms
 from adnet_lab.study import read_study_results
 from adnet_lab.topology import get_scheme
 
-ROOT = Path(__file__).resolve().parents[1]
-TEXT = (ROOT / "docs" / "teaching.md").read_text()
-
-
-def _answer(number: int) -> str:
-    """The answer paragraph of exercise ``number``."""
-    section = re.search(rf"### Exercise {number}:(.*?)(?=\n### |\n## )", TEXT, re.S).group(1)
-    return section.split("**Answer.**", 1)[1]
-
-
-def _bold_numbers(text: str) -> list[float]:
-    """The numbers written in bold (``**-1.6%**``, ``**3.81**``, ``**9 of 9**``)."""
-    return [float(number) for bold in re.findall(r"\*\*([^*]+)\*\*", text)
-            for number in re.findall(r"[-+]?\d+(?:\.\d+)?", bold)]
-
 
 def _says(number: int, *values: float, digits: int = 2) -> None:
-    written = _bold_numbers(_answer(number))
+    written = [float(value) for value in bold_numbers(answer(number))]
     for value in values:
         assert any(abs(w - round(value, digits)) < 0.5 * 10 ** -digits + 1e-9
                    for w in written), (number, value, written)
@@ -61,7 +58,7 @@ def notebook_faces():
 def test_there_are_at_least_five_exercises_with_answers_and_a_glossary():
     numbers = [int(n) for n in re.findall(r"### Exercise (\d+):", TEXT)]
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 5
-    assert all(_answer(n).strip() for n in numbers)
+    assert all(answer(n).strip() for n in numbers)
     for term in ("NME", "FR@10", "AUC@10", "Inter-ocular distance", "Normal and tangent error",
                  "Chord normal", "Release normal", "Against the truth / against the labels",
                  "Lambda"):
@@ -107,7 +104,7 @@ def test_exercise_4_the_release_recipe_is_worse():
 def test_exercise_5_the_curve_with_the_smallest_gain():
     curves = read_study_results(ROOT / "docs" / "ablation", "budget-recipe")["curves"]
     gains = curves["adnet-mw0.1-fixed4"].sort_values()
-    assert gains.index[-1] == "nose_bridge" and "**nose bridge**" in _answer(5)
+    assert gains.index[-1] == "nose_bridge" and "**nose bridge**" in answer(5)
     others = gains.drop("nose_bridge")
     _says(5, gains["nose_bridge"], -others.max(), -others.min(), digits=1)
 
@@ -121,17 +118,50 @@ def test_exercise_6_the_attention_tightens_the_maps_on_every_curve(notebook_face
     _says(6, (change < 0).sum(), len(change), -change.max(), -change.min(), digits=0)
 
 
-def test_exercise_7_the_heatmap_lambda_on_16_by_16_maps():
+def test_exercise_7_the_heatmap_lambda_on_16_by_16_maps(notebook_faces):
     runs = read_study_results(ROOT / "docs" / "ablation", "main")["runs"]
     median = runs.groupby("variant")["lambda_median"].mean()
     assert np.all(median[["adl", "adnet-release"]] < 2)
-    _says(7, median["adnet-release"], median["adl"])
+    # the shipped ADNet's maps, before clamping (notebook 3, under the heatmap-lambda figure)
+    spread = map_spreads(load_model("adnet-mw0.1-fixed4"), notebook_faces[0])
+    shipped = np.nanmedian(spread["tangent_sd"] ** 2 / spread["normal_sd"] ** 2)
+    assert shipped < 2
+    _says(7, median["adnet-release"], median["adl"], shipped)
+
+
+#: Exercises whose answer is read off a panel's readout, as the page opens and after the
+#: exercise's move: the panel as its notebook builds it, and the move.
+MOVES = {1: ('AmbiguityPanel("wflw", sigma_tangent=3.0, sigma_normal=0.5)',
+             {"sigma_tangent": 2.0, "sigma_normal": 2.0}),
+         3: ("LossPanel(loss_lambda=4.0)", {"loss_lambda": 9.0})}
+
+
+@pytest.mark.parametrize("number", exercise_numbers())
+def test_every_answer_is_shown_in_the_notebook_the_exercise_names(number):
+    """Each number of an answer is in the saved outputs of the executed notebook the exercise
+    names, or, for an answer read off a panel, in its readout as saved in that notebook or
+    after the exercise's move. The walk of the run sheet in tests/test_browser.py checks the
+    same on the pages Voila serves."""
+    name = exercise_notebook(number)
+    notebook = json.loads((ROOT / "notebooks" / name).read_text())
+    if number not in MOVES:
+        shown = outputs(notebook)
+    else:                           # the panel's readout as saved, then after the move
+        shown = widget_texts(notebook)
+        built, move = MOVES[number]
+        code = "\n".join("".join(cell["source"]) for cell in notebook["cells"]
+                         if cell["cell_type"] == "code")
+        assert built in code, f"{name} no longer builds {built}"
+        panel = eval(built, {"AmbiguityPanel": AmbiguityPanel, "LossPanel": LossPanel})
+        for control, value in move.items():
+            getattr(panel, control).value = value
+        shown += "\n" + panel.readout.value
+    assert not unshown(number, shown), (
+        f"exercise {number}: {name} does not show {unshown(number, shown)}")
 
 
 def test_the_run_sheet_quotes_the_recorded_panel_run():
     """The run sheet's promise for the training panel is the measured default run's."""
-    import json
-
     change = json.loads((ROOT / "docs" / "figures" / "panel_run.json").read_text())[
         "change_percent"]
     sheet = (ROOT / "docs" / "teaching.md").read_text()

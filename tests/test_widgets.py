@@ -26,10 +26,13 @@ def test_ambiguity_slider_changes_the_figure_and_the_numbers():
     assert 2.5 < first["ratio"] < 4.5  # tight curves bend part of the move into the normal
     assert 5.0 < first["jaw_ratio"] < 6.5      # the gentle jaw keeps about the requested one
     assert "zoom on the jaw" in panel.figure.axes[1].get_title()
+    assert f"<b>{first['jaw_ratio']:.2f}</b> on the jaw" in panel.readout.value
     panel.sigma_tangent.value = 0.5  # equal sigmas remove the bias
     assert panel.figure is not first_figure
     assert panel.state["ratio"] == pytest.approx(1.0, abs=0.25)
     assert "ratio" in panel.figure.axes[0].get_title()
+    assert f"<b>{panel.state['ratio']:.2f}</b> over all curves" in panel.readout.value
+    assert panel.widget.children[1] is panel.readout       # between the sliders and the figure
 
 
 def test_landmark_panel_follows_the_scheme_and_curve():
@@ -143,6 +146,9 @@ def test_loss_panel_draws_lambda_one_beside_the_chosen_lambda():
     panel.loss_lambda.value = 9.0
     assert panel.figure.axes[1].get_title() == "lambda = 9"
     assert panel.state["normal_over_tangent_at_1_percent"] > first
+    ratio = panel.state["normal_over_tangent_at_1_percent"]
+    assert panel.readout.value.startswith("lambda 9: ") and f"<b>{ratio:.2f}</b>" in \
+        panel.readout.value
 
 
 def test_maps_panel_follows_the_face_and_landmark_sliders():
@@ -159,6 +165,29 @@ def test_maps_panel_follows_the_face_and_landmark_sliders():
     assert panel.state["curve"] is None and "adnet normal_sd" not in panel.state
     panel.face.value = 2
     assert panel.state["face"] == 2
+
+
+def test_face_panel_follows_the_face_and_landmark_through_every_model():
+    from adnet_lab.topology import mean_face
+    from adnet_lab.widgets import FacePanel
+
+    rng = np.random.default_rng(0)
+    truths = mean_face("wflw")[None] * 128 + rng.normal(0, 0.5, (3, 98, 2))
+    images = np.zeros((3, 128, 128, 3), np.uint8)
+    panel = FacePanel(images, truths, {"one": truths + 1.0, "other": truths - 2.0},
+                      labels=truths)
+    assert panel.state["curve"] == "jaw" and list(panel.figures) == ["one", "other"]
+    assert panel.figure is panel.figures["one"]
+    one, other = panel.state["one"], panel.state["other"]
+    assert np.hypot(other["normal_percent"], other["tangent_percent"]) == pytest.approx(
+        2 * np.hypot(one["normal_percent"], one["tangent_percent"]))  # moved (-2, -2) and (1, 1)
+    assert "one: normal" in panel.readout.value and "other: normal" in panel.readout.value
+    panel.face.value, panel.landmark.value = 2, 60
+    assert (panel.state["face"], panel.state["curve"]) == (2, "left_eye")
+    assert "test face 2, landmark 60 (left eye)" in panel.readout.value
+    panel.landmark.value = 97                                  # a pupil: on no curve
+    assert panel.state["curve"] is None and not panel.figures
+    assert "on no curve" in panel.readout.value
 
 
 def test_analyze_panel_reads_the_shipped_examples_and_reports_bad_files(tmp_path):

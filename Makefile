@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test browser bench study lab present panel-run weights notebooks clean
+.PHONY: setup demo test fuzz browser bench study lab present panel-run weights notebooks clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest --nbval-lax tests adnet_lab notebooks
+
+# Every file reader against 2,000 generated and mutated files each (tests/test_fuzz_readers.py;
+# make test runs 150).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_fuzz_readers.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

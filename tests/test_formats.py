@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import re
+
 import h5py
 import numpy as np
 import pytest
 from PIL import Image
 
 from adnet_lab.data.formats import (
+    MAX_COORDINATE_PX,
     AnnotationError,
     load_image,
     read_300w,
@@ -106,7 +109,11 @@ class TestPts:
         ("version: 1\n{\n1 2\n}\n", "no n_points"),
         ("version: 1\nn_points: 2\n1 2\n3 4\n", "no '{' line"),
         ("version 1\nn_points: 1\n{\n1 2\n}\n", "line 1: malformed header line"),
-        ("version: 1\nn_points: two\n{\n1 2\n}\n", "n_points must be an integer"),
+        ("version: 1\nn_points: two\n{\n1 2\n}\n", "n_points must be a positive integer"),
+        ("version: 1\nn_points: 0\n{\n}\n", "n_points must be a positive integer, got .0."),
+        ("version: 1\nn_points: 1\n{\n1 2\n}\n3 4\n", "line 6: text after the closing"),
+        ("version: 1\nn_points: 1\n{\n1 1e7\n}\n",
+         "line 4: landmark 1: y is 1e\\+07, beyond the coordinate limit of ±1,000,000 pixels"),
         ("version: 1\nn_points: 3\n{\n1 2\n3 4\n}\n", "header says 3 points, found 2"),
         ("version: 1\nn_points: 1\n{\n1 2\n", "no closing"),
         ("version: 1\nn_points: 2\n{\n1 2\n\n3 x\n}\n", "line 6: coordinates must be numbers"),
@@ -268,3 +275,97 @@ class TestADNetTSV:
         with pytest.raises(AnnotationError, match=message) as error:
             read_adnet_tsv(tmp_path / "meta.tsv", tmp_path, "wflw")
         assert "meta.tsv line 1" in str(error.value)
+
+
+HUGE = [1e308, -1e300, 1e7]
+
+
+def _beyond(value: float) -> str:
+    return re.escape(f"is {value:g}, beyond the coordinate limit of ±1,000,000 pixels")
+
+
+class TestCoordinateLimit:
+    """A finite but huge coordinate is refused by the reader, naming file, line, landmark and
+    the limit (it would overflow in the metrics later)."""
+
+    @pytest.mark.parametrize("value", HUGE)
+    def test_wflw(self, tmp_path, value):
+        points = _points(98)
+        points[2, 0] = value
+        (tmp_path / "list.txt").write_text(_wflw_line(points) + "\n")
+        with pytest.raises(AnnotationError, match=rf"list\.txt line 1: landmark 3: x "
+                                                  rf"{_beyond(value)}"):
+            read_wflw(tmp_path / "list.txt", tmp_path, check_images="none")
+
+    def test_wflw_box_and_the_limit_itself(self, tmp_path):
+        fields = _wflw_line(_points(98)).split()
+        fields[198] = "1e7"
+        (tmp_path / "list.txt").write_text(" ".join(fields))
+        with pytest.raises(AnnotationError, match=r"line 1: box x_max " + _beyond(1e7)):
+            read_wflw(tmp_path / "list.txt", tmp_path, check_images="none")
+        fields[198], fields[0] = "1e6", "-1e6"                      # the limit is accepted
+        (tmp_path / "list.txt").write_text(" ".join(fields))
+        record = read_wflw(tmp_path / "list.txt", tmp_path, check_images="none")[0]
+        assert record.landmarks[0, 0] == -MAX_COORDINATE_PX and record.box[2] == 1e6
+
+    @pytest.mark.parametrize("value", HUGE)
+    def test_pts_and_300w(self, tmp_path, value):
+        points = _points(68) + 1
+        points[2, 1] = value
+        _make_300w(tmp_path, {"ibug": 1})
+        (tmp_path / "ibug/img_0.pts").write_text(_pts_text(points))
+        message = rf"img_0\.pts line 6: landmark 3: y {_beyond(value)}"
+        with pytest.raises(AnnotationError, match=message):
+            read_pts(tmp_path / "ibug/img_0.pts")
+        with pytest.raises(AnnotationError, match=message):
+            read_300w(tmp_path, "challenge")
+
+    @pytest.mark.parametrize("value", HUGE)
+    def test_cofw(self, tmp_path, value):
+        shapes = np.concatenate([np.full((2, 58), 10.0), np.zeros((2, 29))], axis=1)
+        shapes[1, 29 + 2] = value                                   # y of landmark 3
+        _write_cofw(tmp_path / "cofw.mat", 2, shapes=shapes)
+        with pytest.raises(AnnotationError, match=rf"cofw\.mat\[1\]: landmark 3: y "
+                                                  rf"{_beyond(value)}"):
+            read_cofw(tmp_path / "cofw.mat")
+
+    @pytest.mark.parametrize("value", HUGE)
+    def test_tsv(self, tmp_path, value):
+        cells = _tsv_row().split("\t")
+        numbers = cells[2].split(",")
+        numbers[4] = repr(value)
+        cells[2] = ",".join(numbers)
+        (tmp_path / "meta.tsv").write_text("\t".join(cells) + "\n")
+        with pytest.raises(AnnotationError, match=rf"meta\.tsv line 1: landmark 3: x "
+                                                  rf"{_beyond(value)}"):
+            read_adnet_tsv(tmp_path / "meta.tsv", tmp_path, "wflw", check_images="none")
+        cells = _tsv_row().split("\t")
+        cells[3] = "6000"                                           # a 1.2e6 px crop
+        (tmp_path / "meta.tsv").write_text("\t".join(cells) + "\n")
+        with pytest.raises(AnnotationError, match="scale must be positive and at most 5000"):
+            read_adnet_tsv(tmp_path / "meta.tsv", tmp_path, "wflw", check_images="none")
+
+
+class TestTextFiles:
+    def test_bom_and_crlf_are_accepted(self, tmp_path):
+        line = _wflw_line(_points(98))
+        (tmp_path / "list.txt").write_bytes(("\ufeff" + line + "\r\n" + line + "\r\n")
+                                            .encode())
+        records = read_wflw(tmp_path / "list.txt", tmp_path, check_images="none")
+        assert len(records) == 2 and str(records[0].image_path).endswith("a/face.jpg")
+
+    @pytest.mark.parametrize(("text", "message"), [
+        ("", r"list\.txt: no faces: the file is empty"),
+        ("\n \n", r"list\.txt: no faces: the file is empty"),
+        ("ok\nfine\x00\n", r"list\.txt line 2: a NUL byte"),
+        (b"\xff\xfe\x00", r"list\.txt: not a UTF-8 text file"),
+    ])
+    def test_empty_nul_and_binary_files_are_refused(self, tmp_path, text, message):
+        path = tmp_path / "list.txt"
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        with pytest.raises(AnnotationError, match=message):
+            read_wflw(path, tmp_path, check_images="none")
+
+    def test_a_folder_given_as_a_file(self, tmp_path):
+        with pytest.raises(AnnotationError, match="cannot be read"):
+            read_wflw(tmp_path, tmp_path)

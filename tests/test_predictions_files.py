@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -60,8 +62,8 @@ def _row(face: np.ndarray, name: str = "") -> str:
     ("count", "3 faces predicted, the annotations hold 4"),
     ("landmarks", "line 2: 194 coordinates, the scheme needs 196"),
     ("word", "line 3: 'oops' is not a number"),
-    ("nan", "line 1: NaN at face 1, landmark 5"),
-    ("inf", "line 4: an infinite value at face 1"),
+    ("nan", "line 1: landmark 5: x is NaN"),
+    ("inf", "line 4: landmark 1: x is infinite"),
     ("unknown", "line 5: 'd/four.jpg' is not in the annotations \\(1 prediction\\(s\\) left "
                 "over\\)"),
     ("missing", "no prediction for 'c/three.png' \\(face 4 of the annotations\\)"),
@@ -122,3 +124,70 @@ def test_array_and_csv_problems_are_named(faces, tmp_path):
         read_predictions(folder, [f"f{k}.jpg" for k in range(4)], N)
     with pytest.raises(PredictionFileError, match=r"prediction file not found"):
         read_predictions(tmp_path / "absent.txt", NAMES, N)
+
+
+def _where(kind: str, path) -> str:
+    """Where a bad coordinate of face 2, landmark 3 is named, per format."""
+    return {"lines": f"{path} line 2: landmark 3", "npy": f"{path}: face 2, landmark 3",
+            "npz": f"{path}[landmarks]: face 2, landmark 3",
+            "csv-wide": f"{path} line 3: landmark 3", "csv-long": f"{path} line {N + 4}: "
+            "landmark 3", "pts": f"{path}/f1.pts line 6: landmark 3"}[kind]
+
+
+@pytest.mark.parametrize("value", [1e308, -1e300, 1e7])
+@pytest.mark.parametrize("kind", PREDICTION_FORMATS)
+def test_huge_coordinates_are_refused_with_file_line_landmark_and_limit(kind, value, faces,
+                                                                         tmp_path):
+    names = [f"f{k}.jpg" for k in range(len(NAMES))]
+    faces[1, 2, 0] = value
+    path = write_predictions(tmp_path / f"pred{SUFFIX[kind]}", faces, names, kind)
+    shown = value + 1 if kind == "pts" else value                  # .pts count from 1
+    message = (f"{_where(kind, path)}: x is {shown:g}, beyond the coordinate limit of "
+               "±1,000,000 pixels")
+    with pytest.raises(PredictionFileError, match=re.escape(message)):
+        read_predictions(path, names, N)
+
+
+def test_predictions_far_from_their_annotated_face_are_refused(faces, tmp_path):
+    truth = faces.copy()
+    size = np.ptp(truth[1], axis=0).max()
+    faces[1, 2] = truth[1].max(axis=0) + [60 * size, 0]
+    path = write_predictions(tmp_path / "pred.npy", faces, NAMES, "npy")
+    with pytest.raises(PredictionFileError, match=r"pred\.npy: face 2 \('b/two\.jpg'\), "
+                                                  r"landmark 3 is predicted 60 face sizes "
+                                                  r".* beyond the limit of 50 face sizes"):
+        read_predictions(path, NAMES, N, reference=truth)
+    faces[1, 2] = truth[1].max(axis=0) + [10 * size, 0]             # bad, but a prediction
+    path = write_predictions(tmp_path / "pred.npy", faces, NAMES, "npy")
+    np.testing.assert_array_equal(read_predictions(path, NAMES, N, reference=truth), faces)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "0 faces predicted, the annotations hold 4"),
+    (b"1 2\x00\n", r"line 1: a NUL byte"),
+    (b"\x89PNG\r\n\x1a\n\xff\xd8", "not a UTF-8 text file"),
+])
+def test_empty_nul_and_binary_text_files(content, message, tmp_path):
+    (tmp_path / "pred.txt").write_bytes(content)
+    with pytest.raises(PredictionFileError, match=message):
+        read_predictions(tmp_path / "pred.txt", NAMES, N)
+
+
+def test_bom_and_crlf_are_accepted(faces, tmp_path):
+    for kind in ("lines", "csv-wide", "csv-long"):
+        names = [f"f{k}.jpg" for k in range(len(NAMES))]
+        path = write_predictions(tmp_path / f"pred{SUFFIX[kind]}", faces, names, kind)
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\r\n", b"\n")
+                         .replace(b"\n", b"\r\n"))
+        np.testing.assert_array_equal(read_predictions(path, names, N), faces)
+
+
+def test_broken_numpy_files_are_named(faces, tmp_path):
+    path = write_predictions(tmp_path / "pred.npz", faces, NAMES, "npz")
+    path.write_bytes(path.read_bytes()[:200])                        # truncated
+    with pytest.raises(PredictionFileError, match=r"pred\.npz: not a plain numpy file"):
+        read_predictions(path, NAMES, N)
+    np.save(tmp_path / "complex.npy", faces + 1j)
+    with pytest.raises(PredictionFileError, match=r"complex\.npy: dtype complex128, the "
+                                                  "landmarks must be real numbers"):
+        read_predictions(tmp_path / "complex.npy", NAMES, N)

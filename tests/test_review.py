@@ -97,3 +97,19 @@ def test_the_ced_puts_the_paper_point_only_on_real_test_faces():
     assert "3 synthetic faces in WFLW format" in synthetic.get_title()
     assert "3 WFLW test faces" in real.get_title()
     assert real.get_xlabel() == "NME of the image (% of the inter-ocular distance)"
+
+
+@pytest.mark.parametrize("where", ["predictions", "annotations"])
+def test_a_huge_coordinate_ends_analyze_with_one_clear_line(where, tmp_path, capsys):
+    files = {"annotations": LIST, "predictions": EXAMPLES / "baseline.txt"}
+    lines = files[where].read_text().splitlines()
+    fields = lines[1].split()
+    fields[4] = "1e308"                                          # landmark 3, x
+    files[where] = tmp_path / files[where].name
+    files[where].write_text("\n".join([lines[0], " ".join(fields), *lines[2:]]) + "\n")
+    code = main(["analyze", "--dataset", "wflw", "--annotations", str(files["annotations"]),
+                 str(files["predictions"]), "--out", str(tmp_path / "out")])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 1 and len(err) == 1, err
+    assert err[0] == (f"adnet-lab: error: {files[where]} line 2: landmark 3: x is 1e+308, "
+                      "beyond the coordinate limit of ±1,000,000 pixels")

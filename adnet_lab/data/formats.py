@@ -4,13 +4,15 @@ Every reader returns a :class:`RecordList` of :class:`FaceRecord` with landmarks
 float64 (x, y) **0-based pixels** of the original image (pixel centres at integers).
 
 Bad input raises :class:`AnnotationError` naming the file, the line or record and the
-problem. With ``on_error="skip"`` a reader instead leaves the bad record out, warns once per
-skipped record and lists them all in ``RecordList.skipped``: nothing is dropped silently.
+problem. Text files are read as UTF-8 (a byte-order mark is dropped; LF, CRLF and CR line ends
+alike); a NUL byte, a file with no face, and any landmark, box or centre coordinate that is
+NaN, infinite or beyond :data:`MAX_COORDINATE_PX` are refused. With ``on_error="skip"`` a
+reader instead leaves the bad record out, warns once per skipped record and lists them all in
+``RecordList.skipped``: nothing is dropped silently.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 import warnings
@@ -24,6 +26,7 @@ import numpy as np
 from adnet_lab.errors import InputFileError
 
 __all__ = [
+    "MAX_COORDINATE_PX",
     "WFLW_ATTRIBUTES",
     "AnnotationError",
     "FaceRecord",
@@ -55,6 +58,12 @@ _300W_FOLDERS = {
 }
 _300W_SPLITS = ("train", "common", "challenge", "full")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+#: The largest coordinate magnitude, in pixels, that the annotation and prediction readers
+#: accept (landmarks, boxes, centres; a ``.tsv`` scale up to this / 200). No image is a
+#: million pixels wide: a larger value is a corrupt or mis-scaled file, refused with the file,
+#: line and landmark rather than left to overflow in the metrics later.
+MAX_COORDINATE_PX = 1e6
 
 
 class AnnotationError(InputFileError):
@@ -126,14 +135,44 @@ def _collect(parse: Callable[[], Iterator[FaceRecord | AnnotationError]], on_err
     return RecordList(records, skipped, notes or [])
 
 
-def _numbers(values: list[str], where: str, what: str) -> np.ndarray:
+def _value_problem(values: np.ndarray) -> tuple[tuple[int, ...], str] | None:
+    """The index of the first NaN, infinite or too large (``|value| > MAX_COORDINATE_PX``)
+    entry of ``values`` and what is wrong with it; None when every entry is fine."""
+    bad = ~(np.abs(values) <= MAX_COORDINATE_PX)           # NaN compares False
+    if not bad.any():
+        return None
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    value = float(values[index])
+    if math.isnan(value):
+        return index, "NaN"
+    if math.isinf(value):
+        return index, "infinite"
+    return index, (f"{value:g}, beyond the coordinate limit of ±{MAX_COORDINATE_PX:,.0f} "
+                   "pixels")
+
+
+def _landmark_labels(first: int = 1, what: str = "landmark") -> Callable[[int], str]:
+    """Names of the entries of interleaved x y values: ``landmark 3: x``."""
+    return lambda index: f"{what} {first + index // 2}: {'xy'[index % 2]}"
+
+
+def _check_values(values: np.ndarray, where: str, label: Callable[[int], str]) -> None:
+    """AnnotationError naming ``where`` and the entry (``label(index)``) of the first NaN,
+    infinite or out-of-range value of the 1-D ``values``."""
+    problem = _value_problem(values)
+    if problem is not None:
+        (index,), text = problem
+        raise AnnotationError(f"{where}: {label(index)} is {text}")
+
+
+def _numbers(values: list[str], where: str, what: str,
+             label: Callable[[int], str]) -> np.ndarray:
     try:
         array = np.array([float(v) for v in values], dtype=np.float64)
     except ValueError:
         bad = next(v for v in values if not _is_float(v))
         raise AnnotationError(f"{where}: {what} must be numbers, got {bad!r}") from None
-    if not np.isfinite(array).all():
-        raise AnnotationError(f"{where}: {what} contain NaN or infinite values")
+    _check_values(array, where, label)
     return array
 
 
@@ -198,6 +237,7 @@ def read_wflw(list_file: str | Path, images_dir: str | Path, *,
     if subset is not None and subset not in WFLW_ATTRIBUTES:
         raise ValueError(f"subset must be one of {WFLW_ATTRIBUTES} or None, got {subset!r}")
     lines = _read_lines(list_file)
+    _no_faces(list_file, lines)
 
     def parse() -> Iterator[FaceRecord | AnnotationError]:
         for number, line in enumerate(lines, start=1):
@@ -215,13 +255,35 @@ def read_wflw(list_file: str | Path, images_dir: str | Path, *,
     return _collect(parse, on_error)
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_text(path: Path, error: type[InputFileError] = InputFileError,
+               what: str = "file") -> str:
+    """The UTF-8 text of ``path`` with ``\\n`` line ends (CRLF and CR converted, a byte-order
+    mark dropped); ``error`` naming the file (and the line of a NUL byte) if it is missing,
+    unreadable or not text."""
     try:
-        return path.read_text().splitlines()
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise AnnotationError(f"{path}: annotation file not found") from None
-    except UnicodeDecodeError as error:
-        raise AnnotationError(f"{path}: not a text file ({error})") from None
+        raise error(f"{path}: {what} not found") from None
+    except UnicodeDecodeError as problem:
+        raise error(f"{path}: not a UTF-8 text file ({problem})") from None
+    except OSError as problem:
+        raise error(f"{path}: cannot be read ({problem.strerror or problem})") from None
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise error(f"{path} line {line}: a NUL byte: not a text file")
+    return text
+
+
+def _read_lines(path: Path) -> list[str]:
+    """The lines of a text annotation file, split at line ends only (not at form feeds or
+    other characters :meth:`str.splitlines` also breaks at), so line numbers are an
+    editor's."""
+    return _read_text(path, AnnotationError, "annotation file").split("\n")
+
+
+def _no_faces(path: Path, lines: list[str]) -> None:
+    if not any(line.strip() for line in lines):
+        raise AnnotationError(f"{path}: no faces: the file is empty")
 
 
 def _parse_wflw_line(line: str, where: str, images_dir: Path,
@@ -229,8 +291,9 @@ def _parse_wflw_line(line: str, where: str, images_dir: Path,
     fields = line.split()
     if len(fields) != 207:
         raise AnnotationError(f"{where}: expected 207 fields, got {len(fields)}")
-    landmarks = _numbers(fields[:196], where, "landmark coordinates").reshape(98, 2)
-    box = _numbers(fields[196:200], where, "box values")
+    landmarks = _numbers(fields[:196], where, "landmark coordinates",
+                         _landmark_labels()).reshape(98, 2)
+    box = _numbers(fields[196:200], where, "box values", _BOX_LABELS.__getitem__)
     flags = fields[200:206]
     if any(flag not in ("0", "1") for flag in flags):
         raise AnnotationError(f"{where}: attribute flags must be 0 or 1, got {flags}")
@@ -239,6 +302,9 @@ def _parse_wflw_line(line: str, where: str, images_dir: Path,
     image_path = images_dir / fields[206]
     _check_image(image_path, where, check_images)
     return FaceRecord(image_path, landmarks, tuple(box.tolist()), tags, source=where)
+
+
+_BOX_LABELS = ("box x_min", "box y_min", "box x_max", "box y_max")
 
 
 # --------------------------------------------------------------------------------------- 300W
@@ -271,20 +337,26 @@ def read_pts(path: str | Path) -> np.ndarray:
     try:
         count = int(header["n_points"])
     except ValueError:
-        raise AnnotationError(f"{path}: n_points must be an integer, got "
-                              f"{header['n_points']!r}") from None
+        count = 0
+    if count < 1:
+        raise AnnotationError(f"{path}: n_points must be a positive integer, got "
+                              f"{header['n_points']!r}")
     if "}" not in texts[opening:]:
         raise AnnotationError(f"{path}: malformed .pts file: no closing '}}'")
-    rows = lines[opening + 1:texts.index("}", opening)]
+    closing = texts.index("}", opening)
+    rows = lines[opening + 1:closing]
     if len(rows) != count:
         raise AnnotationError(f"{path}: header says {count} points, found {len(rows)}")
+    if closing + 1 < len(lines):
+        number, text = lines[closing + 1]
+        raise AnnotationError(f"{path} line {number}: text after the closing '}}': {text!r}")
     points = []
-    for number, text in rows:
+    for landmark, (number, text) in enumerate(rows, start=1):
         where = f"{path} line {number}"
         values = text.split()
         if len(values) != 2:
             raise AnnotationError(f"{where}: expected 2 coordinates, got {len(values)}")
-        points.append(_numbers(values, where, "coordinates"))
+        points.append(_numbers(values, where, "coordinates", _landmark_labels(landmark)))
     return np.stack(points) - 1.0
 
 
@@ -345,6 +417,8 @@ def read_pts_folder(folder: str | Path, *, on_error: OnError = "raise",
     folder = Path(folder)
     if not folder.is_dir():
         raise AnnotationError(f"{folder}: folder not found")
+    if not any(folder.glob("*.pts")):
+        raise AnnotationError(f"{folder}: no faces: no .pts file in the folder")
 
     return _collect(lambda: _pts_records(folder, frozenset(), check_images), on_error)
 
@@ -383,18 +457,29 @@ def read_cofw(mat_path: str | Path, *, on_error: OnError = "raise") -> RecordLis
         if missing:
             raise AnnotationError(f"{name}: wrong .mat layout: missing {sorted(missing)} "
                                   f"(found {sorted(handle.keys())})")
-        shapes = np.asarray(handle[keys["shapes"]], dtype=np.float64)
-        boxes = np.asarray(handle[keys["boxes"]], dtype=np.float64)
-        references = np.asarray(handle[keys["images"]]).ravel()
+        try:
+            shapes = np.asarray(handle[keys["shapes"]], dtype=np.float64)
+            boxes = np.asarray(handle[keys["boxes"]], dtype=np.float64)
+            references = np.asarray(handle[keys["images"]]).ravel()
+        except (TypeError, ValueError, KeyError, OSError) as error:
+            raise AnnotationError(f"{name}: wrong .mat layout: {sorted(keys.values())} must be "
+                                  f"numeric matrices and a cell array ({error})") from None
         # MATLAB stores matrices column-major: an M x 87 matrix reads back as 87 x M.
         if shapes.ndim != 2 or 87 not in shapes.shape:
             raise AnnotationError(f"{name}: wrong .mat layout: {keys['shapes']} has shape "
                                   f"{shapes.shape}, expected 87 values per face")
-        shapes = shapes.T if shapes.shape[0] == 87 else shapes
-        boxes = boxes.T if boxes.shape[0] == 4 and boxes.shape[1] != 4 else boxes
+        if boxes.ndim != 2 or 4 not in boxes.shape:
+            raise AnnotationError(f"{name}: wrong .mat layout: {keys['boxes']} has shape "
+                                  f"{boxes.shape}, expected 4 values per face")
+        # The boxes are stored the way the shapes are (which tells for 4 faces, a 4 x 4).
+        transposed = shapes.shape[0] == 87
+        shapes = shapes.T if transposed else shapes
+        boxes = boxes.T if boxes.shape[0] == 4 and (transposed or boxes.shape[1] != 4) else boxes
         if not (len(shapes) == len(boxes) == len(references)):
             raise AnnotationError(f"{name}: wrong .mat layout: {len(references)} images, "
                                   f"{len(shapes)} shapes, {len(boxes)} boxes")
+        if not len(shapes):
+            raise AnnotationError(f"{name}: no faces")
 
         def parse() -> Iterator[FaceRecord | AnnotationError]:
             for index, (shape, box, reference) in enumerate(
@@ -418,12 +503,15 @@ def _cofw_key(key: str) -> str | None:
 
 def _cofw_record(handle, mat_path: Path, where: str, shape: np.ndarray, box: np.ndarray,
                  reference) -> FaceRecord:
-    if not np.isfinite(shape).all() or not np.isfinite(box).all():
-        raise AnnotationError(f"{where}: shape or box contains NaN or infinite values")
+    _check_values(np.stack([shape[:29], shape[29:58]], axis=1).ravel(), where,
+                  _landmark_labels())
+    _check_values(box, where, ("box x", "box y", "box width", "box height").__getitem__)
     try:
         pixels = np.asarray(handle[reference])
-    except (TypeError, ValueError, KeyError) as error:
+    except (TypeError, ValueError, KeyError, OSError) as error:
         raise AnnotationError(f"{where}: image reference cannot be read ({error})") from None
+    if pixels.dtype.kind not in "uib":
+        raise AnnotationError(f"{where}: image has dtype {pixels.dtype}, expected integers")
     if pixels.ndim == 2:           # grey, stored transposed: W x H
         image = np.repeat(pixels.T[:, :, None], 3, axis=2)
     elif pixels.ndim == 3 and pixels.shape[0] == 3:
@@ -435,7 +523,7 @@ def _cofw_record(handle, mat_path: Path, where: str, shape: np.ndarray, box: np.
     if not np.isin(occluded, (0.0, 1.0)).all():
         raise AnnotationError(f"{where}: occlusion flags must be 0 or 1")
     landmarks = np.stack([shape[:29], shape[29:58]], axis=1) - 1.0
-    x, y, width, height = box
+    x, y, width, height = box.tolist()
     return FaceRecord(mat_path, landmarks, (x - 1, y - 1, x - 1 + width, y - 1 + height),
                       frozenset(), occluded.astype(bool), image=image.astype(np.uint8),
                       source=where)
@@ -450,7 +538,7 @@ def read_adnet_tsv(tsv_path: str | Path, images_dir: str | Path, scheme: str, *,
 
     Columns, tab-separated: image path (relative to ``images_dir``), 5-point landmarks
     (10 comma-separated numbers), the scheme's landmarks (2N comma-separated numbers),
-    scale, center_w, center_h, then optional tags (comma-separated). The release reads the
+    scale, center_w, center_h, then optional tags (comma-separated words). The release reads the
     file with ``pandas.read_csv(sep="\\t")``, i.e. takes its first line as a header; here a
     first line with no number in its scale/centre columns is recognised as a header and any
     other first line is read as a sample. ``RecordList.notes`` says which case applied.
@@ -460,17 +548,20 @@ def read_adnet_tsv(tsv_path: str | Path, images_dir: str | Path, scheme: str, *,
     tsv_path, images_dir = Path(tsv_path), Path(images_dir)
     num_points = get_scheme(scheme).num_points
     lines = _read_lines(tsv_path)
-    rows = list(csv.reader(lines, delimiter="\t"))
-    # A header line has no number in the scale and centre columns; a sample with one bad
-    # number there is a sample (and an error), not a header.
-    has_header = bool(rows) and len(rows[0]) >= 6 and not any(
-        _is_float(value) for value in rows[0][3:6])
+    rows = [line.split("\t") for line in lines]     # one row per line: no quoting in the release
+    # The first line that is not blank (as pandas skips blank lines) is a header if it has no
+    # number in the scale and centre columns; a sample with one bad number there is a sample
+    # (and an error), not a header.
+    first = next((index for index, line in enumerate(lines) if line.strip()), 0)
+    has_header = len(rows[first]) >= 6 and not any(
+        _is_float(value) for value in rows[first][3:6])
     notes = [f"{tsv_path}: first line is a header" if has_header
              else f"{tsv_path}: no header line; the first line is a sample"]
+    _no_faces(tsv_path, lines[first + 1:] if has_header else lines)
 
     def parse() -> Iterator[FaceRecord | AnnotationError]:
         for number, row in enumerate(rows, start=1):
-            if (has_header and number == 1) or not any(cell.strip() for cell in row):
+            if (has_header and number == first + 1) or not any(cell.strip() for cell in row):
                 continue
             where = f"{tsv_path} line {number}"
             try:
@@ -490,19 +581,29 @@ def _parse_tsv_row(row: list[str], where: str, images_dir: Path, num_points: int
     if len(row) > 7:
         raise AnnotationError(f"{where}: expected at most 7 tab-separated columns, got "
                               f"{len(row)}")
-    five = _numbers(row[1].split(","), where, "5-point landmarks")
+    if not row[0].strip():
+        raise AnnotationError(f"{where}: no image path in the first column")
+    five = _numbers(row[1].split(","), where, "5-point landmarks",
+                    _landmark_labels(what="5-point landmark"))
     if five.size != 10:
         raise AnnotationError(f"{where}: expected 10 numbers for the 5-point landmarks, got "
                               f"{five.size}")
-    target = _numbers(row[2].split(","), where, "landmarks")
+    target = _numbers(row[2].split(","), where, "landmarks", _landmark_labels())
     if target.size != 2 * num_points:
         raise AnnotationError(f"{where}: expected {2 * num_points} numbers for {num_points} "
                               f"landmarks, got {target.size}")
-    scale, center_w, center_h = _numbers(row[3:6], where, "scale and centre")
-    if scale <= 0 or math.isnan(scale):
-        raise AnnotationError(f"{where}: scale must be positive, got {scale}")
+    scale, center_w, center_h = _numbers(row[3:6], where, "scale and centre",
+                                         ("scale", "center_w", "center_h").__getitem__)
+    if not 0 < scale <= MAX_COORDINATE_PX / 200:
+        raise AnnotationError(f"{where}: scale must be positive and at most "
+                              f"{MAX_COORDINATE_PX / 200:g} (a crop side of scale * 200 px), "
+                              f"got {scale:g}")
     tags = frozenset(t.strip() for t in row[6].split(",") if t.strip()) if len(row) == 7 \
         else frozenset()
+    numeric = sorted(tag for tag in tags if _is_float(tag))
+    if numeric:
+        raise AnnotationError(f"{where}: tags must be words, got {numeric} (a number column "
+                              "too many?)")
     image_path = images_dir / row[0]
     _check_image(image_path, where, check_images)
     return FaceRecord(image_path, target.reshape(num_points, 2), None, tags,

@@ -18,22 +18,28 @@ With names, faces are matched by name; an image that holds several annotated fac
 has such) is matched occurrence by occurrence, in order. Every mismatch raises
 :class:`PredictionFileError` naming the file, the line (or key) and the problem: a count of
 faces or landmarks that does not fit, a name missing on either side, a non-number, NaN or
-infinite coordinates, and predictions whose faces are much smaller or larger than the
-annotations' (crop coordinates given for image coordinates). Nothing is dropped.
+infinite coordinates or ones beyond :data:`~adnet_lab.data.formats.MAX_COORDINATE_PX`, a NUL
+byte in a text file, and, given the annotated landmarks, a landmark predicted farther than
+:data:`MAX_DISTANCE_FACES` face sizes from its annotated face or predicted faces much smaller
+or larger than the annotations' (crop coordinates given for image coordinates).
+Text files are UTF-8 (a byte-order mark is dropped; LF, CRLF and CR line ends alike). Nothing
+is dropped.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from adnet_lab.data.formats import _is_float
-from adnet_lab.errors import InputFileError
+from adnet_lab.data.formats import _is_float, _read_text, _value_problem
+from adnet_lab.errors import InputFileError, UsageError
 
 __all__ = ["PREDICTION_FORMATS", "PredictionFileError", "read_predictions", "write_predictions"]
 
@@ -43,6 +49,12 @@ PREDICTION_FORMATS = ("lines", "npy", "npz", "csv-long", "csv-wide", "pts")
 #: A face whose predictions span less than this fraction (or more than its inverse) of the
 #: annotated face's size, in the median over faces, is taken for another coordinate frame.
 SCALE_TOLERANCE = 0.5
+
+#: A predicted landmark farther than this many face sizes from its annotated face (the box of
+#: the annotated landmarks; a face's size is the larger side of that box, at least 1 px) is
+#: refused. A face is about two inter-ocular distances wide, so this is about 100 inter-ocular
+#: distances: no prediction of any method, however bad, lands there.
+MAX_DISTANCE_FACES = 50
 
 
 class PredictionFileError(InputFileError):
@@ -54,13 +66,17 @@ def _stem(name: str) -> str:
     return Path(name.replace("\\", "/")).stem
 
 
-def _finite(values: np.ndarray, where: str) -> np.ndarray:
-    bad = ~np.isfinite(values)
-    if bad.any():
-        index = np.argwhere(bad)[0]
-        kind = "NaN" if np.isnan(values[tuple(index)]) else "an infinite value"
-        raise PredictionFileError(f"{where}: {kind} at face {index[0] + 1}, landmark "
-                                  f"{index[1] + 1 if values.ndim > 2 else '?'}")
+def _checked(values: np.ndarray, where: str, *, one_face: bool = False,
+             first_landmark: int = 1) -> np.ndarray:
+    """``values`` (faces x landmarks x 2); PredictionFileError naming ``where``, the face
+    (unless ``one_face``), the landmark and the axis of the first NaN, infinite or too large
+    coordinate."""
+    problem = _value_problem(values)
+    if problem is not None:
+        (face, landmark, axis), text = problem
+        place = f"landmark {landmark + first_landmark}: {'xy'[axis]}"
+        raise PredictionFileError(f"{where}: {'' if one_face else f'face {face + 1}, '}"
+                                  f"{place} is {text}")
     return values
 
 
@@ -90,7 +106,8 @@ def _align(faces: Sequence[np.ndarray], found: Sequence[str] | None, names: Sequ
     return np.stack(ordered)
 
 
-def _face(values: Sequence[str], num_points: int, where: str) -> np.ndarray:
+def _face(values: Sequence[str], num_points: int, where: str,
+          first_landmark: int = 1) -> np.ndarray:
     if len(values) != 2 * num_points:
         raise PredictionFileError(f"{where}: {len(values)} coordinates, the scheme needs "
                                   f"{2 * num_points} ({num_points} landmarks, x y interleaved)")
@@ -99,12 +116,13 @@ def _face(values: Sequence[str], num_points: int, where: str) -> np.ndarray:
     except ValueError:
         bad = next(value for value in values if not _is_float(value))
         raise PredictionFileError(f"{where}: {bad!r} is not a number") from None
-    return _finite(face.reshape(1, num_points, 2), where)[0]
+    return _checked(face.reshape(1, num_points, 2), where, one_face=True,
+                    first_landmark=first_landmark)[0]
 
 
 def _read_lines(path: Path, names: Sequence[str], num_points: int) -> np.ndarray:
     faces, found, wheres = [], [], []
-    for number, line in enumerate(_text(path).splitlines(), start=1):
+    for number, line in enumerate(_text(path).split("\n"), start=1):
         fields = line.split()
         if not fields:
             continue
@@ -121,25 +139,25 @@ def _read_lines(path: Path, names: Sequence[str], num_points: int) -> np.ndarray
 
 
 def _text(path: Path) -> str:
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        raise PredictionFileError(f"{path}: prediction file not found") from None
-    except UnicodeDecodeError as error:
-        raise PredictionFileError(f"{path}: not a text file ({error})") from None
+    return _read_text(path, PredictionFileError, "prediction file")
 
 
 def _read_csv(path: Path, names: Sequence[str], num_points: int) -> np.ndarray:
-    rows = list(csv.reader(io.StringIO(_text(path))))
-    if not rows:
+    reader = csv.reader(io.StringIO(_text(path)))
+    try:                                      # (line, row) of every row that is not blank
+        numbered = [(reader.line_num, row) for row in reader if any(row)]
+    except csv.Error as error:
+        raise PredictionFileError(f"{path} line {reader.line_num}: not a CSV file "
+                                  f"({error})") from None
+    if not numbered:
         raise PredictionFileError(f"{path}: empty")
-    header = [cell.strip() for cell in rows[0]]
-    body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(row)]
+    (first, header), body = numbered[0], numbered[1:]        # blank lines are skipped
+    header = [cell.strip() for cell in header]
     if header[:4] == ["image", "landmark", "x", "y"]:
         return _read_long_csv(path, body, names, num_points)
     expected = ["image", *(f"{axis}{k}" for k in range(num_points) for axis in "xy")]
     if header != expected:
-        raise PredictionFileError(f"{path} line 1: the header must be 'image,landmark,x,y' "
+        raise PredictionFileError(f"{path} line {first}: the header must be 'image,landmark,x,y' "
                                   f"(long) or 'image,x0,y0,...,x{num_points - 1},"
                                   f"y{num_points - 1}' (wide), got {','.join(header[:6])}...")
     faces, found, wheres = [], [], []
@@ -160,13 +178,15 @@ def _read_long_csv(path: Path, body, names: Sequence[str], num_points: int) -> n
             raise PredictionFileError(f"{where}: expected 4 fields (image, landmark, x, y), "
                                       f"got {len(row)}")
         image, landmark, x, y = row
-        if not landmark.isdigit() or int(landmark) >= num_points:
+        index = landmark.strip()
+        if not (index.isascii() and index.isdigit()) or int(index) >= num_points:
             raise PredictionFileError(f"{where}: landmark {landmark!r} is not an index from 0 "
                                       f"to {num_points - 1}")
-        if int(landmark) in points[image]:
-            raise PredictionFileError(f"{where}: landmark {landmark} of {image!r} given twice")
-        xy = _face([x, y] * num_points, num_points, where)[0]
-        points[image][int(landmark)] = (xy[0], xy[1])
+        index = int(index)
+        if index in points[image]:
+            raise PredictionFileError(f"{where}: landmark {index} of {image!r} given twice")
+        xy = _face([x, y], 1, where, first_landmark=index + 1)[0]
+        points[image][index] = (xy[0], xy[1])
         first_line.setdefault(image, where)
     faces, found, wheres = [], [], []
     for image, landmarks in points.items():
@@ -185,36 +205,53 @@ def _read_long_csv(path: Path, body, names: Sequence[str], num_points: int) -> n
     return _align(faces, found, names, path, wheres)
 
 
+#: What numpy raises on a truncated, corrupt or foreign ``.npy`` / ``.npz``.
+_NUMPY_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
+
+
 def _read_array(path: Path, names: Sequence[str], num_points: int) -> np.ndarray:
     try:
-        loaded = np.load(path, allow_pickle=False)
+        array, found, where = _load_array(path)
+    except PredictionFileError:
+        raise
     except FileNotFoundError:
         raise PredictionFileError(f"{path}: prediction file not found") from None
-    except ValueError as error:
+    except _NUMPY_ERRORS as error:
         raise PredictionFileError(f"{path}: not a plain numpy file ({error})") from None
-    found = None
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            keys = list(loaded.keys())
-            key = next((k for k in ("landmarks", "predictions", "pred") if k in keys), None)
-            arrays = [k for k in keys if loaded[k].ndim == 3]
-            key = key or (arrays[0] if len(arrays) == 1 else None)
-            if key is None:
-                raise PredictionFileError(f"{path}: no 'landmarks' array (keys: {keys})")
-            array = loaded[key]
-            name_key = next((k for k in ("names", "image_names") if k in keys), None)
-            if name_key is not None:
-                found = [str(name) for name in loaded[name_key]]
-            where = f"{path}[{key}]"
-    else:
-        array, where = loaded, str(path)
     if array.ndim != 3 or array.shape[1:] != (num_points, 2):
         raise PredictionFileError(f"{where}: shape {array.shape}, the scheme needs "
                                   f"faces x {num_points} x 2")
-    faces = list(_finite(array.astype(np.float64), where))
+    if array.dtype.kind not in "iuf":
+        raise PredictionFileError(f"{where}: dtype {array.dtype}, the landmarks must be real "
+                                  "numbers (integers or floats)")
+    faces = list(_checked(array.astype(np.float64), where))
     if found is not None and len(found) != len(faces):
         raise PredictionFileError(f"{path}: {len(found)} names for {len(faces)} faces")
     return _align(faces, found, names, path, [where] * len(faces))
+
+
+def _load_array(path: Path) -> tuple[np.ndarray, list[str] | None, str]:
+    """The landmarks array of a ``.npy`` or ``.npz``, the names stored with it (None if
+    none) and where it is (``path`` or ``path[key]``), for messages."""
+    loaded = np.load(path, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        return loaded, None, str(path)
+    with loaded:
+        keys = list(loaded.keys())
+        key = next((k for k in ("landmarks", "predictions", "pred") if k in keys), None)
+        arrays = [k for k in keys if loaded[k].ndim == 3]
+        key = key or (arrays[0] if len(arrays) == 1 else None)
+        if key is None:
+            raise PredictionFileError(f"{path}: no 'landmarks' array (keys: {keys})")
+        array = loaded[key]
+        name_key = next((k for k in ("names", "image_names") if k in keys), None)
+        if name_key is None:
+            return array, None, f"{path}[{key}]"
+        stored = loaded[name_key]
+        if stored.ndim != 1:
+            raise PredictionFileError(f"{path}[{name_key}]: shape {stored.shape}, expected "
+                                      "one name per face")
+        return array, [str(name) for name in stored], f"{path}[{key}]"
 
 
 def _read_pts_folder(path: Path, names: Sequence[str], num_points: int) -> np.ndarray:
@@ -237,7 +274,7 @@ def _read_pts_folder(path: Path, names: Sequence[str], num_points: int) -> np.nd
         if face.shape != (num_points, 2):
             raise PredictionFileError(f"{path / (stem + '.pts')}: {len(face)} landmarks, the "
                                       f"scheme needs {num_points}")
-        faces.append(_finite(face[None], str(path / (stem + ".pts")))[0])
+        faces.append(face)                     # read_pts refused bad values, naming the line
     if files:
         extra = next(iter(files.values()))
         raise PredictionFileError(f"{extra}: not in the annotations ({len(files)} .pts file(s) "
@@ -245,10 +282,32 @@ def _read_pts_folder(path: Path, names: Sequence[str], num_points: int) -> np.nd
     return np.stack(faces)
 
 
+def _check_distance(predictions: np.ndarray, reference: np.ndarray, path: Path,
+                    names: Sequence[str]) -> None:
+    """PredictionFileError naming the face and landmark of the first prediction farther than
+    :data:`MAX_DISTANCE_FACES` face sizes from the box of its annotated landmarks."""
+    low, high = reference.min(axis=1, keepdims=True), reference.max(axis=1, keepdims=True)
+    size = np.maximum((high - low).max(axis=2), 1.0)                       # faces x 1
+    outside = np.maximum(np.maximum(low - predictions, predictions - high), 0)
+    distance = np.hypot(outside[..., 0], outside[..., 1]) / size           # faces x landmarks
+    far = distance > MAX_DISTANCE_FACES
+    if far.any():
+        face, landmark = (int(i) for i in np.argwhere(far)[0])
+        faces = distance[face, landmark]
+        raise PredictionFileError(
+            f"{path}: face {face + 1} ({names[face]!r}), landmark {landmark + 1} is predicted "
+            f"{faces:.3g} face sizes ({faces * size[face, 0]:.3g} px) from its annotated face, "
+            f"beyond the limit of {MAX_DISTANCE_FACES} face sizes (about 100 inter-ocular "
+            "distances): not a prediction for this face")
+
+
 def _check_scale(predictions: np.ndarray, reference: np.ndarray, path: Path) -> None:
     size = np.ptp(predictions, axis=1).max(axis=1)
     truth = np.ptp(reference, axis=1).max(axis=1)
-    ratio = float(np.median(size / np.maximum(truth, 1e-9)))
+    sized = truth > 0                       # a face annotated as one point has no size
+    if not sized.any():
+        return
+    ratio = float(np.median(size[sized] / truth[sized]))
     if not SCALE_TOLERANCE <= ratio <= 1 / SCALE_TOLERANCE:
         raise PredictionFileError(
             f"{path}: the predicted faces are {ratio:.2f} times the size of the annotated ones "
@@ -265,13 +324,16 @@ def read_predictions(path: str | Path, names: Sequence[str], num_points: int,
         names: the annotated faces' image names, in the annotation list's order (e.g. the
             paths relative to the images folder, as a WFLW list writes them).
         num_points: the scheme's landmark count.
-        reference: the annotated landmarks (``M x N x 2``): predictions on another scale are
-            refused.
+        reference: the annotated landmarks (``M x N x 2``): predictions on another scale, and
+            a landmark farther than :data:`MAX_DISTANCE_FACES` face sizes from its annotated
+            face, are refused.
 
     Returns:
         ``M x N x 2`` float64 (x, y) pixels of the original images.
     """
     path = Path(path)
+    if not len(names):
+        raise UsageError("no annotated faces to align the predictions with")
     if path.is_dir():
         predictions = _read_pts_folder(path, names, num_points)
     elif path.suffix in (".npy", ".npz"):
@@ -281,7 +343,9 @@ def read_predictions(path: str | Path, names: Sequence[str], num_points: int,
     else:
         predictions = _read_lines(path, names, num_points)
     if reference is not None:
-        _check_scale(predictions, np.asarray(reference, dtype=np.float64), path)
+        reference = np.asarray(reference, dtype=np.float64)
+        _check_distance(predictions, reference, path, names)
+        _check_scale(predictions, reference, path)
     return predictions
 
 

@@ -555,7 +555,8 @@ def _settings_in_words(draws) -> str:
         return ""
     first = draws.drop_duplicates("setting")
     return "\n".join(f"{row.setting}: {row.epochs:g} epochs, labels moved "
-                     f"{row.sigma_tangent_percent:g}% along and {row.sigma_normal_percent:g}% "
+                     f"{row.sigma_tangent_percent:.3g}% along and "
+                     f"{row.sigma_normal_percent:.3g}% "
                      "across the curves"
                      for row in first.itertuples())
 
@@ -1037,8 +1038,11 @@ def plot_idea(image: np.ndarray, truth: np.ndarray, ellipses, scheme="wflw",
                   ncols=2, markerscale=1.5, frameon=False)
     words = ""
     if lean is not None:
-        words = (f"\nthe baseline's tangent / normal RMS on the jaw: "
-                 f"{_lean_words(lean, 'anisotropic', 'baseline')}")
+        words = (f"\nthe baseline's jaw, tangent / normal RMS: "
+                 f"{_lean_words(lean, 'anisotropic', 'baseline')} with these labels")
+        if "noise-free" in set(lean["setting"]):
+            words += (f",\n{_lean_words(lean, 'noise-free', 'baseline')} trained on noise-free "
+                      "ones: the lean is the image's, not the labels'")
     whole.set_title(f"Labels scatter along the curves ({COLOUR_WORDS['label']}; "
                     f"offsets drawn {magnify:g}x)", fontsize=9)
     detail.set_title(f"The jaw: the baseline's errors ({VARIANT_COLOUR_WORDS['baseline']}) "

@@ -240,7 +240,9 @@ def write_draws_report(study: Study, runs_root: str | Path | None = "runs/ablati
     if demo_dir is not None:
         demo_draw(Path(demo_dir)).to_csv(kept_demo, index=False)
         written.append(kept_demo)
-    marked = pd.read_csv(kept_demo) if kept_demo.is_file() else None
+    # the demo's draw is one of the confirmation's kind; other studies' figures leave it out
+    marked = (pd.read_csv(kept_demo) if kept_demo.is_file() and study.name == "confirm"
+              else None)
     figure = draws_figure(study.name, draws, pooled, marked)
     figure.savefig(docs / f"{study.name}.png", dpi=110)
     plt.close(figure)

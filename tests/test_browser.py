@@ -448,6 +448,13 @@ def _change_face_and_landmark(walk: _Walk, page) -> None:
     assert "against the labels" in table and "against the truth" in table
 
 
+def _read_the_cause_study(walk: _Walk, page) -> None:
+    text = walk.look(page.locator("body"))
+    assert "What causes the lean" in text and "the baseline's lean on the jaw" in text
+    for kind in ("anisotropic", "equal", "noise-free"):
+        assert f"{kind}: the baseline's lean on the jaw" in text, kind
+
+
 def _show_the_formula_and_move_lambda(walk: _Walk, page) -> None:
     assert page.locator("mjx-container, .MathJax, .MathJax_Display").count() > 0, \
         "the formula is not typeset"
@@ -465,6 +472,10 @@ def _pick_a_jaw_landmark_then_an_eye_corner(walk: _Walk, page) -> None:
     for landmark in (4, 60):
         walk.move(panel, lambda v=landmark: _set_slider(panel, "landmark", v),
                   f"picking landmark {landmark}")
+    text = walk.look(page.locator("body"))
+    for comparison in ("ADNet's fused map against its own heatmap",
+                       "AAM alone against the baseline"):
+        assert f"{comparison}: narrower across the curve" in text, comparison
 
 
 def _read_the_study(walk: _Walk, page) -> None:
@@ -496,8 +507,9 @@ WALK = {
     "before the class": [(TRAINING, _train_before_the_class)],
     "0-5 min": [(NOTEBOOKS[0], _pick_the_jaw_then_an_eye)],
     "5-12": [(NOTEBOOKS[0], _move_the_sigmas)],
-    "12-20": [(NOTEBOOKS[0], _change_face_and_landmark)],
-    "20-27": [(TRAINING, _show_the_formula_and_move_lambda)],
+    "12-17": [(NOTEBOOKS[0], _change_face_and_landmark)],
+    "17-22": [(NOTEBOOKS[0], _read_the_cause_study)],
+    "22-27": [(TRAINING, _show_the_formula_and_move_lambda)],
     "27-33": [(NOTEBOOKS[1], _pick_a_jaw_landmark_then_an_eye_corner)],
     "33-40": [(TRAINING, _read_the_study)],
     "40-45": [(TRAINING, _train_both_in_class), (NOTEBOOKS[3], _end_on_the_ced_and_the_paper)],

@@ -15,7 +15,11 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 #: Numbers a notebook's text may quote without a cell printing them: settings and constants.
 CONSTANTS = {
-    "01_error_bias.ipynb": {"0.5": "sigma normal of the shipped models' labels, percent"},
+    "01_error_bias.ipynb": {"0.5": "sigma normal of the shipped models' labels, percent",
+                            "2.15": "the equal-scatter labels' sigma, percent",
+                            "95": "the confidence level of every interval"},
+    "02_inside_adnet.ipynb": {"0.1": "AAM alone's map weight; the tie threshold, percent",
+                              "95": "the confidence level of every interval"},
     "03_train_adl_aam.ipynb": {"0.01": "ADL's smooth-L1 knee, fraction of the half crop",
                                "95": "the confidence level of every interval"},
     "04_ced_and_paper_checks.ipynb": {"127.5": "the release's image normalisation"},

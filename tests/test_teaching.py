@@ -28,12 +28,13 @@ from adnet_lab import (
     SyntheticConfig,
     components_from_table,
     curve_error_table,
-    curve_spread_table,
     evaluate_predictions,
     generate_faces,
     load_model,
     map_spreads,
     predict,
+    spread_comparison,
+    true_frame_spreads,
 )
 from adnet_lab.metrics import rms
 from adnet_lab.study import read_study_results
@@ -60,7 +61,7 @@ def test_there_are_at_least_five_exercises_with_answers_and_a_glossary():
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 5
     assert all(answer(n).strip() for n in numbers)
     for term in ("NME", "FR@10", "AUC@10", "Inter-ocular distance", "Normal and tangent error",
-                 "Chord normal", "Release normal", "Against the truth / against the labels",
+                 "Chord normal", "Release normal", "Labels and truth",
                  "Lambda"):
         assert f"**{term}**" in TEXT, term
     assert "| 0-5 min |" in TEXT and "| 40-45 |" in TEXT        # the run sheet covers 45 min
@@ -109,13 +110,23 @@ def test_exercise_5_the_curve_with_the_smallest_gain():
     _says(5, gains["nose_bridge"], -others.max(), -others.min(), digits=1)
 
 
-def test_exercise_6_the_attention_tightens_the_maps_on_every_curve(notebook_faces):
-    test_set = notebook_faces[0]
-    spreads = {"baseline": map_spreads(load_model("baseline"), test_set),
-               "adnet": map_spreads(load_model("adnet-mw0.1-fixed4"), test_set)}
-    change = curve_spread_table(spreads, "wflw")["adnet normal_sd change %"]
-    assert (change < 0).all()
-    _says(6, (change < 0).sum(), len(change), -change.max(), -change.min(), digits=0)
+def test_exercise_6_the_mask_tightens_the_maps_and_stretches_the_jaws(notebook_faces):
+    truth_set = notebook_faces[1]
+    maps = {name: true_frame_spreads(load_model(name), truth_set)
+            for name in ("adnet-mw0.1-fixed4", "aam-mw0.1", "baseline")}
+    own = spread_comparison(maps["adnet-mw0.1-fixed4"]["fused"],
+                            maps["adnet-mw0.1-fixed4"]["heatmap"], "wflw")
+    alone = spread_comparison(maps["aam-mw0.1"]["fused"], maps["baseline"]["heatmap"], "wflw")
+    for table in (own, alone):
+        narrower = int((table["across_change_high"] < 0).sum())
+        assert table["across_ties"].sum() == 0 and "No face is a tie" in answer(6)
+        _says(6, narrower, len(table), -table["across_change_percent"].max(),
+              -table["across_change_percent"].min(), digits=0)
+    _says(6, (own["elongation_change_low"] > 0).sum(), (alone["elongation_change_low"] > 0).sum(),
+          (alone["elongation_change_high"] < 0).sum(), digits=0)
+    more = alone.index[alone["elongation_change_low"] > 0]
+    assert {"jaw", "left_brow", "outer_lip", "inner_lip"} == set(more)
+    _says(6, own.loc["jaw", "second_elongation"], own.loc["jaw", "first_elongation"])
 
 
 def test_exercise_7_the_heatmap_lambda_on_16_by_16_maps(notebook_faces):
@@ -168,3 +179,38 @@ def test_the_run_sheet_quotes_the_recorded_panel_run():
     assert f"({change['normal_rms_vs_truth_percent']:+.1f}% on the panel's default)" in sheet
     assert f"NME is not yet better ({change['nme_vs_truth_percent']:+.1f}%)" in sheet.replace(
         "\n", " ")
+
+
+def test_the_notebooks_define_their_words_as_the_glossary_does():
+    """Every term a notebook defines at its top is in docs/teaching.md's glossary, and each
+    notebook opens with the words it uses."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_notebooks",
+                                                  ROOT / "notebooks" / "build_notebooks.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    glossary = TEXT.split("## Glossary", 1)[1].lower()
+    for term in build.GLOSSARY:
+        first = term.split(" and ")[0].split("@")[0].lower()
+        assert f"**{first}" in glossary, term
+    for name in ("01_error_bias", "02_inside_adnet", "03_train_adl_aam",
+                 "04_ced_and_paper_checks"):
+        notebook = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+        opening = "".join("".join(cell["source"]) for cell in notebook["cells"][:3])
+        assert "**Words used here.**" in opening and "**normal**" in opening, name
+
+
+def test_exercise_8_the_lean_without_noisy_labels():
+    """The study `cause`'s committed leans: the baseline's jaw leans as much on noise-free
+    labels as on the default ones, and less with equal scatter."""
+    import pandas as pd
+
+    lean = pd.read_csv(ROOT / "docs" / "ablation" / "cause_lean.csv")
+    jaw = lean[(lean["variant"] == "baseline") & (lean["curve"] == "jaw")].set_index("setting")
+    assert (jaw["runs"] == 3).all()
+    noise_free, default = jaw.loc["noise-free"], jaw.loc["anisotropic"]
+    # the intervals overlap: the labels' lean does not make the error lean on the jaw
+    assert noise_free["low"] < default["high"] and default["low"] < noise_free["high"]
+    assert noise_free["low"] > 1.5
+    _says(8, default["ratio"], noise_free["ratio"], jaw.loc["equal", "ratio"])

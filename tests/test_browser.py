@@ -456,8 +456,8 @@ def _read_the_cause_study(walk: _Walk, page) -> None:
 
 
 def _show_the_formula_and_move_lambda(walk: _Walk, page) -> None:
-    assert page.locator("mjx-container, .MathJax, .MathJax_Display").count() > 0, \
-        "the formula is not typeset"
+    formula = page.locator("mjx-container, .MathJax, .MathJax_Display")
+    _until(lambda: formula.count() > 0, "the formula is not typeset", timeout=60)  # MathJax is late
     panel = page.locator(".widget-vbox", has_text="times the same error along it").first
     readout = panel.locator(".widget-html", has_text="times the same error along it").first
     for value in (1, 4, 9):                                   # lambda 4 and 9: exercise 3

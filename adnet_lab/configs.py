@@ -237,7 +237,9 @@ class TrainConfig:
         objective: the loss's knobs (:class:`ObjectiveConfig`).
         milestones: epochs after which the learning rate is multiplied by ``gamma``
             (:func:`default_milestones` gives the package's usual choice).
-        bf16: bf16 autocast; None means on CUDA only.
+        bf16: bf16 autocast; None chooses by the device's capability
+            (:func:`~adnet_lab.training.bf16_by_capability`: a GPU with native bf16 yes,
+            a CPU no).
         on_non_finite: ``"raise"`` or ``"skip"`` a batch whose loss is NaN or infinite.
     """
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +44,7 @@ from adnet_lab.confirmation import (
     wilcoxon_interval,
 )
 from adnet_lab.evaluation import Predictions, evaluate_predictions, summarize
+from adnet_lab.phases import PhaseClock, machine_words, phase_lines
 from adnet_lab.recipes import DEMO_RECIPE, DEMO_SEED, DEMO_STUDY, QUICK_STUDY, VARIANTS
 from adnet_lab.runner import ProcessExecutor, run_ablation
 from adnet_lab.runstore import RunStore
@@ -308,18 +308,58 @@ def markdown_table(table: pd.DataFrame, digits: int = 2) -> str:
 
 def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.DataFrame:
     """Run the demo and return the summary table (also written to ``out_dir``); its
-    ``attrs["comparison"]`` holds the paired comparison of :func:`compare_models`."""
-    import matplotlib.pyplot as plt
-
-    from adnet_lab.plots import plot_ced, plot_draws, plot_normal_tangent
-
+    ``attrs["comparison"]`` holds the paired comparison of :func:`compare_models`,
+    ``attrs["phases"]`` where the time went (:class:`~adnet_lab.phases.PhaseClock`'s table,
+    also ``phases.csv``)."""
     config = config or DemoConfig()
-    started = time.perf_counter()
+    clock = PhaseClock()
     out = Path(config.out_dir)
     models = config.models
     threads = max(1, (os.cpu_count() or 2) // 2)   # the two models train side by side
-    run_ablation(list(models.values()), [config.seed], config.study, out, progress=progress,
-                 executor=ProcessExecutor(jobs=2, progress=progress, threads=threads))
+    with clock.phase("both models, side by side"):
+        run_ablation(list(models.values()), [config.seed], config.study, out,
+                     progress=progress,
+                     executor=ProcessExecutor(jobs=2, progress=progress, threads=threads))
+    for name in models:
+        run_phases(clock, RunStore.at(out, name, config.seed).row(), name)
+    with clock.phase("comparison"):
+        summary, comparison, nmes, components = _compare(config, out)
+    draw = comparison_draw(comparison, config.study, config.seed)
+    draw.to_csv(out / "draw.csv", index=False)
+    draws = confirmation_draws(config.study.epochs)
+    summary.attrs["among"] = among = _among_draws(config, draw, draws)
+    with clock.phase("figures"):
+        _figures(out, nmes, components, draw, draws)
+    with clock.phase("report"):
+        report = _report(config, summary, comparison, clock.elapsed, among)
+    phases = clock.table()
+    phases.to_csv(out / "phases.csv", index=False)
+    summary.attrs["phases"] = phases
+    (out / "report.md").write_text(report + _phases_note(phases))
+    return summary
+
+
+def run_phases(clock: PhaseClock, row: dict, model: str) -> None:
+    """Add one run's phases (from its row, :func:`~adnet_lab.runner.run_one`) to
+    ``clock``: generating the faces, training, validation, testing."""
+    for phase, key in (("data generation", "data_seconds"), ("training", "train_seconds"),
+                       ("validation", "validation_seconds"), ("testing", "test_seconds")):
+        if key in row:
+            clock.add(phase, row[key], model)
+
+
+def _phases_note(phases: pd.DataFrame) -> str:
+    shown = phases.assign(seconds=phases["seconds"].round(1), share=phases["share"].round(1))
+    return ("\n\nWhere the time went (wall seconds; the two models' phases ran side by side, "
+            "each in its own process, so they overlap; a run read back from an earlier demo "
+            "shows that run's times; also `phases.csv`):\n\n"
+            + markdown_table(shown.rename(columns={"share": "share of total (%)"}), 1) + "\n")
+
+
+def _compare(config: DemoConfig, out: Path):
+    """Read both runs' predictions: the summary, the paired comparison, and the NMEs and
+    error components the figures need."""
+    models = config.models
     rows, nmes, components, measures = [], {}, {}, {}
     for name in models:
         store = RunStore.at(out, name, config.seed)
@@ -333,10 +373,15 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
     comparison = compare_models(measures[config.recipe.name], measures["baseline"])
     comparison.to_csv(out / "comparison.csv")
     summary.attrs["comparison"] = comparison
-    draw = comparison_draw(comparison, config.study, config.seed)
-    draw.to_csv(out / "draw.csv", index=False)
-    draws = confirmation_draws(config.study.epochs)
-    summary.attrs["among"] = among = _among_draws(config, draw, draws)
+    return summary, comparison, nmes, components
+
+
+def _figures(out: Path, nmes: dict, components: dict, draw: pd.DataFrame,
+             draws: pd.DataFrame) -> None:
+    import matplotlib.pyplot as plt
+
+    from adnet_lab.plots import plot_ced, plot_draws, plot_normal_tangent
+
     figures = {"ced.png": plot_ced(nmes, title="CED of the two models (test faces, against "
                                                 "the labels)",
                                    note="synthetic faces: not comparable with the\npaper's "
@@ -350,9 +395,6 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
     for file, figure in figures.items():
         figure.savefig(out / file, dpi=120)
         plt.close(figure)
-    (out / "report.md").write_text(_report(config, summary, comparison,
-                                           time.perf_counter() - started, among))
-    return summary
 
 
 def main(quick: bool = False, out_dir: Path | None = None, **overrides) -> None:
@@ -370,6 +412,10 @@ def main(quick: bool = False, out_dir: Path | None = None, **overrides) -> None:
     for line in verdicts_in_words(summary.attrs["comparison"]):
         print(f"- {line.replace('**', '')}")
     print("\n" + summary.attrs["among"].replace("**", "").replace("`", ""))
+    print(f"\nWhere the time went (wall seconds, {machine_words()}; the two models ran "
+          "side by side):")
+    for line in phase_lines(summary.attrs["phases"]):
+        print(f"  {line}")
     print(f"\nreport, tables and figures in {config.out_dir}/")
 
 

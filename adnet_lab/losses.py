@@ -14,6 +14,7 @@ Every function returns the mean over its elements (a 0-d tensor) and is differen
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +34,7 @@ __all__ = [
     "SMOOTH_L1_KNEE",
     "ADNetObjective",
     "AWingLoss",
+    "AWingTarget",
     "AnisotropicDirectionLoss",
     "STARLoss",
     "SmoothL1Loss",
@@ -269,7 +271,42 @@ def l2_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     return (pred - gt).square().sum(-1).mean()
 
 
-def awing_loss(pred: torch.Tensor, target: torch.Tensor, omega: float = 14.0,
+@dataclass(frozen=True)
+class AWingTarget:
+    """The parts of :func:`awing_loss` that depend on the target alone, computed once and
+    shared by every stack that is compared with the same target (all ``B x C x H x W``).
+
+    Attributes:
+        target: the target maps ``y``.
+        power: ``alpha - y``.
+        slope: ``A``; ``offset``: ``C`` (the linear branch ``A d - C``).
+        weight: the weight map (ones without it).
+    """
+
+    target: torch.Tensor
+    power: torch.Tensor
+    slope: torch.Tensor
+    offset: torch.Tensor
+    weight: torch.Tensor | None
+
+    @classmethod
+    def of(cls, target: torch.Tensor, omega: float = 14.0, theta: float = 0.5,
+           epsilon: float = 1.0, alpha: float = 2.1, use_weight_map: bool = True
+           ) -> AWingTarget:
+        target = target.detach()
+        power = alpha - target
+        log_ratio = math.log(theta / epsilon)
+        ratio_power = torch.exp(power * log_ratio)                  # (theta/epsilon)^power
+        slope = omega / (1 + ratio_power) * power * ratio_power / (theta / epsilon) / epsilon
+        offset = theta * slope - omega * torch.log1p(ratio_power)
+        weight = None
+        if use_weight_map:
+            dilated = F.max_pool2d(target, kernel_size=3, stride=1, padding=1)
+            weight = AWING_WEIGHT * (dilated >= AWING_FOREGROUND).to(target.dtype) + 1.0
+        return cls(target, power, slope, offset, weight)
+
+
+def awing_loss(pred: torch.Tensor, target: torch.Tensor | AWingTarget, omega: float = 14.0,
                theta: float = 0.5, epsilon: float = 1.0, alpha: float = 2.1,
                use_weight_map: bool = True) -> torch.Tensor:
     """Adaptive wing loss on maps (Wang et al., ICCV 2019), as the release computes it.
@@ -284,20 +321,52 @@ def awing_loss(pred: torch.Tensor, target: torch.Tensor, omega: float = 14.0,
 
     multiplied by the weight map ``AWING_WEIGHT * [3x3 max-pool of y >= AWING_FOREGROUND] + 1``
     (10 and 0.2, the release's); mean over all.
+
+    ``target`` may be an :class:`AWingTarget` (its own options then apply): the terms of ``y``
+    alone are then not recomputed. The small branch is computed as
+    ``omega softplus((alpha - y) ln(d / epsilon))``, the same function without a tensor
+    power, and the gradient with respect to ``pred`` is formed in the same pass as the loss
+    (the backward pass is one product): the same values, a fraction of the passes.
     """
-    _check_pair(pred, target, "maps")
-    difference = (pred - target).abs()
-    power = alpha - target
-    ratio = theta / epsilon
-    a = omega / (1 + ratio**power) * power * ratio ** (power - 1) / epsilon
-    c = theta * a - omega * torch.log1p(ratio**power)
-    small = omega * torch.log1p((difference / epsilon).clamp_min(1e-30) ** power)
-    small = torch.where(difference > 0, small, torch.zeros_like(small))
-    loss = torch.where(difference < theta, small, a * difference - c)
-    if use_weight_map:
-        dilated = F.max_pool2d(target.detach(), kernel_size=3, stride=1, padding=1)
-        loss = loss * (AWING_WEIGHT * (dilated >= AWING_FOREGROUND).to(loss.dtype) + 1.0)
-    return loss.mean()
+    if not isinstance(target, AWingTarget):
+        _check_pair(pred, target, "maps")
+        target = AWingTarget.of(target, omega, theta, epsilon, alpha, use_weight_map)
+    else:
+        _check_pair(pred, target.target, "maps")
+    return _AWing.apply(pred, target, omega, theta, epsilon)
+
+
+class _AWing(torch.autograd.Function):
+    """:func:`awing_loss`'s mean, with its gradient formed in the forward pass."""
+
+    @staticmethod
+    def forward(ctx, pred: torch.Tensor, target: AWingTarget, omega: float, theta: float,
+                epsilon: float) -> torch.Tensor:
+        signed = pred - target.target
+        difference = signed.abs()
+        scaled = difference / epsilon
+        positive = scaled > 1e-30
+        exponent = target.power * torch.log(scaled.clamp_min(1e-30))
+        inside = difference < theta
+        small = torch.where(positive, omega * F.softplus(exponent), 0.0)
+        loss = torch.where(inside, small, target.slope * difference - target.offset)
+        if target.weight is not None:
+            loss = loss * target.weight
+        if ctx.needs_input_grad[0]:
+            # d/dd omega softplus(p ln(d / e)) = omega sigmoid(p ln(d / e)) p / d
+            slope_small = torch.where(positive, omega * torch.sigmoid(exponent) * target.power
+                                      / (scaled.clamp_min(1e-30) * epsilon), 0.0)
+            derivative = torch.where(inside, slope_small, target.slope) * signed.sign()
+            if target.weight is not None:
+                derivative = derivative * target.weight
+            ctx.save_for_backward(derivative / loss.numel())
+        return loss.mean()
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: torch.Tensor):
+        (derivative,) = ctx.saved_tensors
+        return grad * derivative, None, None, None, None
 
 
 def star_loss(heatmap: torch.Tensor, gt: torch.Tensor, w: float = 1.0,
@@ -438,6 +507,8 @@ class ADNetObjective(nn.Module):
         if self.use_aam:
             terms |= {"edge_maps": gt.new_zeros(()), "point_maps": gt.new_zeros(())}
         shared = self._shared_lambdas(output, gt) if self.use_adl else None
+        map_targets = ({name: AWingTarget.of(targets[name].to(gt.dtype))
+                        for name in ("edge_maps", "point_maps")} if self.use_aam else {})
         for i, weight in enumerate(self.stack_weights):
             pred = output.stack_landmarks[i]
             if self.use_adl:
@@ -448,9 +519,9 @@ class ADNetObjective(nn.Module):
             terms["landmarks"] = terms["landmarks"] + weight * term
             if self.use_aam:
                 terms["edge_maps"] = terms["edge_maps"] + weight * self.map_weight * awing_loss(
-                    output.edge_maps[i], targets["edge_maps"].to(pred.dtype))
+                    output.edge_maps[i], map_targets["edge_maps"])
                 terms["point_maps"] = terms["point_maps"] + weight * self.map_weight * \
-                    awing_loss(output.point_maps[i], targets["point_maps"].to(pred.dtype))
+                    awing_loss(output.point_maps[i], map_targets["point_maps"])
         return sum(terms.values()), terms
 
     def _shared_lambdas(self, output, gt: torch.Tensor) -> torch.Tensor | None:

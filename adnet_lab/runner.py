@@ -124,7 +124,10 @@ def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path
 
     Returns:
         The run's row: ``variant``, ``seed``, the :data:`~adnet_lab.analysis.METRICS`, the
-        diagnostics, ``train_seconds`` and ``wall_seconds``; None when ``should_stop`` ended
+        diagnostics and the times of its phases (seconds): ``data_seconds`` (generating
+        the faces), ``train_seconds`` (the training epochs), ``validation_seconds``,
+        ``test_seconds`` (predictions and diagnostics) and ``wall_seconds`` (all of it, on
+        the run's last start); None when ``should_stop`` ended
         the training early (the run stays unfinished and resumes from its checkpoint).
     """
     if threads is not None:
@@ -135,6 +138,7 @@ def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path
             return store.row()
         started = time.perf_counter()
         datasets = datasets or study_datasets(study, seed)
+        data_seconds = time.perf_counter() - started
         config = study.train_config(variant, seed)
         store.describe(variant, study, seed, config)
         result = train(datasets["train"], config, val_dataset=datasets["val_truth"],
@@ -142,6 +146,7 @@ def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path
                        callback=callback, should_stop=should_stop)
         if should_stop is not None and should_stop():
             return None
+        tested = time.perf_counter()
         annotated = predict(result.ema_model, datasets["test"], device="cpu", progress=False)
         truth = predict(result.ema_model, datasets["test_truth"], device="cpu",
                         progress=False)
@@ -153,6 +158,9 @@ def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path
         curve_parts(truth).to_csv(store.path(store.CURVES))
         row = {"variant": variant.name, "seed": seed, **run_metrics(annotated, truth),
                **diagnostics, "train_seconds": float(result.history["seconds"].sum()),
+               "validation_seconds": float(result.history["val_seconds"].sum())
+               if "val_seconds" in result.history else 0.0,
+               "data_seconds": data_seconds, "test_seconds": time.perf_counter() - tested,
                "wall_seconds": time.perf_counter() - started}
         store.finish(row)
     return row

@@ -33,7 +33,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +42,7 @@ from typing import Any
 import pandas as pd
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler, SequentialSampler
 from tqdm.auto import tqdm
 
 from adnet_lab.configs import (
@@ -53,6 +53,7 @@ from adnet_lab.configs import (
     default_milestones,
 )
 from adnet_lab.conventions import denormalize_landmarks
+from adnet_lab.data.rendered import RenderedFaces, can_render
 from adnet_lab.data.targets import make_targets
 from adnet_lab.errors import UsageError
 from adnet_lab.losses import ADNetObjective
@@ -60,10 +61,24 @@ from adnet_lab.metrics import NMEAccumulator, NormalTangentAccumulator
 from adnet_lab.model import ADNet, ADNetOutput, evaluation_mode
 from adnet_lab.model.checkpoint import CheckpointError, read_checkpoint
 
-__all__ = ["DEFAULT_MILESTONE_FRACTION", "NonFiniteLossError", "StepResult", "TrainConfig",
-           "TrainResult", "as_float32", "default_milestones", "ema_decay_at",
-           "read_training_checkpoint", "resolve_device",
-           "train", "train_step", "update_ema", "validate"]
+__all__ = [
+    "DEFAULT_MILESTONE_FRACTION",
+    "NonFiniteLossError",
+    "StepResult",
+    "TrainConfig",
+    "TrainResult",
+    "as_float32",
+    "bf16_by_capability",
+    "default_milestones",
+    "ema_decay_at",
+    "make_optimizer",
+    "read_training_checkpoint",
+    "resolve_device",
+    "train",
+    "train_step",
+    "update_ema",
+    "validate",
+]
 
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch and batch."""
@@ -118,6 +133,29 @@ def resolve_device(name: str | torch.device) -> torch.device:
     elif device.type != "cpu":
         raise UsageError(f"device {name!r} is not supported; use auto, cpu or cuda")
     return device
+
+
+def bf16_by_capability(device: torch.device) -> tuple[bool, str]:
+    """Whether bf16 autocast is the default on ``device``, and why, in words.
+
+    * CUDA: where the GPU computes in bf16 natively (``torch.cuda.is_bf16_supported``).
+    * CPU: never by default. Without AVX-512 BF16 or AMX (e.g. an AVX2-only CPU) bf16
+      autocast runs 3-9x *slower* than float32 (``benchmarks/run.py``); with them it is
+      faster, but no study has checked the normal and tangent statistics of runs trained
+      so, so float32 stays the default there too and bf16 is on request (``--bf16``).
+    """
+    if device.type == "cuda":
+        native = torch.cuda.is_bf16_supported()
+        return native, ("this GPU computes in bf16 natively" if native
+                        else "this GPU has no native bf16")
+    capability = torch.backends.cpu.get_cpu_capability()
+    fast = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    if fast:
+        return False, (f"this CPU ({capability}) has bf16 instructions, so bf16 may be "
+                       "faster, but its effect on the statistics is unstudied: float32 "
+                       "unless asked for")
+    return False, (f"this CPU ({capability}) has no bf16 instructions: bf16 autocast would "
+                   "be 3-9x slower, float32")
 
 
 def _distributed() -> tuple[int, int]:
@@ -175,21 +213,34 @@ class StepResult:
     """What :func:`train_step` did.
 
     Attributes:
-        loss: the total loss of the batch (before the update).
-        terms: the weighted loss terms (``landmarks``, and ``edge_maps``, ``point_maps`` with
-            AAM).
+        values: the total loss of the batch (before the update) followed by the weighted
+            loss terms, a detached 1-D tensor on the model's device (reading it waits for
+            the step: the training loop sums these and reads them once per epoch).
+        names: ``("loss", *terms)``: what each entry of ``values`` is.
         finite: False when the loss was NaN or infinite; then no update was made.
     """
 
-    loss: float
-    terms: dict[str, float]
+    values: torch.Tensor
+    names: tuple[str, ...]
     finite: bool
+
+    @property
+    def loss(self) -> float:
+        """The total loss of the batch."""
+        return float(self.values[0])
+
+    @property
+    def terms(self) -> dict[str, float]:
+        """The weighted loss terms (``landmarks``, and ``edge_maps``, ``point_maps`` with
+        AAM)."""
+        return dict(zip(self.names[1:], self.values[1:].tolist(), strict=True))
 
 
 def train_step(model: ADNet, batch: dict[str, torch.Tensor], objective: ADNetObjective,
                optimizer: torch.optim.Optimizer, *, network: Callable | None = None,
                point_sigma: float = POINT_SIGMA, bf16: bool = False,
-               memory_format: torch.memory_format = torch.channels_last) -> StepResult:
+               memory_format: torch.memory_format = torch.channels_last,
+               buffers_before: torch.nn.Module | None = None) -> StepResult:
     """One optimisation step: targets, forward, loss, backward, optimiser step.
 
     Updates ``model``'s parameters through ``optimizer`` and its BatchNorm statistics (and
@@ -207,15 +258,30 @@ def train_step(model: ADNet, batch: dict[str, torch.Tensor], objective: ADNetObj
         point_sigma: width of the point-map targets' Gaussians (input pixels).
         bf16: run the forward pass under bf16 autocast (the losses run in float32).
         memory_format: memory format of the images (``torch.channels_last`` is faster).
+        buffers_before: a module whose buffers equal ``model``'s before this step (the
+            training loop passes the EMA, whose buffers it copies after every update); a
+            non-finite loss puts ``model``'s BatchNorm statistics back from it. Without it,
+            they are copied here first.
+
+    ``batch`` may also hold ``edge_maps`` (``B x C x S/4 x S/4``, the targets
+    :func:`~adnet_lab.data.targets.edge_maps` draws, e.g. drawn once for faces that are not
+    augmented): they are then used as they are.
+
+    The step reads one number back from the device: whether the loss is finite, which
+    decides whether the optimiser steps.
     """
     config = model.config
     device = next(model.parameters()).device
     images = batch["image"].to(device, non_blocking=True).contiguous(memory_format=memory_format)
-    targets = make_targets(batch["landmarks_px"].to(device), config.scheme, config.input_size,
-                           point_sigma, maps=config.use_aam)
-    buffers = [buffer.clone() for buffer in model.buffers()]  # BatchNorm statistics
+    edges = batch.get("edge_maps")
+    targets = make_targets(batch["landmarks_px"].to(device, non_blocking=True), config.scheme,
+                           config.input_size, point_sigma, maps=config.use_aam,
+                           edge_maps=edges.to(device, non_blocking=True) if edges is not None
+                           else None)
+    saved = (list(buffers_before.buffers()) if buffers_before is not None
+             else [buffer.clone() for buffer in model.buffers()])  # BatchNorm statistics
     with _autocast(device, bf16):
-        output = (network or model)(images)
+        output = (network if network is not None else model)(images)
     loss, terms = objective(as_float32(output), targets)
     optimizer.zero_grad(set_to_none=True)
     finite = bool(torch.isfinite(loss))
@@ -224,9 +290,9 @@ def train_step(model: ADNet, batch: dict[str, torch.Tensor], objective: ADNetObj
         optimizer.step()
     else:  # the forward pass moved the running statistics: put them back
         with torch.no_grad():
-            for buffer, saved in zip(model.buffers(), buffers, strict=True):
-                buffer.copy_(saved)
-    return StepResult(loss.item(), {name: value.item() for name, value in terms.items()}, finite)
+            torch._foreach_copy_(list(model.buffers()), saved)
+    values = torch.stack([loss.detach(), *(value.detach() for value in terms.values())])
+    return StepResult(values, ("loss", *terms), finite)
 
 
 def ema_decay_at(step: int, decay: float = RELEASE_EMA_DECAY) -> float:
@@ -236,12 +302,11 @@ def ema_decay_at(step: int, decay: float = RELEASE_EMA_DECAY) -> float:
 
 def update_ema(ema: ADNet, model: ADNet, decay: float) -> None:
     """Move ``ema``'s parameters towards ``model``'s by ``1 - decay`` and copy its buffers
-    (changes ``ema`` in place)."""
+    (changes ``ema`` in place; one multi-tensor operation each)."""
     with torch.no_grad():
-        for ema_p, p in zip(ema.parameters(), model.parameters(), strict=True):
-            ema_p.lerp_(p.detach(), 1 - decay)
-        for ema_b, b in zip(ema.buffers(), model.buffers(), strict=True):
-            ema_b.copy_(b)
+        torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in model.parameters()],
+                             1 - decay)
+        torch._foreach_copy_(list(ema.buffers()), list(model.buffers()))
 
 
 @torch.no_grad()
@@ -296,11 +361,18 @@ def _build_run(config: TrainConfig, device: torch.device,
     ema = copy.deepcopy(model)
     for parameter in ema.parameters():
         parameter.requires_grad_(False)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = make_optimizer(model, config.lr)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.milestones),
                                                      config.gamma)
     objective = ADNetObjective.from_config(config.objective, config.model)
     return _Run(model, ema, optimizer, scheduler, objective)
+
+
+def make_optimizer(model: ADNet, lr: float) -> torch.optim.Adam:
+    """The release's optimiser, Adam with default betas and no weight decay, in its
+    multi-tensor form (a few operations over all parameters instead of a dozen per
+    parameter; the same update)."""
+    return torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
 
 
 def _resume_path(resume: str | Path | bool | None, out_dir: Path | None) -> Path | None:
@@ -327,21 +399,36 @@ def _restore(run: _Run, path: Path, config: TrainConfig) -> None:
 
 
 def _loaders(train_dataset: Dataset, val_dataset: Dataset | None, config: TrainConfig,
-             device: torch.device, rank: int, world: int
-             ) -> tuple[DataLoader, Sampler, DataLoader | None]:
-    """Training loader (its sampler reshuffles from (seed, epoch)) and validation loader.
-    Each has its own generator, so that starting them leaves the global RNG alone."""
+             device: torch.device, rank: int, world: int, progress: bool
+             ) -> tuple[Iterable[dict[str, torch.Tensor]], Sampler,
+                        Iterable[dict[str, torch.Tensor]] | None]:
+    """Training batches (their sampler reshuffles from (seed, epoch)) and validation
+    batches. Faces that are not augmented are drawn once (:class:`RenderedFaces`, with
+    their edge maps for a network with AAM) and served from memory; others go through a
+    ``DataLoader`` with ``config.num_workers`` workers. Each loader has its own generator,
+    so that starting them leaves the global RNG alone."""
     sampler = (DistributedSampler(train_dataset, world, rank, seed=config.seed) if world > 1
                else _EpochSampler(len(train_dataset), config.seed))
-    loader = DataLoader(train_dataset, batch_size=config.batch_size, sampler=sampler,
-                        num_workers=config.num_workers, drop_last=len(train_dataset) >
-                        config.batch_size * world, pin_memory=device.type == "cuda",
-                        persistent_workers=config.num_workers > 0,
-                        generator=torch.Generator().manual_seed(config.seed))
-    val_loader = (DataLoader(val_dataset, batch_size=max(config.batch_size, 32),
-                             num_workers=config.num_workers,
-                             generator=torch.Generator().manual_seed(config.seed))
-                  if val_dataset is not None else None)
+    drop_last = len(train_dataset) > config.batch_size * world
+    with_edges = config.model.use_aam
+    if can_render(train_dataset, with_edges):
+        loader = RenderedFaces(train_dataset, with_edges, progress).batches(
+            sampler, config.batch_size, drop_last)
+    else:
+        loader = DataLoader(train_dataset, batch_size=config.batch_size, sampler=sampler,
+                            num_workers=config.num_workers, drop_last=drop_last,
+                            pin_memory=device.type == "cuda",
+                            persistent_workers=config.num_workers > 0,
+                            generator=torch.Generator().manual_seed(config.seed))
+    val_loader = None
+    val_batch = max(config.batch_size, 32)
+    if val_dataset is not None and can_render(val_dataset, with_edges=False):
+        val_loader = RenderedFaces(val_dataset).batches(SequentialSampler(val_dataset),
+                                                        val_batch)
+    elif val_dataset is not None:
+        val_loader = DataLoader(val_dataset, batch_size=val_batch,
+                                num_workers=config.num_workers,
+                                generator=torch.Generator().manual_seed(config.seed))
     return loader, sampler, val_loader
 
 
@@ -359,18 +446,20 @@ def _run_epoch(run: _Run, loader: DataLoader, network: Callable, config: TrainCo
     run.model.train()
     run.objective.map_weight = _map_weight(config, epoch)
     epoch_lr = run.optimizer.param_groups[0]["lr"]
-    sums: dict[str, float] = {}
+    sums: torch.Tensor | None = None     # loss and terms, summed on the device
+    names: tuple[str, ...] = ()
     batches = skipped = 0
     started = time.perf_counter()
     bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
                disable=not progress)
+    shown_every = max(1, len(loader) // 10)     # the bar's loss is read back 10 times an epoch
     try:
         for index, batch in enumerate(bar):
             if should_stop is not None and should_stop():
                 return None
             result = train_step(run.model, batch, run.objective, run.optimizer,
                                 network=network, point_sigma=config.objective.point_sigma,
-                                bf16=bf16, memory_format=memory_format)
+                                bf16=bf16, memory_format=memory_format, buffers_before=run.ema)
             if not result.finite:
                 message = (f"non-finite loss ({result.loss}) at epoch {epoch + 1}, batch "
                            f"{index + 1}: " + ", ".join(f"{k}={v:.4g}"
@@ -383,14 +472,17 @@ def _run_epoch(run: _Run, loader: DataLoader, network: Callable, config: TrainCo
             run.step += 1
             update_ema(run.ema, run.model, ema_decay_at(run.step, config.ema_decay))
             batches += 1
-            for name, value in {"loss": result.loss, **result.terms}.items():
-                sums[name] = sums.get(name, 0.0) + value
-            bar.set_postfix(loss=f"{result.loss:.4f}")
+            values = result.values.double()
+            sums = values if sums is None else sums + values
+            names = result.names
+            if progress and batches % shown_every == 0:
+                bar.set_postfix(loss=f"{float(sums[0]) / batches:.4f}")
     finally:
         bar.close()
     run.scheduler.step()
+    means = (sums / batches).tolist() if sums is not None else []
     return {"epoch": epoch + 1, "step": run.step, "lr": epoch_lr,
-            **{f"train_{k}": v / max(batches, 1) for k, v in sums.items()},
+            **{f"train_{name}": value for name, value in zip(names, means, strict=True)},
             "skipped_batches": skipped, "seconds": time.perf_counter() - started}
 
 
@@ -439,7 +531,7 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
-    bf16 = config.bf16 if config.bf16 is not None else device.type == "cuda"
+    bf16 = config.bf16 if config.bf16 is not None else bf16_by_capability(device)[0]
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     out_dir = Path(out_dir) if out_dir is not None else None
     if out_dir is not None and rank == 0:
@@ -456,7 +548,7 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
     if config.compile:
         network = torch.compile(network)
     loader, sampler, val_loader = _loaders(train_dataset, val_dataset, config, device, rank,
-                                           world)
+                                           world, progress and rank == 0)
 
     while run.epoch < config.epochs:
         sampler.set_epoch(run.epoch)
@@ -468,7 +560,9 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
             break
         run.epoch += 1
         if val_loader is not None and rank == 0:
+            validated = time.perf_counter()
             row |= validate(run.ema, val_loader, bf16=bf16, memory_format=memory_format)
+            row["val_seconds"] = time.perf_counter() - validated
         run.history.append(row)
         if rank == 0:
             is_best = row.get("val_nme_percent", math.inf) < run.best

@@ -13,9 +13,23 @@ where there is a reference, ``speedup``):
 * ``inference`` (``inference_bf16``): forward + decoding, per preset;
 * ``curve_normals`` (against a per-point loop) and ``synthetic_faces``.
 
+* ``demo_step``: the demo's own training step (preset ``cpu-small``, 64 px, batch 16, one
+  thread, as each of the demo's two side-by-side runs trains), for the baseline and the
+  ADNet recipe, with faces drawn once as the training loop serves them; ``speedup`` of the
+  ADNet row is its speed over the baseline's.
+
+The model rows also give the work per image (``gflop_per_image``, forward + backward for
+training, counted by ``torch.utils.flop_counter``), the rate it was done at (``gflops``) and
+its share of this machine's measured peak (``peak_share_percent``): the peak is a float32
+matrix-product probe run at the start with the same threads (``fp32_peak`` row), not an
+assumed figure.
+
 Peak memory is the resident set growth during the benchmark (MB), sampled every 5 ms; the
 model rows each run in a fresh process, so theirs is their own. ``--quick`` runs fewer
 iterations and skips the paper preset's training step.
+
+The release's figures (``OFFICIAL_*``) are fixed constants, measured once with the release's
+code on a 2-core machine; they are not re-measured here, and the output says so.
 """
 
 from __future__ import annotations
@@ -37,6 +51,7 @@ import torch
 from adnet_lab.conventions import denormalize_landmarks
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.formats import FaceRecord
+from adnet_lab.data.rendered import RenderedFaces
 from adnet_lab.data.synthetic import (
     SyntheticConfig,
     annotate_along_curves,
@@ -47,8 +62,10 @@ from adnet_lab.data.targets import edge_maps, make_targets, point_maps
 from adnet_lab.geometry import curve_normals
 from adnet_lab.losses import ADNetObjective
 from adnet_lab.model import ADNet, ADNetConfig
+from adnet_lab.phases import machine_words
+from adnet_lab.recipes import DEMO_RECIPE
 from adnet_lab.topology import get_scheme
-from adnet_lab.training import train_step
+from adnet_lab.training import make_optimizer, train_step
 
 OUTPUT = Path("runs/bench/bench.csv")
 OFFICIAL_EDGE_MS, OFFICIAL_POINT_MS = 8.0, 34.0          # per WFLW face, 256 px, 1 thread
@@ -89,10 +106,40 @@ def _time(function: Callable[[], object], repeats: int) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def _row(benchmark, preset, batch_size, input_size, seconds, memory, speedup=np.nan):
+def _row(benchmark, preset, batch_size, input_size, seconds, memory, speedup=np.nan,
+         flops_per_image=np.nan):
+    rate = batch_size / seconds
     return {"benchmark": benchmark, "preset": preset, "batch_size": batch_size,
-            "input_size": input_size, "images_per_s": batch_size / seconds,
-            "peak_mem_mb": memory, "speedup": speedup}
+            "input_size": input_size, "images_per_s": rate, "peak_mem_mb": memory,
+            "speedup": speedup, "gflop_per_image": flops_per_image / 1e9,
+            "gflops": rate * flops_per_image / 1e9}
+
+
+def measured_peak_gflops(threads: int, seconds: float = 1.0, side: int = 1024) -> float:
+    """This machine's float32 peak as a ``side`` x ``side`` matrix product reaches it with
+    ``threads`` threads (GFLOP/s; the best of three ``seconds``-long runs)."""
+    a, b = torch.randn(side, side), torch.randn(side, side)
+    out = torch.empty(side, side)
+    best = 0.0
+    with _threads(threads):
+        torch.mm(a, b, out=out)
+        for _ in range(3):
+            count, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds / 3:
+                torch.mm(a, b, out=out)
+                count += 1
+            best = max(best, 2 * side**3 * count / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def _flops(function: Callable[[], object]) -> float:
+    """Floating-point operations of one call (matrix products and convolutions, forward and
+    backward), counted by ``torch.utils.flop_counter``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        function()
+    return float(counter.get_total_flops())
 
 
 @contextmanager
@@ -151,7 +198,7 @@ def bench_data_pipeline(records: list[FaceRecord], batch_size: int = 32,
 def _train_step(config: ADNetConfig, records: list[FaceRecord], batch_size: int, bf16: bool):
     dataset = FaceAlignmentDataset(records, config.scheme, config.input_size, augment=True)
     model = ADNet(config).to(memory_format=torch.channels_last).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = make_optimizer(model, 1e-3)
     objective = ADNetObjective(config.scheme, config.num_stacks)
 
     def step():
@@ -162,11 +209,39 @@ def _train_step(config: ADNetConfig, records: list[FaceRecord], batch_size: int,
     return step
 
 
+def _demo_step(variant_name: str, batch_size: int):
+    """The demo's training step for one of its two models: its data, preset, batch and
+    recipe, the faces drawn once, the EMA updated, as :func:`adnet_lab.training.train` runs
+    it (one thread, as each side-by-side run has)."""
+    from adnet_lab.recipes import DEMO_STUDY, VARIANTS
+    from adnet_lab.runner import study_datasets
+    from adnet_lab.training import _build_run, _EpochSampler, ema_decay_at, update_ema
+
+    study = DEMO_STUDY.with_changes(num_train=4 * batch_size, num_val=4, num_test=4)
+    config = study.train_config(VARIANTS[variant_name], 0)
+    train_set = study_datasets(study, 0)["train"]
+    run = _build_run(config, torch.device("cpu"), torch.channels_last)
+    batches = list(RenderedFaces(train_set, config.model.use_aam).batches(
+        _EpochSampler(len(train_set), 0), batch_size))
+    state = {"step": 0}
+
+    def step():
+        batch = batches[state["step"] % len(batches)]
+        train_step(run.model, batch, run.objective, run.optimizer, buffers_before=run.ema)
+        state["step"] += 1
+        update_ema(run.ema, run.model, ema_decay_at(state["step"]))
+
+    return config.model, step
+
+
 def _model_case(kind: str, preset: str, batch_size: int, size: int | None, bf16: bool,
-                repeats: int) -> dict:
+                repeats: int, variant: str | None = None) -> dict:
     """One training-step or inference row, measured in a fresh process (see main)."""
     config = ADNetConfig.preset(preset, **({"input_size": size} if size else {}))
-    if kind == "train_step":
+    if kind == "demo_step":
+        torch.set_num_threads(1)
+        config, function = _demo_step(variant, batch_size)
+    elif kind == "train_step":
         function = _train_step(config, _wflw_records(16, 256), batch_size, bf16)
     else:
         model = ADNet(config).to(memory_format=torch.channels_last).eval()
@@ -180,10 +255,12 @@ def _model_case(kind: str, preset: str, batch_size: int, size: int | None, bf16:
 
     with _peak_memory() as memory:
         seconds = _time(function, repeats)
+    flops = _flops(function) / batch_size
     speedup = ((batch_size / seconds) / OFFICIAL_TRAIN_IMAGES_PER_S
                if kind == "train_step" and preset == "paper" else np.nan)
-    name = kind + ("_bf16" if bf16 else "")
-    return _row(name, preset, batch_size, config.input_size, seconds, memory["mb"], speedup)
+    name = kind + ("_bf16" if bf16 else "") + (f"_{variant}" if variant else "")
+    return _row(name, preset, batch_size, config.input_size, seconds, memory["mb"], speedup,
+                flops)
 
 
 def bench_models(quick: bool) -> list[dict]:
@@ -202,14 +279,20 @@ def bench_models(quick: bool) -> list[dict]:
                         ("cpu-small", 64, None, False), ("cpu-small", 32, 128, False)]
         infer_cases += [("paper", 8, None, True), ("cpu-small", 64, None, True)]
     cases = [("train_step", *case) for case in train_cases] + \
-        [("inference", *case) for case in infer_cases]
+        [("inference", *case) for case in infer_cases] + \
+        [("demo_step", "cpu-small", 16, None, False, variant)
+         for variant in ("baseline", DEMO_RECIPE.name)]
     rows = []
     context = multiprocessing.get_context("spawn")
-    for kind, preset, batch_size, size, bf16 in cases:
-        repeats = 1 if preset == "paper" or quick else 3
+    for kind, preset, batch_size, size, bf16, *variant in cases:
+        repeats = 1 if preset == "paper" else 3 if quick else 8 if kind == "demo_step" else 3
         with ProcessPoolExecutor(1, mp_context=context) as pool:
             rows.append(pool.submit(_model_case, kind, preset, batch_size, size, bf16,
-                                    repeats).result())
+                                    repeats, *variant).result())
+    demo = {row["benchmark"]: row for row in rows if row["benchmark"].startswith("demo_step")}
+    recipe = demo.get(f"demo_step_{DEMO_RECIPE.name}")
+    if recipe is not None and "demo_step_baseline" in demo:
+        recipe["speedup"] = recipe["images_per_s"] / demo["demo_step_baseline"]["images_per_s"]
     return rows
 
 
@@ -254,14 +337,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     records = _wflw_records(16, 256)
+    peaks = {threads: measured_peak_gflops(threads)
+             for threads in sorted({1, torch.get_num_threads()})}
     rows = (bench_data_pipeline(records) + bench_targets() + bench_models(args.quick)
             + bench_geometry() + bench_synthetic(256 if args.quick else 2000))
     table = pd.DataFrame(rows)
+    threads = np.where(table["benchmark"].str.startswith("demo_step"), 1,
+                       torch.get_num_threads())
+    table["peak_share_percent"] = 100 * table["gflops"] / [peaks[t] for t in threads]
+    table = pd.concat([pd.DataFrame([{"benchmark": f"fp32_peak_{t}thread", "preset": "-",
+                                      "gflops": peak, "peak_share_percent": 100.0}
+                                     for t, peak in peaks.items()]), table],
+                      ignore_index=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)
     with pd.option_context("display.width", 140, "display.float_format", "{:,.2f}".format):
         print(table.to_string(index=False))
-    print(f"\n{torch.get_num_threads()} threads; written to {args.out}")
+    print(f"\n{torch.get_num_threads()} threads ({machine_words()}); fp32 peak measured "
+          "here: " + ", ".join(f"{peak:.1f} GFLOP/s on {t} thread(s)"
+                                for t, peak in peaks.items()))
+    print(f"The release's figures behind 'speedup' are fixed constants measured once with "
+          f"its code (training {OFFICIAL_TRAIN_IMAGES_PER_S} images/s on 2 cores, "
+          f"{OFFICIAL_SAMPLES_PER_S} samples/s per thread, targets {OFFICIAL_EDGE_MS:g} + "
+          f"{OFFICIAL_POINT_MS:g} ms per face), not re-measured on this machine.")
+    print(f"written to {args.out}")
     return 0
 
 

@@ -39,6 +39,7 @@ from adnet_lab.conventions import heatmap_grid
 from adnet_lab.model import CheckpointError, evaluation_mode, save_official_checkpoint
 from adnet_lab.model.layers import coordinate_channels
 from adnet_lab.model.network import soft_argmax
+from adnet_lab.training import make_optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ADNetConfig(scheme="wflw", num_stacks=2, channels=16, input_size=64, depth=2)
@@ -105,10 +106,10 @@ def test_notebooks_import_only_the_top_level_api():
 #: above it (lower in this list), at module level and inside functions alike.
 LAYERS = [
     {"errors", "configs", "conventions", "topology", "_arrays", "model.config", "recipes",
-     "words", "palette"},
+     "words", "palette", "phases"},
     {"geometry", "metrics"},
     {"data", "data.formats", "data.splines", "data.targets", "data.transforms", "data.dataset",
-     "data.sources", "data.synthetic", "data.predictions"},
+     "data.sources", "data.synthetic", "data.predictions", "data.rendered"},
     {"model", "model.layers", "model.network", "model.checkpoint", "model.export"},
     {"losses", "training"},
     {"loading", "weights", "evaluation", "runstore", "diagnostics"},
@@ -274,7 +275,7 @@ def test_one_epoch_of_train_is_its_train_steps(dataset):
         torch.manual_seed(5)
         model = ADNet(TINY)
     model = model.to(memory_format=torch.channels_last).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = make_optimizer(model, config.lr)
     objective = ADNetObjective.from_config(config.objective, TINY)
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(5 * 100_003))
     for start in range(0, len(dataset), 8):

@@ -177,6 +177,17 @@ def test_quick_demo_writes_the_report(tmp_path, capsys):
     for name in ("report.md", "ced.png", "normal_tangent.png"):
         assert (out / name).is_file()
     assert "baseline" in stdout
+    # Where the time went: each model's phases, the side-by-side wall time, the total.
+    phases = pd.read_csv(out / "phases.csv", keep_default_na=False)
+    for model in summary["model"]:
+        assert set(phases.loc[phases["model"] == model, "phase"]) == {
+            "data generation", "training", "validation", "testing"}
+    shared = phases.loc[phases["model"] == "", "phase"].tolist()
+    assert shared == ["both models, side by side", "comparison", "figures", "report", "total"]
+    total = phases.set_index("phase").loc["total", "seconds"]
+    assert (phases["seconds"] > 0).all() and (phases["seconds"] <= total).all()
+    assert "Where the time went" in stdout and "training (baseline)" in stdout
+    assert "Where the time went" in (out / "report.md").read_text()
 
 
 # ------------------------------------------------------------------------------ bad input

@@ -11,6 +11,7 @@ from adnet_lab.losses import (
     ADNetObjective,
     AnisotropicDirectionLoss,
     AWingLoss,
+    AWingTarget,
     SmoothL1Loss,
     STARLoss,
     WingLoss,
@@ -350,3 +351,37 @@ def test_map_spread_measures_an_elongated_gaussian_in_the_curve_frame():
     assert normal_spread.shape == (1, 1)
     assert normal_spread.item() == pytest.approx(sigma_n**2, rel=0.02)
     assert tangent_spread.item() == pytest.approx(sigma_t**2, rel=0.02)
+
+
+class TestAWingTarget:
+    """The target-only part of AWing, computed once per step and shared by the stacks."""
+
+    @staticmethod
+    def _release_formula(pred, target, omega=14.0, theta=0.5, epsilon=1.0, alpha=2.1):
+        difference = (pred - target).abs()
+        power = alpha - target
+        a = omega / (1 + (theta / epsilon) ** power) * power \
+            * (theta / epsilon) ** (power - 1) / epsilon
+        c = theta * a - omega * torch.log1p((theta / epsilon) ** power)
+        small = omega * torch.log1p((difference / epsilon) ** power)
+        loss = torch.where(difference < theta, small, a * difference - c)
+        dilated = torch.nn.functional.max_pool2d(target, 3, 1, 1)
+        return (loss * (10 * (dilated >= 0.2).double() + 1)).mean()
+
+    def test_shared_target_gives_the_release_formulas_value_and_gradient(self):
+        generator = torch.Generator().manual_seed(3)
+        target = torch.rand(2, 5, 8, 8, generator=generator, dtype=torch.float64)
+        pred = (target + 0.8 * torch.randn(2, 5, 8, 8, generator=generator,
+                                           dtype=torch.float64)).requires_grad_()
+        shared = AWingTarget.of(target)
+        mine = awing_loss(pred, shared)
+        (mine_grad,) = torch.autograd.grad(mine, pred)
+        release = self._release_formula(pred, target)
+        (release_grad,) = torch.autograd.grad(release, pred)
+        torch.testing.assert_close(mine, release, rtol=1e-12, atol=0)
+        torch.testing.assert_close(mine_grad, release_grad, rtol=1e-10, atol=1e-15)
+        assert torch.equal(awing_loss(pred, shared), awing_loss(pred, target))
+
+    def test_shared_target_checks_the_shape(self):
+        with pytest.raises(ValueError):
+            awing_loss(torch.zeros(1, 2, 4, 4), AWingTarget.of(torch.zeros(1, 3, 4, 4)))

@@ -176,15 +176,21 @@ def edge_maps(landmarks_px: torch.Tensor, scheme: str | LandmarkScheme,
     return torch.stack(maps, dim=1)
 
 
+_draw_edge_maps = edge_maps   # make_targets' argument of that name hides the function
+
+
 def make_targets(landmarks_px: torch.Tensor, scheme: str | LandmarkScheme,
                  input_size: int = 256, point_sigma: float = POINT_SIGMA,
-                 maps: bool = True) -> dict[str, torch.Tensor]:
+                 maps: bool = True, edge_maps: torch.Tensor | None = None
+                 ) -> dict[str, torch.Tensor]:
     """All training targets of a batch: ``landmarks`` (B x N x 2 in [-1, 1], clamped),
     ``edge_maps`` (B x C x S/4 x S/4) and ``point_maps`` (B x N x S/4 x S/4, Gaussians of
     ``point_sigma`` input pixels). With ``maps=False`` only ``landmarks`` (a network without
-    AAM needs no maps)."""
+    AAM needs no maps). ``edge_maps``, when given, are these landmarks' edge maps drawn
+    before (e.g. once for faces that are not augmented) and are used as they are."""
     targets = {"landmarks": normalize_landmarks(landmarks_px, input_size).clamp(-1.0, 1.0)}
     if maps:
-        targets["edge_maps"] = edge_maps(landmarks_px, scheme, input_size)
+        targets["edge_maps"] = (edge_maps.float() if edge_maps is not None
+                                else _draw_edge_maps(landmarks_px, scheme, input_size))
         targets["point_maps"] = point_maps(landmarks_px, input_size, point_sigma)
     return targets

@@ -673,7 +673,10 @@ columns), the others' a little; against the baseline, AAM alone is more elongate
 the left brow and the lips, but *less* on the right brow, the nose and the eyes. *Does not
 hold:* a mask that leaves the map loose along the curve. The fused maps are narrower along
 the curve too: the mask tightens in every direction, more across than along. On the three
-study seeds (figure above) the same holds (`docs/ablation.md`, study `aam-alone`)."""
+study seeds (figure above) the narrowing holds on every curve and seed; against the baseline
+the stretch holds on every seed only on the jaw, the left brow and the inner lip, and turns
+round on every seed on the nose bridge and the left eye (`docs/ablation.md`, study
+`aam-alone`)."""
 
 NOTEBOOK_INSIDE = [
     new_markdown_cell("""\

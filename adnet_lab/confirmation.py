@@ -34,8 +34,8 @@ from adnet_lab.recipes import Study
 from adnet_lab.runner import paired_tests, study_folders
 from adnet_lab.runstore import finished_runs
 
-__all__ = ["ALPHA", "MEASURES", "comparison_draw", "draw_holds", "pool_draws", "sort_draws",
-           "study_draws", "verdicts", "wilcoxon_interval"]
+__all__ = ["ALPHA", "MEASURES", "comparison_draw", "draw_holds", "pool_draws",
+           "recheck_draws", "sort_draws", "study_draws", "verdicts", "wilcoxon_interval"]
 
 #: Significance level of a draw's tests.
 ALPHA = 0.01
@@ -112,13 +112,15 @@ def _draw_row(setting: str, study, seed: int, measure: str, images: int, baselin
 
 
 def study_draws(study: Study, runs_root: str | Path = "runs/ablation",
-                recipe: str | None = None, baseline: str = "baseline") -> pd.DataFrame:
+                recipe: str | None = None, baseline: str = "baseline",
+                folders: Mapping[str, Path] | None = None) -> pd.DataFrame:
     """Every finished draw of ``study`` under ``runs_root``: one row per (setting, seed,
     measure) with the columns of :data:`DRAW_COLUMNS` (the ``hl_*`` ones: the Hodges-Lehmann
     change and its 99% interval, :func:`wilcoxon_interval`); ``recipe`` defaults to the
-    study's last variant. Draws whose two runs have not both finished are left out."""
+    study's last variant. Draws whose two runs have not both finished are left out.
+    ``folders`` (setting label -> run folder) overrides where the settings' runs are."""
     recipe = recipe or study.variants[-1]
-    folders = study_folders(study, runs_root)
+    folders = {**study_folders(study, runs_root), **(folders or {})}
     rows = []
     for label, config in study.settings:
         folder = folders[label]
@@ -137,6 +139,31 @@ def study_draws(study: Study, runs_root: str | Path = "runs/ablation",
                                        test["hl_high_percent"])))
     draws = pd.DataFrame(rows, columns=list(DRAW_COLUMNS))
     return sort_draws(draws, [label or study.name for label, _ in study.settings])
+
+
+def recheck_draws(committed: pd.DataFrame, rerun: pd.DataFrame) -> pd.DataFrame:
+    """Draws trained again (``rerun``, e.g. on later code) against the ``committed`` ones:
+    per (setting, seed, measure) the committed change and its 95% interval, the rerun's
+    change, whether it lies ``inside`` that interval, both directions and whether the draw's
+    verdict (:func:`draw_holds`) is the same. Only draws present in both are compared."""
+    keys = ["setting", "seed", "measure"]
+    both = committed.merge(rerun, on=keys, suffixes=("_committed", "_rerun"))
+    table = both[keys].assign(
+        committed_change_percent=both["change_percent_committed"],
+        committed_low_percent=both["change_low_percent_committed"],
+        committed_high_percent=both["change_high_percent_committed"],
+        rerun_change_percent=both["change_percent_rerun"],
+        inside=both["change_percent_rerun"].between(both["change_low_percent_committed"],
+                                                    both["change_high_percent_committed"]),
+        committed_direction=both["direction_committed"],
+        rerun_direction=both["direction_rerun"])
+    held = {name: verdicts(draws).reset_index()[["setting", "seed", "holds"]]
+            for name, draws in (("committed", committed), ("rerun", rerun))}
+    verdict = held["committed"].merge(held["rerun"], on=["setting", "seed"],
+                                      suffixes=("_committed", "_rerun"))
+    table = table.merge(verdict, on=["setting", "seed"], how="left")
+    table["same_verdict"] = table["holds_committed"] == table["holds_rerun"]
+    return table.reset_index(drop=True)
 
 
 def sort_draws(draws: pd.DataFrame, settings: Sequence[str]) -> pd.DataFrame:

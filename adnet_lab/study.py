@@ -40,11 +40,13 @@ from adnet_lab.confirmation import (
     DRAW_COLUMNS,
     MEASURES,
     pool_draws,
+    recheck_draws,
     sort_draws,
     study_draws,
     verdicts,
 )
 from adnet_lab.demo import CONFIRMATION_DRAWS, demo_draw, markdown_table
+from adnet_lab.errors import UsageError
 from adnet_lab.plots import plot_draws, plot_learning_curves, plot_tradeoff
 from adnet_lab.recipes import CORE_STUDIES, LAMBDA_SWEEP, STUDIES, Study
 from adnet_lab.runner import (
@@ -467,6 +469,23 @@ def write_study_report(runs_root: str | Path = "runs/ablation",
     return written
 
 
+def recheck_confirmation(folder: Path, docs: Path = Path("docs/ablation")) -> pd.DataFrame:
+    """The confirmation's draws trained again in ``folder`` (one sub-folder per setting
+    label) against the committed ``docs/confirm_draws.csv``
+    (:func:`~adnet_lab.confirmation.recheck_draws`); written to
+    ``docs/confirm_recheck.csv``."""
+    study = STUDIES["confirm"]
+    labels = [label for label, _ in study.settings if (Path(folder) / label).is_dir()]
+    if not labels:
+        raise UsageError(f"{folder}: no setting of study 'confirm' in it (expected a folder "
+                         f"per setting, e.g. {folder}/e16-default)")
+    rerun = study_draws(study, folders={label: Path(folder) / label for label in labels})
+    committed = pd.read_csv(docs / "confirm_draws.csv")
+    table = recheck_draws(committed, rerun)
+    table.to_csv(docs / "confirm_recheck.csv", index=False)
+    return table
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the committed ablation studies "
                                                  "(resumable) and write docs/ablation/.")
@@ -488,7 +507,17 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "figure marks")
     parser.add_argument("--jobs", type=int, default=2,
                         help="runs trained at a time, one thread each (default: %(default)s)")
+    parser.add_argument("--recheck", type=Path, default=None, metavar="FOLDER",
+                        help="compare the confirmation's draws trained again in FOLDER (by "
+                             "`adnet-lab ablate --study confirm --settings ... --out FOLDER`) "
+                             "with the committed ones; writes confirm_recheck.csv to --docs")
     args = parser.parse_args(argv)
+    if args.recheck is not None:
+        table = recheck_confirmation(args.recheck, args.docs)
+        with pd.option_context("display.width", 160, "display.max_columns", 20):
+            print(table.round(2).to_string(index=False))
+        print(args.docs / "confirm_recheck.csv")
+        return
     chosen = {name: study for name, study in STUDIES.items()
               if (name in args.only if args.only else args.all or name in CORE_STUDIES)}
     if not args.report_only and not args.from_tables:

@@ -685,3 +685,30 @@ def test_the_demo_report_counts_the_eight_epoch_draws_with_a_worse_nme():
     worse = int((nme["direction"] == "higher").sum())
     assert f"on {worse} of the confirmation's {len(nme)} draws at 8 epochs" in \
         _budget_note(DemoConfig())
+
+
+def test_a_recheck_compares_each_draw_with_its_committed_interval():
+    from adnet_lab.confirmation import recheck_draws
+    from adnet_lab.demo import CONFIRMATION_DRAWS
+
+    committed = pd.read_csv(CONFIRMATION_DRAWS)
+    committed = committed[committed["setting"] == "e16-default"]
+    rerun = committed.copy()
+    normal = rerun["measure"] == "normal_rms_vs_truth"
+    moved = normal & (rerun["seed"] == 101)
+    rerun.loc[moved, "change_percent"] = rerun.loc[moved, "change_high_percent"] + 0.5
+    rerun.loc[normal & (rerun["seed"] == 102), "direction"] = "same"      # no longer lower
+    table = recheck_draws(committed, rerun)
+    assert len(table) == len(committed)
+    normals = table[table["measure"] == "normal_rms_vs_truth"].set_index("seed")
+    assert not normals.loc[101, "inside"] and normals.drop(index=101)["inside"].all()
+    assert normals.loc[101, "same_verdict"] and not normals.loc[102, "same_verdict"]
+    assert not normals.loc[102, "holds_rerun"] and normals.loc[102, "holds_committed"]
+
+
+def test_a_recheck_of_a_folder_without_the_confirmations_settings_says_so(tmp_path):
+    from adnet_lab.errors import UsageError
+    from adnet_lab.study import recheck_confirmation
+
+    with pytest.raises(UsageError, match="no setting of study 'confirm'.*e16-default"):
+        recheck_confirmation(tmp_path, tmp_path)

@@ -38,6 +38,7 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/training_loop.py
 
 # The ablation study of docs/ablation.md (about 85 minutes on 2 cores; resumable): runs into
 # runs/ablation/, then rewrites docs/ablation/ (tables, CSVs, figures).

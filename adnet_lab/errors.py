@@ -8,7 +8,7 @@ non-zero; any other exception is a defect and keeps its traceback.
 
 from __future__ import annotations
 
-__all__ = ["AdnetLabError", "InputFileError", "UsageError"]
+__all__ = ["AdnetLabError", "InputFileError", "OutputWriteError", "UsageError"]
 
 
 class AdnetLabError(Exception):
@@ -17,6 +17,11 @@ class AdnetLabError(Exception):
 
 class UsageError(AdnetLabError, ValueError):
     """An option, argument or combination of them that cannot work."""
+
+
+class OutputWriteError(AdnetLabError, OSError):
+    """A result that could not be written (a full disk, a file-size limit, a folder that is
+    read-only or gone); the message names the file and what was kept."""
 
 
 class InputFileError(AdnetLabError, ValueError):

@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
@@ -55,7 +56,7 @@ from adnet_lab.configs import (
 from adnet_lab.conventions import denormalize_landmarks
 from adnet_lab.data.rendered import RenderedFaces, can_render
 from adnet_lab.data.targets import make_targets
-from adnet_lab.errors import UsageError
+from adnet_lab.errors import OutputWriteError, UsageError
 from adnet_lab.losses import ADNetObjective
 from adnet_lab.metrics import NMEAccumulator, NormalTangentAccumulator
 from adnet_lab.model import ADNet, ADNetOutput, evaluation_mode
@@ -173,14 +174,38 @@ def _autocast(device: torch.device, bf16: bool) -> AbstractContextManager:
     return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
 
 
-def _atomic_save(content: dict[str, Any], path: Path) -> None:
-    """Write to a temporary file beside ``path``, then rename over it (atomic on POSIX)."""
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """``write`` a temporary file beside ``path``, then rename it over ``path`` (atomic on
+    POSIX): ``path`` is either its old content or the new one, never a part. A write that
+    fails (no space left, a file-size limit, a read-only or vanished folder) raises
+    :class:`~adnet_lab.errors.OutputWriteError`, with the old ``path`` unchanged."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        torch.save(content, temporary)
+        write(temporary)
         os.replace(temporary, path)
+    except (OSError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and not _is_write_failure(error):
+            raise
+        kept = (f"the earlier {path.name} is kept unchanged and the run resumes from it"
+                if path.is_file() else f"no earlier {path.name} was there")
+        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        raise OutputWriteError(f"{path}: could not be written ({reason}; a full disk, a "
+                               f"file-size limit or a read-only folder?); {kept}") from None
     finally:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+
+
+def _is_write_failure(error: RuntimeError) -> bool:
+    """Whether torch's writer failed because the file could not grow (its messages)."""
+    text = str(error)
+    return any(part in text for part in ("unexpected pos", "file write failed",
+                                         "PytorchStreamWriter failed"))
+
+
+def _atomic_save(content: dict[str, Any], path: Path) -> None:
+    """``torch.save`` through :func:`_atomic_write`."""
+    _atomic_write(path, lambda temporary: torch.save(content, temporary))
 
 
 def read_training_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -500,7 +525,8 @@ def _save_checkpoints(run: _Run, config: TrainConfig, out_dir: Path, is_best: bo
         _atomic_save(content, out_dir / "last.pt")
     if is_best:
         _atomic_save(content, out_dir / "best.pt")
-    pd.DataFrame(run.history).to_csv(out_dir / "history.csv", index=False)
+    _atomic_write(out_dir / "history.csv",
+                  lambda temporary: pd.DataFrame(run.history).to_csv(temporary, index=False))
 
 
 def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset | None = None,

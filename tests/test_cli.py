@@ -383,3 +383,28 @@ def test_the_installed_command_prints_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "adnet-lab: error: argument --epochs: must be at least 1, got 0 (see `adnet-lab "
         "train --help`)"]
+
+
+def test_a_file_size_limit_during_a_checkpoint_ends_in_one_line(tmp_path):
+    """A full disk, simulated by a file-size limit (ulimit -f) smaller than a checkpoint:
+    one ``adnet-lab: error:`` line naming the file and what was kept, no traceback, and no
+    temporary file left behind."""
+    import resource
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    limit = 256 * 1024            # bytes: the images and CSVs fit, a checkpoint does not
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-m", "adnet_lab.cli", "train", *TINY, "--out",
+                           str(out)], capture_output=True, text=True, timeout=300,
+                          preexec_fn=small_files)
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in done.stderr
+    assert lines[-1].startswith("adnet-lab: error: ") and "last.pt: could not be written" in \
+        lines[-1] and "no earlier last.pt was there" in lines[-1], done.stderr[-2000:]
+    assert not list(out.glob(".*.tmp"))

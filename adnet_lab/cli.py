@@ -359,6 +359,12 @@ def _add_train(commands) -> None:
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
                         help="the release's training augmentation")
     _add_device(parser)
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                        help="bf16 autocast (default: by the device's capability: a GPU "
+                             "with native bf16 yes, a CPU no; see docs/usage.md)")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the network (slower at the CPU presets; see "
+                             "docs/usage.md)")
     add_field_option(parser, TrainConfig, "num_workers", "--workers")
     add_field_option(parser, TrainConfig, "seed", note=" (and of the validation hold-out)")
     parser.add_argument("--out", type=Path, default=Path("runs/train"),
@@ -373,7 +379,7 @@ def _run_train(args: argparse.Namespace) -> None:
     from adnet_lab.data.dataset import FaceAlignmentDataset
     from adnet_lab.data.sources import hold_out
     from adnet_lab.runstore import claim
-    from adnet_lab.training import resolve_device, train
+    from adnet_lab.training import bf16_by_capability, resolve_device, train
 
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite contradict each other: choose one")
@@ -385,7 +391,11 @@ def _run_train(args: argparse.Namespace) -> None:
                                    for f in dataclasses.fields(ObjectiveConfig)})
     config = TrainConfig(model=model, epochs=args.epochs, batch_size=args.batch_size,
                          lr=args.lr, milestones=milestones, objective=objective,
-                         device=args.device, num_workers=args.num_workers, seed=args.seed)
+                         device=args.device, num_workers=args.num_workers, seed=args.seed,
+                         bf16=args.bf16, compile=args.compile)
+    if args.bf16 is None:
+        use, why = bf16_by_capability(resolve_device(args.device))
+        print(f"precision: {'bf16 autocast' if use else 'float32'} ({why})")
     out: Path = args.out
     with output_folder(out), claim(out):
         existing = [name for name in RUN_FILES if (out / name).exists()]

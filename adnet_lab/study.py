@@ -480,6 +480,9 @@ def recheck_confirmation(folder: Path, docs: Path = Path("docs/ablation")) -> pd
         raise UsageError(f"{folder}: no setting of study 'confirm' in it (expected a folder "
                          f"per setting, e.g. {folder}/e16-default)")
     rerun = study_draws(study, folders={label: Path(folder) / label for label in labels})
+    if not (docs / "confirm_draws.csv").is_file():
+        raise UsageError(f"{docs / 'confirm_draws.csv'}: not found; --docs must be the folder "
+                         "holding the committed draws (docs/ablation)")
     committed = pd.read_csv(docs / "confirm_draws.csv")
     table = recheck_draws(committed, rerun)
     table.to_csv(docs / "confirm_recheck.csv", index=False)

@@ -408,3 +408,17 @@ def test_a_file_size_limit_during_a_checkpoint_ends_in_one_line(tmp_path):
     assert lines[-1].startswith("adnet-lab: error: ") and "last.pt: could not be written" in \
         lines[-1] and "no earlier last.pt was there" in lines[-1], done.stderr[-2000:]
     assert not list(out.glob(".*.tmp"))
+
+
+def test_train_says_which_precision_it_chose_and_why(tmp_path, capsys):
+    import torch
+
+    code, out, err = run(["train", *TINY, "--out", str(tmp_path / "run")], capsys)
+    assert code == 0, err
+    capability = torch.backends.cpu.get_cpu_capability()
+    assert f"precision: float32 (this CPU ({capability})" in out
+    code, out, err = run(["train", *TINY, "--bf16", "--out", str(tmp_path / "bf16")], capsys)
+    assert code == 0, err
+    assert "precision:" not in out
+    state = torch.load(tmp_path / "bf16" / "last.pt", weights_only=True)
+    assert state["train_config"]["bf16"] is True

@@ -710,5 +710,5 @@ def test_a_recheck_of_a_folder_without_the_confirmations_settings_says_so(tmp_pa
     from adnet_lab.errors import UsageError
     from adnet_lab.study import recheck_confirmation
 
-    with pytest.raises(UsageError, match="no setting of study 'confirm'.*e16-default"):
+    with pytest.raises(UsageError, match=r"no setting of study 'confirm'.*e16-default"):
         recheck_confirmation(tmp_path, tmp_path)

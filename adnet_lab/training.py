@@ -303,8 +303,8 @@ def train_step(model: ADNet, batch: dict[str, torch.Tensor], objective: ADNetObj
                            config.input_size, point_sigma, maps=config.use_aam,
                            edge_maps=edges.to(device, non_blocking=True) if edges is not None
                            else None)
-    saved = (list(buffers_before.buffers()) if buffers_before is not None
-             else [buffer.clone() for buffer in model.buffers()])  # BatchNorm statistics
+    saved = (None if buffers_before is not None                  # BatchNorm statistics
+             else [buffer.clone() for buffer in model.buffers()])
     with _autocast(device, bf16):
         output = (network if network is not None else model)(images)
     loss, terms = objective(as_float32(output), targets)
@@ -315,7 +315,8 @@ def train_step(model: ADNet, batch: dict[str, torch.Tensor], objective: ADNetObj
         optimizer.step()
     else:  # the forward pass moved the running statistics: put them back
         with torch.no_grad():
-            torch._foreach_copy_(list(model.buffers()), saved)
+            torch._foreach_copy_(list(model.buffers()),
+                                 saved if saved is not None else list(buffers_before.buffers()))
     values = torch.stack([loss.detach(), *(value.detach() for value in terms.values())])
     return StepResult(values, ("loss", *terms), finite)
 

@@ -164,6 +164,11 @@ def _cause_settings() -> tuple[tuple[str, StudyConfig], ...]:
     return tuple((label, demo.with_changes(**change)) for label, change in CAUSE_LABELS.items())
 
 
+def _panel_settings() -> tuple[tuple[str, StudyConfig], ...]:
+    panel = _MAIN.with_changes(num_val=300, num_test=200)
+    return tuple((f"e{epochs}", panel.with_changes(epochs=epochs)) for epochs in (10, 12))
+
+
 #: Studies by name; ``docs/ablation.md`` holds their results.
 STUDIES: dict[str, Study] = {study.name: study for study in (
     _study("main", _MAIN,
@@ -196,6 +201,10 @@ STUDIES: dict[str, Study] = {study.name: study for study in (
     Study("cause", _cause_settings(), _RECIPE, (0, 1, 2), False,
           "is the lean of the error along the curves caused by the labels' scatter along "
           "them or by the image, and does the recipe's NME gain need labels that lean "
+          "(written down before the runs in docs/ablation.md)?"),
+    Study("panel-budget", _panel_settings(), _RECIPE, tuple(range(200, 205)), False,
+          "which budget of the training panel (its faces, at 10 or 12 epochs) lowers both "
+          "the normal error and the NME on at least 4 of 5 seeds other than the panel's own "
           "(written down before the runs in docs/ablation.md)?"),
     _study("aam-alone", _MAIN.with_changes(epochs=16), ("baseline", "aam-mw0.1"), 3,
            "at the demo's budget, does AAM alone (map weight 0.1, no ADL) stretch the maps "

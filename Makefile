@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test fuzz browser bench study lab present panel-run weights notebooks clean
+.PHONY: setup demo test fuzz faults browser bench study lab present panel-run weights notebooks clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: $(STAMP) browser
 # make test runs 150).
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_fuzz_readers.py
+
+# Every fault of tests/faults/ (kills, full disks, damaged files: docs/usage.md's table), each
+# at its own random point; make test runs one of each kind.
+faults: $(STAMP)
+	FAULTS_TIER=long $(BIN)/python -m pytest -q tests/faults
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import os
 import shutil
 import sys
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from adnet_lab import __version__
+from adnet_lab.atomic import atomic_write
 from adnet_lab.configs import (
     AMBIGUITY_PROFILES,
     DATASET_SCHEMES,
@@ -54,7 +56,7 @@ from adnet_lab.recipes import (
 #: Kept names: the schemes and presets the options accept (from their single sources).
 SCHEMES = DATASET_SCHEMES
 PRESET_NAMES = tuple(PRESETS)
-RUN_FILES = ("last.pt", "best.pt", "history.csv")
+RUN_FILES = ("last.pt", "previous.pt", "best.pt", "history.csv")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -378,7 +380,7 @@ def _run_train(args: argparse.Namespace) -> None:
     from adnet_lab.configs import ADNetConfig, default_milestones
     from adnet_lab.data.dataset import FaceAlignmentDataset
     from adnet_lab.data.sources import hold_out
-    from adnet_lab.runstore import claim
+    from adnet_lab.runstore import CLAIM_FILE, claim
     from adnet_lab.training import bf16_by_capability, resolve_device, train
 
     if args.resume and args.overwrite:
@@ -397,13 +399,18 @@ def _run_train(args: argparse.Namespace) -> None:
         use, why = bf16_by_capability(resolve_device(args.device))
         print(f"precision: {'bf16 autocast' if use else 'float32'} ({why})")
     out: Path = args.out
+    started = (out / CLAIM_FILE).is_file()    # left by a run killed before its first save
     with output_folder(out), claim(out):
         existing = [name for name in RUN_FILES if (out / name).exists()]
         if existing and not (args.resume or args.overwrite):
             raise UsageError(f"--out {out} already holds a run ({', '.join(existing)}): add "
                              "--resume to continue it or --overwrite to start again")
-        if args.resume and not (out / "last.pt").is_file():
-            raise UsageError(f"--resume: nothing to resume in {out} (no last.pt)")
+        if args.resume and not any((out / name).is_file() for name in ("last.pt",
+                                                                        "previous.pt")):
+            if not started:
+                raise UsageError(f"--resume: nothing to resume in {out} (no last.pt)")
+            print(f"adnet-lab: note: --resume: {out} holds a run stopped before its first "
+                  "checkpoint: training from the start", file=sys.stderr)
         records = list(_records(args, "train", 0))
         try:
             fit, val = hold_out(records, args.val_fraction, args.seed)
@@ -678,10 +685,10 @@ def _run_ablate(args: argparse.Namespace) -> None:
         tables = run_study(study, root, executor=_executor(args, out), **changes)
     for label, folder in study_folders(study, root).items():
         summary = summarize_ablation(tables[label])
-        summary.to_csv(folder / "summary.csv")
+        atomic_write(folder / "summary.csv", summary.to_csv)
         paired = paired_tests(folder, variants=[v.name for v in chosen
                                                 if v.name != "baseline"])
-        paired.to_csv(folder / "paired.csv")
+        atomic_write(folder / "paired.csv", paired.to_csv)
         columns = ["seeds", "nme_vs_truth_percent", "normal_rms_vs_truth_percent",
                    "normal_rms_vs_truth_percent_change", "tangent_rms_vs_truth_percent"]
         with pd.option_context("display.width", 160, "display.max_columns", 20):
@@ -777,7 +784,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("adnet-lab: interrupted", file=sys.stderr)
         return 130
+    except OSError as error:
+        if args.debug or error.errno not in _WRITE_ERRNOS:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"adnet-lab: error: {where}could not be written ({error.strerror}); the files "
+              "written before it are kept, whole", file=sys.stderr)
+        return 1
     return 0
+
+
+#: The errors of a write that the disk or the folder refused (a full disk, a file-size or
+#: quota limit, a read-only or vanished folder): one line, not a traceback.
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES,
+                           errno.EPERM})
 
 
 __all__ = ["add_field_option", "main", "output_folder"]

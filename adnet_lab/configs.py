@@ -183,12 +183,15 @@ class ADNetConfig:
         return dataclasses.replace(PRESETS[name], **overrides)
 
 
-#: ``"paper"`` is the released model; the ``cpu-*`` presets train in minutes on 2 cores.
+#: ``"paper"`` is the released model; the ``cpu-*`` presets train in minutes on 2 cores;
+#: ``cpu-micro`` learns little and runs a whole study's machinery in seconds (smoke and fault
+#: tests, a first try of a command).
 PRESETS: dict[str, ADNetConfig] = {
     "paper": ADNetConfig(num_stacks=4, channels=256, input_size=256, depth=4),
     "cpu-medium": ADNetConfig(num_stacks=2, channels=128, input_size=128, depth=4),
     "cpu-small": ADNetConfig(num_stacks=2, channels=64, input_size=64, depth=3),
     "cpu-tiny": ADNetConfig(num_stacks=1, channels=64, input_size=64, depth=3),
+    "cpu-micro": ADNetConfig(num_stacks=1, channels=16, input_size=64, depth=2),
 }
 
 

@@ -47,6 +47,7 @@ from adnet_lab.analysis import (
     per_image_measures,
     run_metrics,
 )
+from adnet_lab.atomic import atomic_write, atomic_write_json, report_recovery
 from adnet_lab.configs import StudyConfig, Variant
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.synthetic import generate_faces
@@ -134,8 +135,14 @@ def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path
         torch.set_num_threads(threads)
     store = RunStore(Path(run_dir))
     with store.claim():
+        store.check_same_run(variant, study, seed)
         if store.done:
-            return store.row()
+            damaged = store.damaged_results()
+            if not damaged:
+                return store.row()
+            report_recovery(f"{store.folder}: {', '.join(damaged)} damaged or missing; the "
+                            "run's results are computed again from its last checkpoint")
+            store.path(store.DONE).unlink()
         started = time.perf_counter()
         datasets = datasets or study_datasets(study, seed)
         data_seconds = time.perf_counter() - started
@@ -150,12 +157,12 @@ def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path
         annotated = predict(result.ema_model, datasets["test"], device="cpu", progress=False)
         truth = predict(result.ema_model, datasets["test_truth"], device="cpu",
                         progress=False)
-        annotated.save(store.path(store.ANNOTATED))
-        truth.save(store.path(store.TRUTH))
+        atomic_write(store.path(store.ANNOTATED), annotated.save)
+        atomic_write(store.path(store.TRUTH), truth.save)
         diagnostics = diagnose(result.ema_model, datasets["test"],
                                variant.objective.point_sigma)
         store.write_json(store.DIAGNOSTICS, diagnostics)
-        curve_parts(truth).to_csv(store.path(store.CURVES))
+        atomic_write(store.path(store.CURVES), curve_parts(truth).to_csv)
         row = {"variant": variant.name, "seed": seed, **run_metrics(annotated, truth),
                **diagnostics, "train_seconds": float(result.history["seconds"].sum()),
                "validation_seconds": float(result.history["val_seconds"].sum())
@@ -284,14 +291,22 @@ class SubmititExecutor:
 # ------------------------------------------------------------------------------------ grid
 
 def _check_folder(out: Path, study: StudyConfig) -> None:
-    """Record the study in ``out/study.json``, or refuse a folder holding another study."""
+    """Record the study in ``out/study.json``, or refuse a folder holding another study (a
+    damaged ``study.json`` is written again: each run's ``run.json`` still guards it)."""
     study_file = out / "study.json"
     if study_file.is_file():
-        if StudyConfig.from_dict(json.loads(study_file.read_text())) != study:
-            raise ValueError(f"{out} holds runs of another study ({study_file}); choose "
+        try:
+            stored = StudyConfig.from_dict(json.loads(study_file.read_text()))
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            report_recovery(f"{study_file}: damaged ({type(error).__name__}); written again "
+                            "(each run's run.json still refuses another study's runs)")
+            atomic_write_json(study_file, study.to_dict())
+            return
+        if stored != study:
+            raise UsageError(f"{out} holds runs of another study ({study_file}); choose "
                              "another folder")
     else:
-        study_file.write_text(json.dumps(study.to_dict(), indent=2) + "\n")
+        atomic_write_json(study_file, study.to_dict())
 
 
 def run_ablation(variants: Iterable[str | Variant], seeds: Sequence[int] | int,
@@ -333,12 +348,10 @@ def run_ablation(variants: Iterable[str | Variant], seeds: Sequence[int] | int,
         for seed in seed_list:
             for variant in chosen:
                 store = RunStore.at(out, variant.name, seed)
-                if store.done:
-                    if store.variant() != variant:
-                        raise ValueError(f"{store.folder} holds another variant named "
-                                         f"{variant.name!r}")
+                if store.done and not store.damaged_results():
+                    store.check_same_run(variant, study, seed)
                     rows[seed, variant.name] = store.row()
-                else:
+                else:       # unfinished, or damaged: run_one resumes or repairs it
                     pending.append(RunTask(study, variant, seed, store.folder))
         total = len(seed_list) * len(chosen)
         with tqdm(total=total, initial=len(rows), desc="ablation", unit="run",
@@ -350,7 +363,8 @@ def run_ablation(variants: Iterable[str | Variant], seeds: Sequence[int] | int,
                 if callback is not None:
                     callback(row)
         table = pd.DataFrame([rows[seed, name] for seed in seed_list for name in names])
-        table.to_csv(out / "runs.csv", index=False)
+        atomic_write(out / "runs.csv", lambda temporary: table.to_csv(temporary, index=False),
+                     what_is_kept="the runs' own metrics.json hold every row")
     return table
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import fcntl
+import hashlib
 import json
 import os
 import socket
@@ -32,14 +33,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adnet_lab.atomic import atomic_write_json, remove_temporaries
 from adnet_lab.configs import StudyConfig, TrainConfig, Variant
-from adnet_lab.errors import UsageError
+from adnet_lab.errors import OutputWriteError, UsageError
 from adnet_lab.recipes import LEGACY_NAMES, canonical_variant
 
 __all__ = ["CLAIM_FILE", "RunStore", "claim", "finished_runs"]
 
 #: The claim file of a folder in use.
 CLAIM_FILE = ".claim"
+
+
+#: The key of ``metrics.json`` that holds the result files' SHA-256 digests.
+FILE_DIGESTS = "files_sha256"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _holder(path: Path) -> str:
@@ -59,10 +69,14 @@ def claim(folder: str | Path) -> Iterator[Path]:
         UsageError: another live process holds it (the message names it).
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / CLAIM_FILE
     while True:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise OutputWriteError(f"{folder}: cannot be used ({error.strerror}: a read-only "
+                                   "or vanished folder?); nothing in it was changed") from None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -78,8 +92,12 @@ def claim(folder: str | Path) -> Iterator[Path]:
         os.close(descriptor)
     info = {"pid": os.getpid(), "host": socket.gethostname(),
             "started": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv)[:200]}
-    os.ftruncate(descriptor, 0)
-    os.write(descriptor, json.dumps(info).encode())
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, json.dumps(info).encode())
+    except OSError:    # a full disk: the lock holds without the holder's name
+        pass
+    remove_temporaries(folder)
     try:
         yield folder
     finally:
@@ -107,6 +125,8 @@ class RunStore:
     TRUTH = "truth.npz"
     DIAGNOSTICS = "diagnostics.json"
     CURVES = "curves.csv"
+    #: The files a finished run's results live in (checked by :meth:`damaged_results`).
+    RESULT_FILES = (HISTORY, ANNOTATED, TRUTH, DIAGNOSTICS, CURVES)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "folder", Path(self.folder))
@@ -155,19 +175,84 @@ class RunStore:
         self.write_json(self.DESCRIPTION, description)
 
     def finish(self, row: dict[str, Any]) -> None:
-        """Write ``metrics.json``: the run is done."""
-        self.write_json(self.DONE, row)
+        """Write ``metrics.json``: the run is done. It records the SHA-256 of each result
+        file (:data:`RESULT_FILES`), so that one damaged later is found
+        (:meth:`damaged_results`)."""
+        digests = {name: _sha256(self.path(name)) for name in self.RESULT_FILES
+                   if self.path(name).is_file()}
+        self.write_json(self.DONE, {**row, FILE_DIGESTS: digests})
 
     def write_json(self, name: str, data: Any) -> None:
-        """Write ``data`` as JSON to file ``name`` of the run, atomically."""
-        temporary = self.path(f".{name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
-        os.replace(temporary, self.path(name))
+        """Write ``data`` as JSON to file ``name`` of the run, atomically
+        (:func:`~adnet_lab.atomic.atomic_write`)."""
+        atomic_write_json(self.path(name), data)
+
+    def check_same_run(self, variant: Variant, study: StudyConfig, seed: int) -> None:
+        """Refuse a folder whose ``run.json`` describes another run (other settings, seed or
+        data; the variant's name may differ), so that no folder mixes two runs. An
+        unreadable ``run.json`` is left to the checkpoint's own check (and rewritten)."""
+        try:
+            stored = self.description()
+        except (OSError, ValueError):
+            return
+        differing = []
+        if "variant" in stored:
+            try:
+                mine = canonical_variant(Variant.from_dict(stored["variant"]))
+            except (TypeError, ValueError, KeyError):
+                mine = None
+            if mine is None or dataclasses.replace(mine, name=variant.name) != variant:
+                differing.append("variant settings")
+        if stored.get("seed", seed) != seed:
+            differing.append(f"seed {stored.get('seed')}")
+        if "study" in stored:
+            try:
+                same = StudyConfig.from_dict(stored["study"]) == study
+            except (TypeError, ValueError, KeyError):
+                same = False
+            if not same:
+                differing.append("data and budget (study)")
+        if differing:
+            raise UsageError(f"{self.folder} holds another run ({', '.join(differing)} "
+                             f"differ, {self.path(self.DESCRIPTION)}); choose another folder "
+                             "or move this one aside")
+
+    def damaged_results(self) -> list[str]:
+        """The names of this finished run's files that are missing, unreadable or changed
+        since the run finished: ``metrics.json`` itself, and each file whose SHA-256 it
+        recorded (:meth:`finish`; for runs of earlier versions, each file that cannot be
+        read)."""
+        try:
+            recorded = json.loads(self.path(self.DONE).read_text())[FILE_DIGESTS]
+        except (OSError, ValueError, TypeError):
+            return [self.DONE]
+        except KeyError:
+            return self._unreadable()
+        return [name for name, digest in recorded.items()
+                if not self.path(name).is_file() or _sha256(self.path(name)) != digest]
+
+    def _unreadable(self) -> list[str]:
+        import pandas as pd
+
+        from adnet_lab.evaluation import Predictions
+
+        readers = {self.DIAGNOSTICS: lambda path: dict(json.loads(path.read_text())),
+                   self.ANNOTATED: Predictions.load, self.TRUTH: Predictions.load,
+                   self.CURVES: lambda path: pd.read_csv(path, index_col="curve"),
+                   self.HISTORY: lambda path: pd.read_csv(path)["epoch"]}
+        damaged = []
+        for name, read in readers.items():
+            try:
+                read(self.path(name))
+            except Exception:
+                damaged.append(name)
+        return damaged
 
     # -- reading
     def row(self) -> dict[str, Any]:
         """The finished run's ``metrics.json`` (its ``variant`` under today's name)."""
         row = json.loads(self.path(self.DONE).read_text())
+        row.pop(FILE_DIGESTS, None)
         if row.get("variant") in LEGACY_NAMES:
             row["variant"] = self.variant().name
         return row

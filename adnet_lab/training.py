@@ -11,10 +11,11 @@
 * A non-finite loss stops the run with an error naming the epoch and batch, or (with
   ``on_non_finite="skip"``) skips that batch with a warning and counts it in the history.
 * Checkpoints every ``checkpoint_every`` epochs and at the end, written atomically (temp file
-  + rename) to ``out_dir/last.pt``; the best validation NME also to ``out_dir/best.pt``.
-  They hold model, EMA, optimiser, scheduler, epoch, step and the configuration.
-  ``resume=`` continues a run; on the CPU an interrupted-and-resumed run ends with the same
-  weights as an uninterrupted one.
+  + rename) to ``out_dir/last.pt``, the one before kept as ``previous.pt``; the best
+  validation NME also to ``out_dir/best.pt``. They hold model, EMA, optimiser, scheduler,
+  epoch, step, history and the configuration. ``resume=`` continues a run (from
+  ``previous.pt`` when ``last.pt`` is damaged: zip checksums are verified); on the CPU an
+  interrupted-and-resumed run ends with the same weights as an uninterrupted one.
 * Randomness flows from explicit generators: the initialisation from ``seed`` (drawn in a
   forked RNG, so the caller's global RNG is left as it was), the order of every epoch from
   ``(seed, epoch)``, augmentation from ``(seed, epoch, sample)``. Nothing reads or changes the
@@ -27,7 +28,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import math
@@ -46,6 +46,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler, SequentialSampler
 from tqdm.auto import tqdm
 
+from adnet_lab.atomic import atomic_write, report_recovery
 from adnet_lab.configs import (
     DEFAULT_MILESTONE_FRACTION,
     POINT_SIGMA,
@@ -56,7 +57,7 @@ from adnet_lab.configs import (
 from adnet_lab.conventions import denormalize_landmarks
 from adnet_lab.data.rendered import RenderedFaces, can_render
 from adnet_lab.data.targets import make_targets
-from adnet_lab.errors import OutputWriteError, UsageError
+from adnet_lab.errors import UsageError
 from adnet_lab.losses import ADNetObjective
 from adnet_lab.metrics import NMEAccumulator, NormalTangentAccumulator
 from adnet_lab.model import ADNet, ADNetOutput, evaluation_mode
@@ -174,38 +175,11 @@ def _autocast(device: torch.device, bf16: bool) -> AbstractContextManager:
     return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """``write`` a temporary file beside ``path``, then rename it over ``path`` (atomic on
-    POSIX): ``path`` is either its old content or the new one, never a part. A write that
-    fails (no space left, a file-size limit, a read-only or vanished folder) raises
-    :class:`~adnet_lab.errors.OutputWriteError`, with the old ``path`` unchanged."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except (OSError, RuntimeError) as error:
-        if isinstance(error, RuntimeError) and not _is_write_failure(error):
-            raise
-        kept = (f"the earlier {path.name} is kept unchanged and the run resumes from it"
-                if path.is_file() else f"no earlier {path.name} was there")
-        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
-        raise OutputWriteError(f"{path}: could not be written ({reason}; a full disk, a "
-                               f"file-size limit or a read-only folder?); {kept}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-
-
-def _is_write_failure(error: RuntimeError) -> bool:
-    """Whether torch's writer failed because the file could not grow (its messages)."""
-    text = str(error)
-    return any(part in text for part in ("unexpected pos", "file write failed",
-                                         "PytorchStreamWriter failed"))
-
-
-def _atomic_save(content: dict[str, Any], path: Path) -> None:
-    """``torch.save`` through :func:`_atomic_write`."""
-    _atomic_write(path, lambda temporary: torch.save(content, temporary))
+def _atomic_save(content: dict[str, Any], path: Path, previous: Path | None = None) -> None:
+    """``torch.save`` through :func:`~adnet_lab.atomic.atomic_write` (``previous``: where
+    the old file goes, one generation back)."""
+    atomic_write(path, lambda temporary: torch.save(content, temporary), previous=previous,
+                 what_is_kept="the run resumes from it")
 
 
 def read_training_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -401,20 +375,84 @@ def make_optimizer(model: ADNet, lr: float) -> torch.optim.Adam:
     return torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
 
 
-def _resume_path(resume: str | Path | bool | None, out_dir: Path | None) -> Path | None:
-    if resume is True:
-        last = out_dir / "last.pt" if out_dir is not None else None
-        return last if last is not None and last.is_file() else None
-    return Path(resume) if resume not in (None, False) else None
+#: The checkpoint files of a run folder: the latest, the one before it (kept so that a
+#: damaged ``last.pt`` costs one epoch), and the best on validation.
+LAST, PREVIOUS, BEST = "last.pt", "previous.pt", "best.pt"
+#: Training settings a run may change when it resumes (they do not change what it learns,
+#: or extend it): anything else differing means another run's checkpoint.
+RESUMABLE_CHANGES = frozenset({"epochs", "milestones", "checkpoint_every", "device", "bf16",
+                               "channels_last", "compile", "num_workers", "on_non_finite"})
 
 
-def _restore(run: _Run, path: Path, config: TrainConfig) -> None:
-    """Load a checkpoint of :func:`train` into ``run`` (same model configuration only)."""
-    state = read_training_checkpoint(path)
-    if TrainConfig.from_dict(state["train_config"]).model != config.model:
+def _resume_state(resume: str | Path | bool | None, out_dir: Path | None
+                  ) -> tuple[Path, dict[str, Any]] | None:
+    """The checkpoint to continue from and its content. ``resume=True`` takes
+    ``out_dir/last.pt``, or ``previous.pt`` when ``last.pt`` is missing (a kill between the
+    two renames of a save) or damaged (said on stderr); None when neither is there."""
+    if resume in (None, False):
+        return None
+    if resume is not True:
+        return Path(resume), read_training_checkpoint(resume)
+    if out_dir is None:
+        return None
+    damaged = []
+    for name in (LAST, PREVIOUS):
+        path = out_dir / name
+        if not path.is_file():
+            continue
+        try:
+            state = read_training_checkpoint(path)
+        except CheckpointError as error:
+            damaged.append(str(error))
+            continue
+        if damaged:
+            report_recovery(f"{damaged[0]}; resumed from {path} (epoch {state['epoch']}), "
+                            "one checkpoint back")
+        return path, state
+    if damaged:
+        raise CheckpointError(f"{out_dir}: every checkpoint to resume from is damaged ("
+                              + "; ".join(damaged) + "); move the folder aside to start the "
+                              "run again")
+    return None
+
+
+def _check_best(run: _Run, out_dir: Path, content: dict[str, Any]) -> None:
+    """After a resume: ``best.pt`` damaged is written again when the resumed epoch is the
+    best one, else removed (its weights are lost; later epochs write it again), said on
+    stderr. ``history.csv`` is rewritten from the checkpoint's history."""
+    best = out_dir / BEST
+    if best.is_file():
+        try:
+            read_training_checkpoint(best)
+        except CheckpointError as error:
+            nmes = [row.get("val_nme_percent", math.inf) for row in run.history]
+            if nmes and min(nmes) < math.inf and nmes.index(min(nmes)) == len(nmes) - 1:
+                _atomic_save(content, best)
+                report_recovery(f"{error}; written again from the resumed checkpoint, whose "
+                                f"epoch {run.epoch} is the best")
+            else:
+                best.unlink()
+                report_recovery(f"{error}; removed (the best epoch's weights are lost; the "
+                                "next better epoch writes it again; last.pt is unaffected)")
+    _write_history(run, out_dir)
+
+
+def _restore(run: _Run, path: Path, state: dict[str, Any], config: TrainConfig) -> None:
+    """Load a checkpoint of :func:`train` into ``run`` (same settings but those in
+    :data:`RESUMABLE_CHANGES`)."""
+    stored = TrainConfig.from_dict(state["train_config"])
+    if stored.model != config.model:
         raise UsageError(f"{path}: the checkpoint's model configuration differs from the one "
                          f"asked for; resume with the same preset and AAM switch, or start "
                          f"again")
+    differing = sorted(field.name for field in dataclasses.fields(TrainConfig)
+                       if field.name not in RESUMABLE_CHANGES | {"model"}
+                       and getattr(stored, field.name) != getattr(config, field.name))
+    if differing:
+        raise UsageError(f"{path}: the checkpoint was trained with other settings ("
+                         + ", ".join(f"{name}: {getattr(stored, name)!r} there, "
+                                     f"{getattr(config, name)!r} asked" for name in differing)
+                         + "); resume with the same settings, or use another folder")
     run.model.load_state_dict(state["net"])
     run.ema.load_state_dict(state["net_ema"])
     run.optimizer.load_state_dict(state["optimizer"])
@@ -518,16 +556,25 @@ def _save_checkpoints(run: _Run, config: TrainConfig, out_dir: Path, is_best: bo
     periodic = run.epoch % config.checkpoint_every == 0 or run.epoch == config.epochs
     if not (periodic or is_best):
         return
-    content = {"net": run.model.state_dict(), "net_ema": run.ema.state_dict(),
-               "optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
-               "epoch": run.epoch, "step": run.step, "best_val_nme_percent": run.best,
-               "train_config": config.to_dict(), "history": run.history}
+    content = _checkpoint(run, config)
     if periodic:
-        _atomic_save(content, out_dir / "last.pt")
+        _atomic_save(content, out_dir / LAST, previous=out_dir / PREVIOUS)
     if is_best:
-        _atomic_save(content, out_dir / "best.pt")
-    _atomic_write(out_dir / "history.csv",
-                  lambda temporary: pd.DataFrame(run.history).to_csv(temporary, index=False))
+        _atomic_save(content, out_dir / BEST)
+    _write_history(run, out_dir)
+
+
+def _checkpoint(run: _Run, config: TrainConfig) -> dict[str, Any]:
+    return {"net": run.model.state_dict(), "net_ema": run.ema.state_dict(),
+            "optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
+            "epoch": run.epoch, "step": run.step, "best_val_nme_percent": run.best,
+            "train_config": config.to_dict(), "history": run.history}
+
+
+def _write_history(run: _Run, out_dir: Path) -> None:
+    atomic_write(out_dir / "history.csv",
+                 lambda temporary: pd.DataFrame(run.history).to_csv(temporary, index=False),
+                 what_is_kept="the checkpoints hold the history too")
 
 
 def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset | None = None,
@@ -565,9 +612,11 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
         out_dir.mkdir(parents=True, exist_ok=True)
 
     run = _build_run(config, device, memory_format)
-    checkpoint = _resume_path(resume, out_dir)
-    if checkpoint is not None:
-        _restore(run, checkpoint, config)
+    resumed = _resume_state(resume, out_dir)
+    if resumed is not None:
+        _restore(run, *resumed, config)
+        if out_dir is not None and rank == 0:
+            _check_best(run, out_dir, resumed[1])
     network: Callable = run.model
     if world > 1:
         network = torch.nn.parallel.DistributedDataParallel(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import pickle
 import re
+import zipfile
 from pathlib import Path
 
 import torch
@@ -48,6 +49,8 @@ def read_checkpoint(path: str | Path) -> dict:
         kind = "an empty file" if not head else "neither a zip archive nor a pickle"
         raise CheckpointError(f"{path}: not a torch checkpoint ({kind}); expected a "
                               "checkpoint of adnet-lab train or of the ADNet release")
+    if head.startswith(b"PK"):
+        _verify_zip(path)
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
@@ -69,6 +72,22 @@ def read_checkpoint(path: str | Path) -> dict:
         raise CheckpointError(f"{path}: expected a checkpoint dict, found "
                               f"{type(content).__name__}")
     return content
+
+
+def _verify_zip(path: Path) -> None:
+    """Check every record of a zip-format checkpoint against its CRC-32 (torch.load does not:
+    a flipped byte in a tensor would load as a wrong weight)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise CheckpointError(f"{path}: not a readable torch checkpoint (a damaged or cut zip "
+                              f"archive: {error}); expected a checkpoint of adnet-lab train "
+                              "or of the ADNet release") from None
+    if bad is not None:
+        raise CheckpointError(f"{path}: not a readable torch checkpoint (damaged: record "
+                              f"{bad!r} fails its checksum; the file changed after it was "
+                              "written)")
 
 
 def _strip_module_prefix(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -118,6 +118,31 @@ def add_field_option(parser: argparse.ArgumentParser, config: type, name: str,
     return parser.add_argument(option, dest=name, type=kind, default=value, help=text)
 
 
+def knob_fields(config: type) -> list[dataclasses.Field]:
+    """The fields of a configuration dataclass declared with
+    :func:`~adnet_lab.configs.knob` (those with a help text), in declaration order."""
+    return [item for item in dataclasses.fields(config) if "help" in item.metadata]
+
+
+def add_config_options(parser: argparse.ArgumentParser, config: type, *,
+                       options: dict[str, str] | None = None, skip: tuple[str, ...] = (),
+                       notes: dict[str, str] | None = None) -> None:
+    """An option (:func:`add_field_option`) for every knob of ``config`` but those in
+    ``skip``: a field added with :func:`~adnet_lab.configs.knob` becomes its flag and its
+    help line with nothing else to change. ``options`` renames flags (field: flag)."""
+    options, notes = options or {}, notes or {}
+    for item in knob_fields(config):
+        if item.name not in skip:
+            add_field_option(parser, config, item.name, options.get(item.name),
+                             note=notes.get(item.name, ""))
+
+
+def config_values(args: argparse.Namespace, config: type) -> dict[str, Any]:
+    """The values of ``config``'s knobs that ``args`` holds (by field name), to build it."""
+    return {item.name: getattr(args, item.name) for item in knob_fields(config)
+            if hasattr(args, item.name)}
+
+
 # ------------------------------------------------------------------------------ checking
 
 def _at_least(minimum: int) -> Callable[[str], int]:
@@ -345,16 +370,13 @@ def _add_train(commands) -> None:
     _add_data_options(parser)
     parser.add_argument("--preset", choices=PRESET_NAMES, default="cpu-small",
                         help="model preset (paper: the released network)")
-    for name in ("epochs", "batch_size", "lr"):
-        add_field_option(parser, TrainConfig, name)
+    add_config_options(parser, TrainConfig, skip=("device", "num_workers", "seed"))
     parser.add_argument("--milestones", type=_at_least(1), nargs="*", default=None,
-                        help="epochs after which the learning rate is multiplied by 0.1 "
+                        help="epochs after which the learning rate is multiplied by --gamma "
                              "(default: 80%% of the epochs; the paper: 200 350 450 of 500)")
-    add_field_option(parser, ObjectiveConfig, "use_adl", "--adl")
     parser.add_argument("--no-aam", action="store_true", help="no edge/point heads, no AAM")
-    for name, option in (("lambda_mode", None), ("loss_lambda", None), ("map_weight", None),
-                         ("map_warmup_epochs", "--map-warmup"), ("point_sigma", None)):
-        add_field_option(parser, ObjectiveConfig, name, option)
+    add_config_options(parser, ObjectiveConfig,
+                       options={"use_adl": "--adl", "map_warmup_epochs": "--map-warmup"})
     parser.add_argument("--val-fraction", type=_number(0, 1, open_low=True, open_high=True),
                         default=0.1,
                         help="share of the training split held out for validation, in (0, 1)")
@@ -389,12 +411,10 @@ def _run_train(args: argparse.Namespace) -> None:
     model = ADNetConfig.preset(args.preset, scheme=args.dataset, use_aam=not args.no_aam)
     milestones = (tuple(args.milestones) if args.milestones is not None
                   else default_milestones(args.epochs))
-    objective = ObjectiveConfig(**{f.name: getattr(args, f.name)
-                                   for f in dataclasses.fields(ObjectiveConfig)})
-    config = TrainConfig(model=model, epochs=args.epochs, batch_size=args.batch_size,
-                         lr=args.lr, milestones=milestones, objective=objective,
-                         device=args.device, num_workers=args.num_workers, seed=args.seed,
-                         bf16=args.bf16, compile=args.compile)
+    objective = ObjectiveConfig(**config_values(args, ObjectiveConfig))
+    config = TrainConfig(model=model, milestones=milestones, objective=objective,
+                         bf16=args.bf16, compile=args.compile,
+                         **config_values(args, TrainConfig))
     if args.bf16 is None:
         use, why = bf16_by_capability(resolve_device(args.device))
         print(f"precision: {'bf16 autocast' if use else 'float32'} ({why})")
@@ -800,7 +820,8 @@ _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS,
                            errno.EPERM})
 
 
-__all__ = ["add_field_option", "main", "output_folder"]
+__all__ = ["add_config_options", "add_field_option", "config_values", "knob_fields", "main",
+           "output_folder"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -52,6 +52,7 @@ from adnet_lab.recipes import (
     VARIANTS,
     parse_variant,
 )
+from adnet_lab.registry import DATASET_FORMATS
 
 #: Kept names: the schemes and presets the options accept (from their single sources).
 SCHEMES = DATASET_SCHEMES
@@ -254,20 +255,25 @@ def _remove_empty(folders: list[Path]) -> None:
             return  # not empty (the command wrote something), or already gone
 
 
+def _scheme(args: argparse.Namespace) -> str:
+    """The landmark scheme of ``--dataset`` (a format of
+    :data:`~adnet_lab.registry.DATASET_FORMATS`)."""
+    return DATASET_FORMATS[args.dataset].scheme
+
+
 def _records(args: argparse.Namespace, split: str, seed_offset: int):
     """Records of a split: from disk (images verified first), or synthetic faces."""
     if args.synthetic:
         from adnet_lab.data.synthetic import generate_faces
 
-        if args.dataset not in SYNTHETIC_SCHEMES:
+        if _scheme(args) not in SYNTHETIC_SCHEMES:
             raise UsageError(f"--synthetic: synthetic faces exist for {SYNTHETIC_SCHEMES}, "
                              f"not {args.dataset!r}")
-        config = SyntheticConfig(args.dataset, args.image_size, seed=seed_offset)
+        config = SyntheticConfig(_scheme(args), args.image_size, seed=seed_offset)
         return generate_faces(args.synthetic, config).records()
     from adnet_lab.data.sources import open_split
-    from adnet_lab.topology import get_scheme
 
-    root = args.data or Path("data") / get_scheme(args.dataset).official_name
+    root = args.data or Path("data") / DATASET_FORMATS[args.dataset].folder
     records = open_split(args.dataset, root, split,
                          on_error="skip" if args.skip_bad_records else "raise",
                          check_images="decode")
@@ -335,8 +341,9 @@ def _run_synth(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------------ data
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", choices=SCHEMES, default="wflw",
-                        help="landmark scheme / dataset")
+    parser.add_argument("--dataset", choices=DATASET_FORMATS, default="wflw",
+                        help="dataset format, by name (adnet_lab.registry.DATASET_FORMATS; "
+                             "it sets the landmark scheme)")
     parser.add_argument("--data", type=Path, default=None,
                         help="dataset folder, or a folder written by `adnet-lab synth` "
                              "(default: data/WFLW, data/300W or data/COFW)")
@@ -408,7 +415,7 @@ def _run_train(args: argparse.Namespace) -> None:
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite contradict each other: choose one")
     resolve_device(args.device)
-    model = ADNetConfig.preset(args.preset, scheme=args.dataset, use_aam=not args.no_aam)
+    model = ADNetConfig.preset(args.preset, scheme=_scheme(args), use_aam=not args.no_aam)
     milestones = (tuple(args.milestones) if args.milestones is not None
                   else default_milestones(args.epochs))
     objective = ObjectiveConfig(**config_values(args, ObjectiveConfig))
@@ -440,9 +447,9 @@ def _run_train(args: argparse.Namespace) -> None:
             for name in RUN_FILES:
                 (out / name).unlink(missing_ok=True)
         size = model.input_size
-        result = train(FaceAlignmentDataset(fit, args.dataset, size, augment=args.augment,
+        result = train(FaceAlignmentDataset(fit, _scheme(args), size, augment=args.augment,
                                             seed=args.seed),
-                       config, val_dataset=FaceAlignmentDataset(val, args.dataset, size),
+                       config, val_dataset=FaceAlignmentDataset(val, _scheme(args), size),
                        out_dir=out, resume=args.resume)
     print(result.history.round(4).to_string(index=False))
     print(f"\ncheckpoints and history in {out}/")
@@ -478,11 +485,11 @@ def _run_evaluate(args: argparse.Namespace) -> None:
     device = resolve_device(args.device)
     with output_folder(args.out):
         model = load_model(args.checkpoint, weights="raw" if args.raw_weights else "ema")
-        if model.config.scheme != args.dataset:
+        if model.config.scheme != _scheme(args):
             raise UsageError(f"{args.checkpoint}: the checkpoint is for "
-                             f"{model.config.scheme!r}, not {args.dataset!r} (pass --dataset "
+                             f"{model.config.scheme!r}, not {_scheme(args)!r} (pass --dataset "
                              f"{model.config.scheme})")
-        dataset = FaceAlignmentDataset(_records(args, args.split, 1), args.dataset,
+        dataset = FaceAlignmentDataset(_records(args, args.split, 1), _scheme(args),
                                        model.config.input_size)
         predictions = predict(model, dataset, flip_test=args.flip, device=device)
         predictions.save(args.out / "predictions.npz")

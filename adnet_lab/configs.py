@@ -25,11 +25,12 @@ Nothing here imports torch, pandas or scipy: the command line parses with these 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from adnet_lab.errors import UsageError
+from adnet_lab.registry import LANDMARK_LOSSES
 
 __all__ = [
     "AMBIGUITY_PROFILES",
@@ -77,9 +78,10 @@ AMBIGUITY_PROFILES: dict[str, dict[str, float]] = {
 
 
 def knob(default: Any, help: str, *, min: float | None = None, max: float | None = None,
-         open_min: bool = False, choices: tuple[str, ...] | None = None) -> Any:
+         open_min: bool = False, choices: Collection[str] | None = None) -> Any:
     """A dataclass field with its help text and range in ``metadata`` (read by the command
-    line's option builder and by :func:`check_ranges`)."""
+    line's option builder and by :func:`check_ranges`). ``choices`` may be a
+    :class:`~adnet_lab.registry.Registry`: its names as registered when checked."""
     return field(default=default, metadata={"help": help, "min": min, "max": max,
                                             "open_min": open_min, "choices": choices})
 
@@ -216,10 +218,19 @@ class ObjectiveConfig:
                                      "(warm-up + 1)); 0 keeps it constant", min=0)
     point_sigma: float = knob(POINT_SIGMA, "width of the point-map targets' Gaussians, input "
                                            "pixels (the release: 1.5)", min=0, open_min=True)
+    landmark_loss: str = knob("adl", "the landmark loss with use_adl, by name "
+                                     "(adnet_lab.registry.LANDMARK_LOSSES; without ADL: "
+                                     "smooth-l1)", choices=LANDMARK_LOSSES)
 
     def __post_init__(self) -> None:
         check_lambda_mode(self.lambda_mode)
         check_ranges(self)
+
+    @property
+    def landmark_loss_name(self) -> str:
+        """The landmark loss trained with: ``landmark_loss``, or ``"smooth-l1"`` (ADL with
+        lambda 1, the baseline's) when ``use_adl`` is off."""
+        return self.landmark_loss if self.use_adl else "smooth-l1"
 
     @property
     def lambda_label(self) -> str:

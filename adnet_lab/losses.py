@@ -13,8 +13,11 @@ Every function returns the mean over its elements (a 0-d tensor) and is differen
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +26,7 @@ from torch import nn
 from adnet_lab.configs import LAMBDA_MODES, LambdaMode, ObjectiveConfig, check_lambda_mode
 from adnet_lab.conventions import heatmap_grid
 from adnet_lab.geometry import curve_normals, rotate_90
+from adnet_lab.registry import LANDMARK_LOSSES
 from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
 __all__ = [
@@ -32,13 +36,17 @@ __all__ = [
     "LAMBDA_MODES",
     "LAMBDA_RANGE",
     "SMOOTH_L1_KNEE",
+    "WING_EPSILON",
+    "WING_OMEGA",
     "ADNetObjective",
     "AWingLoss",
     "AWingTarget",
     "AnisotropicDirectionLoss",
+    "LandmarkLoss",
     "STARLoss",
     "SmoothL1Loss",
     "WingLoss",
+    "adl_landmark_loss",
     "anisotropic_direction_loss",
     "anisotropic_lambda",
     "awing_loss",
@@ -48,8 +56,10 @@ __all__ = [
     "l2_loss",
     "map_moments",
     "map_spread",
+    "smooth_l1_landmark_loss",
     "smooth_l1_loss",
     "star_loss",
+    "wing_landmark_loss",
     "wing_loss",
 ]
 
@@ -456,6 +466,72 @@ class STARLoss(nn.Module):
         return star_loss(heatmap, gt, self.w, self.scale, self.epsilon)
 
 
+# ------------------------------------------------------------------- landmark losses by name
+
+class LandmarkLoss(Protocol):
+    """A landmark loss of :data:`adnet_lab.registry.LANDMARK_LOSSES`, made by its factory
+    ``(objective: ObjectiveConfig, scheme: LandmarkScheme) -> LandmarkLoss``.
+
+    ``prepare(output, gt)`` runs once per step (ADL's heatmap lambdas, shared by the
+    stacks); ``loss(pred, gt, prepared)`` is one stack's scalar, with ``pred`` and ``gt``
+    ``B x N x 2`` in [-1, 1].
+    """
+
+    def prepare(self, output: Any, gt: torch.Tensor) -> Any: ...
+
+    def loss(self, pred: torch.Tensor, gt: torch.Tensor, prepared: Any) -> torch.Tensor: ...
+
+
+@dataclass(frozen=True)
+class _ADL:
+    scheme: LandmarkScheme
+    lambda_mode: LambdaMode
+    loss_lambda: float
+
+    def prepare(self, output: Any, gt: torch.Tensor) -> torch.Tensor | None:
+        """The heatmap lambdas of this step (one ``B x N`` for all stacks), else None (the
+        ``"dynamic"`` lambdas depend on each stack's errors; ``"fixed"`` needs none)."""
+        if self.lambda_mode != "heatmap":
+            return None
+        normals = curve_normals(gt.detach(), self.scheme, method="official").to(gt.dtype)
+        return heatmap_lambda(output.final_fused_heatmaps, output.landmarks, normals)
+
+    def loss(self, pred: torch.Tensor, gt: torch.Tensor, prepared: Any) -> torch.Tensor:
+        return anisotropic_direction_loss(pred, gt, self.scheme, self.lambda_mode,
+                                          loss_lambda=self.loss_lambda, lambdas=prepared)
+
+
+@dataclass(frozen=True)
+class _Elementwise:
+    function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+    def prepare(self, output: Any, gt: torch.Tensor) -> None:
+        return None
+
+    def loss(self, pred: torch.Tensor, gt: torch.Tensor, prepared: Any) -> torch.Tensor:
+        return self.function(pred, gt)
+
+
+def adl_landmark_loss(objective: ObjectiveConfig, scheme: LandmarkScheme) -> LandmarkLoss:
+    """``"adl"``: the anisotropic direction loss, lambda from ``objective.lambda_mode``."""
+    return _ADL(scheme, objective.lambda_mode, objective.loss_lambda)
+
+
+def smooth_l1_landmark_loss(objective: ObjectiveConfig, scheme: LandmarkScheme
+                            ) -> LandmarkLoss:
+    """``"smooth-l1"``: the isotropic baseline, :func:`smooth_l1_loss` (ADL with lambda 1)."""
+    return _Elementwise(smooth_l1_loss)
+
+
+#: Wing's pixel constants (omega 10, epsilon 2) on a 256-pixel crop, in [-1, 1] units.
+WING_OMEGA, WING_EPSILON = 10.0 / 128, 2.0 / 128
+
+
+def wing_landmark_loss(objective: ObjectiveConfig, scheme: LandmarkScheme) -> LandmarkLoss:
+    """``"wing"``: :func:`wing_loss` with Feng et al.'s constants for a 256-pixel crop."""
+    return _Elementwise(functools.partial(wing_loss, omega=WING_OMEGA, epsilon=WING_EPSILON))
+
+
 class ADNetObjective(nn.Module):
     """The release's training objective, built from names.
 
@@ -479,12 +555,18 @@ class ADNetObjective(nn.Module):
 
     def __init__(self, scheme: str | LandmarkScheme, num_stacks: int, use_adl: bool = True,
                  use_aam: bool = True, lambda_mode: LambdaMode = "heatmap",
-                 map_weight: float = 10.0, loss_lambda: float = 2.0) -> None:
+                 map_weight: float = 10.0, loss_lambda: float = 2.0,
+                 landmark_loss: str = "adl") -> None:
         super().__init__()
         if map_weight < 0:
             raise ValueError(f"map_weight must be non-negative, got {map_weight}")
         self.scheme = resolve_scheme(scheme)
-        self.num_stacks, self.use_adl, self.use_aam = num_stacks, use_adl, use_aam
+        objective = ObjectiveConfig(use_adl=use_adl, lambda_mode=lambda_mode,
+                                    loss_lambda=loss_lambda, landmark_loss=landmark_loss)
+        self.landmark_loss_name = objective.landmark_loss_name
+        self.landmark_loss = LANDMARK_LOSSES[self.landmark_loss_name](objective, self.scheme)
+        self.use_adl = self.landmark_loss_name == "adl"
+        self.num_stacks, self.use_aam = num_stacks, use_aam
         self.lambda_mode, self.map_weight = lambda_mode, map_weight
         self.loss_lambda = loss_lambda
         self.stack_weights = [2.0**i / 2.0 ** (num_stacks - 1) for i in range(num_stacks)]
@@ -495,7 +577,8 @@ class ADNetObjective(nn.Module):
         configuration ``model`` (an :class:`~adnet_lab.model.ADNetConfig`: scheme, stacks
         and AAM). The map-weight warm-up is applied by the training loop."""
         return cls(model.scheme, model.num_stacks, objective.use_adl, model.use_aam,
-                   objective.lambda_mode, objective.map_weight, objective.loss_lambda)
+                   objective.lambda_mode, objective.map_weight, objective.loss_lambda,
+                   objective.landmark_loss)
 
     def forward(self, output, targets: dict[str, torch.Tensor]
                 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -506,16 +589,11 @@ class ADNetObjective(nn.Module):
         terms = {"landmarks": gt.new_zeros(())}
         if self.use_aam:
             terms |= {"edge_maps": gt.new_zeros(()), "point_maps": gt.new_zeros(())}
-        shared = self._shared_lambdas(output, gt) if self.use_adl else None
+        prepared = self.landmark_loss.prepare(output, gt)
         map_targets = ({name: AWingTarget.of(targets[name].to(gt.dtype))
                         for name in ("edge_maps", "point_maps")} if self.use_aam else {})
         for i, weight in enumerate(self.stack_weights):
-            pred = output.stack_landmarks[i]
-            if self.use_adl:
-                term = anisotropic_direction_loss(pred, gt, self.scheme, self.lambda_mode,
-                                                  loss_lambda=self.loss_lambda, lambdas=shared)
-            else:
-                term = smooth_l1_loss(pred, gt)
+            term = self.landmark_loss.loss(output.stack_landmarks[i], gt, prepared)
             terms["landmarks"] = terms["landmarks"] + weight * term
             if self.use_aam:
                 terms["edge_maps"] = terms["edge_maps"] + weight * self.map_weight * awing_loss(
@@ -523,11 +601,3 @@ class ADNetObjective(nn.Module):
                 terms["point_maps"] = terms["point_maps"] + weight * self.map_weight * \
                     awing_loss(output.point_maps[i], map_targets["point_maps"])
         return sum(terms.values()), terms
-
-    def _shared_lambdas(self, output, gt: torch.Tensor) -> torch.Tensor | None:
-        """The heatmap lambdas of this step (one ``B x N`` for all stacks), else None (the
-        ``"dynamic"`` lambdas depend on each stack's errors; ``"fixed"`` needs none)."""
-        if self.lambda_mode != "heatmap":
-            return None
-        normals = curve_normals(gt.detach(), self.scheme, method="official").to(gt.dtype)
-        return heatmap_lambda(output.final_fused_heatmaps, output.landmarks, normals)

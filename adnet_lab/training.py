@@ -557,10 +557,10 @@ def _save_checkpoints(run: _Run, config: TrainConfig, out_dir: Path, is_best: bo
     if not (periodic or is_best):
         return
     content = _checkpoint(run, config)
+    if is_best:     # before last.pt: a run that stops between the two redoes this epoch
+        _atomic_save(content, out_dir / BEST)
     if periodic:
         _atomic_save(content, out_dir / LAST, previous=out_dir / PREVIOUS)
-    if is_best:
-        _atomic_save(content, out_dir / BEST)
     _write_history(run, out_dir)
 
 

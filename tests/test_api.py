@@ -105,8 +105,8 @@ def test_notebooks_import_only_the_top_level_api():
 #: docs/architecture.md's layers: a module imports only from its own layer or the layers
 #: above it (lower in this list), at module level and inside functions alike.
 LAYERS = [
-    {"errors", "atomic", "configs", "conventions", "topology", "_arrays", "model.config", "recipes",
-     "words", "palette", "phases"},
+    {"errors", "atomic", "registry", "configs", "conventions", "topology", "_arrays",
+     "model.config", "recipes", "words", "palette", "phases"},
     {"geometry", "metrics"},
     {"data", "data.formats", "data.splines", "data.targets", "data.transforms", "data.dataset",
      "data.sources", "data.synthetic", "data.predictions", "data.rendered"},

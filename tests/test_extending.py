@@ -20,8 +20,10 @@ class _Captured(Exception):
 
 
 def _capture_train(monkeypatch) -> None:
-    def fake_train(dataset, config, **options):
-        raise _Captured(config)
+    """``train`` raises :class:`_Captured` with ``(config, faces)``: the configuration and
+    the number of training and validation faces it was given."""
+    def fake_train(dataset, config, val_dataset=None, **options):
+        raise _Captured(config, len(dataset) + len(val_dataset or ()))
     monkeypatch.setattr(training, "train", fake_train)
 
 
@@ -54,7 +56,7 @@ def test_every_train_knob_has_its_flag_and_reaches_the_configuration(monkeypatch
     given = {"epochs": 3, "batch_size": 4, "lr": 0.002, "gamma": 0.5, "ema_decay": 0.9,
              "checkpoint_every": 2, "on_non_finite": "skip", "num_workers": 0, "seed": 5,
              "lambda_mode": "fixed", "loss_lambda": 3.0, "map_weight": 0.2,
-             "map_warmup_epochs": 1, "point_sigma": 2.0}
+             "map_warmup_epochs": 1, "point_sigma": 2.0, "landmark_loss": "wing"}
     options = {"num_workers": "--workers", "map_warmup_epochs": "--map-warmup"}
     argv = ["train", "--synthetic", "8", "--image-size", "64", "--preset", "cpu-micro",
             "--no-adl", "--device", "cpu", "--out", str(tmp_path / "run")]
@@ -70,3 +72,107 @@ def test_every_train_knob_has_its_flag_and_reaches_the_configuration(monkeypatch
         where = config.objective if hasattr(config.objective, name) else config
         assert getattr(where, name) == value, name
     assert config.objective.use_adl is False and config.device == "cpu"
+
+
+# ------------------------------------------------------------------------ a landmark loss
+
+def _objective_terms(name: str) -> float:
+    """The landmark term of ADNetObjective with the landmark loss ``name`` on a fixed
+    random output."""
+    import torch
+
+    from adnet_lab.losses import ADNetObjective
+    from adnet_lab.model import ADNet, ADNetConfig
+
+    torch.manual_seed(0)
+    model = ADNet(ADNetConfig.preset("cpu-micro", use_aam=False)).eval()
+    with torch.no_grad():
+        output = model(torch.rand(2, 3, 64, 64))
+        gt = torch.rand(2, 98, 2) * 2 - 1
+        objective = ADNetObjective("wflw", 1, use_aam=False, lambda_mode="fixed",
+                                   landmark_loss=name)
+        return float(objective(output, {"landmarks": gt})[1]["landmarks"])
+
+
+def test_a_registered_landmark_loss_is_a_choice_of_train_and_is_trained_with(
+        monkeypatch, tmp_path, capsys):
+    from adnet_lab.losses import smooth_l1_loss
+    from adnet_lab.registry import LANDMARK_LOSSES
+
+    @LANDMARK_LOSSES.register("half-smooth-l1")
+    def half(objective, scheme):
+        class Half:
+            def prepare(self, output, gt):
+                return None
+
+            def loss(self, pred, gt, prepared):
+                return 0.5 * smooth_l1_loss(pred, gt)
+        return Half()
+    try:
+        assert _objective_terms("half-smooth-l1") == pytest.approx(
+            0.5 * _objective_terms("smooth-l1"), rel=1e-6)
+        assert _objective_terms("smooth-l1") > 0
+        with pytest.raises(SystemExit):
+            cli.main(["train", "--help"])
+        assert "{adl,smooth-l1,wing,half-smooth-l1}" in capsys.readouterr().out
+        _capture_train(monkeypatch)
+        with pytest.raises(_Captured) as captured:
+            cli.main(["train", *TINY, "--landmark-loss", "half-smooth-l1", "--out",
+                      str(tmp_path / "run")])
+        assert captured.value.args[0].objective.landmark_loss == "half-smooth-l1"
+    finally:
+        LANDMARK_LOSSES.unregister("half-smooth-l1")
+    with pytest.raises(ValueError, match=r"landmark_loss='half-smooth-l1' \(choose from adl, "
+                                         r"smooth-l1, wing\)"):
+        ObjectiveConfig(landmark_loss="half-smooth-l1")
+
+
+def test_the_wing_landmark_loss_is_wing_on_a_256_pixel_crop():
+    import torch
+
+    from adnet_lab.losses import wing_loss
+
+    assert _objective_terms("wing") != pytest.approx(_objective_terms("smooth-l1"))
+    error = torch.tensor([[[10.0 / 128, 0.0]]])          # 10 px on a 256 px crop: omega
+    # Feng et al. in pixels: at |x| = omega = 10, epsilon 2: 10 ln(1 + 5) per coordinate
+    expected = (10 * torch.log(torch.tensor(6.0)) / 128 + 0) / 2
+    assert float(wing_loss(error, torch.zeros_like(error), 10 / 128, 2 / 128)) == \
+        pytest.approx(float(expected), rel=1e-5)
+
+
+# ------------------------------------------------------------------------ a dataset format
+
+def test_a_registered_dataset_format_is_a_choice_and_its_reader_is_used(
+        monkeypatch, tmp_path, capsys):
+    """A format that reads WFLW's layout and keeps the first half of the faces: --dataset
+    lists it, train reads through it (half the faces), and its scheme sets the model's."""
+    import dataclasses as dc
+
+    from adnet_lab.data.formats import RecordList
+    from adnet_lab.data.sources import WFLW
+    from adnet_lab.registry import DATASET_FORMATS
+
+    assert cli.main(["synth", "--out", str(tmp_path / "set"), "--num-train", "8",
+                     "--num-test", "2", "--size", "64"]) == 0
+
+    def first_half(root, split, **options):
+        records = WFLW.open(root, split, **options)
+        return RecordList(records[: len(records) // 2])
+
+    DATASET_FORMATS.register("wflw-half")(dc.replace(WFLW, name="wflw-half", open=first_half))
+    try:
+        with pytest.raises(SystemExit):
+            cli.main(["train", "--help"])
+        assert "{wflw,300w,cofw,wflw-half}" in capsys.readouterr().out
+        _capture_train(monkeypatch)
+        faces = {}
+        for name in ("wflw", "wflw-half"):
+            with pytest.raises(_Captured) as captured:
+                cli.main(["train", "--dataset", name, "--data", str(tmp_path / "set"),
+                          "--preset", "cpu-micro", "--val-fraction", "0.25", "--out",
+                          str(tmp_path / name)])
+            config, faces[name] = captured.value.args
+            assert config.model.scheme == "wflw"
+        assert faces == {"wflw": 8, "wflw-half": 4}
+    finally:
+        DATASET_FORMATS.unregister("wflw-half")

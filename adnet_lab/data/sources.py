@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from adnet_lab.data.formats import (
@@ -13,9 +15,11 @@ from adnet_lab.data.formats import (
     read_wflw,
 )
 from adnet_lab.errors import AdnetLabError
+from adnet_lab.registry import DATASET_FORMATS
 from adnet_lab.topology import DATASET_SCHEMES, get_scheme
 
-__all__ = ["DATASETS", "DataNotFoundError", "hold_out", "open_split"]
+__all__ = ["COFW", "DATASETS", "W300", "WFLW", "DataNotFoundError", "DatasetFormat", "hold_out",
+           "missing", "open_split"]
 
 #: The datasets :func:`open_split` reads: the dataset schemes of :mod:`adnet_lab.topology`.
 DATASETS = DATASET_SCHEMES
@@ -25,7 +29,8 @@ class DataNotFoundError(AdnetLabError, FileNotFoundError):
     """A dataset is not where it was looked for; the message says where to put it."""
 
 
-def _missing(dataset: str, root: Path, detail: str) -> DataNotFoundError:
+def missing(dataset: str, root: Path, detail: str) -> DataNotFoundError:
+    """The error of a dataset (a scheme's name) whose files are not under ``root``."""
     return DataNotFoundError(
         f"{get_scheme(dataset).official_name} not found under {root}: {detail}. Put the "
         "dataset there as data/README.md describes (nothing is downloaded), pass --data with "
@@ -36,10 +41,32 @@ def _first(candidates: list[Path]) -> Path | None:
     return next((path for path in candidates if path.exists()), None)
 
 
+@dataclass(frozen=True)
+class DatasetFormat:
+    """A dataset's layout on disk, registered by name in
+    :data:`adnet_lab.registry.DATASET_FORMATS` (``--dataset``).
+
+    Attributes:
+        name: the format's name.
+        scheme: its landmark scheme (:data:`~adnet_lab.topology.DATASET_SCHEMES`).
+        folder: its default folder under ``data/``.
+        splits: the split names it knows.
+        open: ``open(root, split, on_error=..., check_images=...)`` -> the split's records;
+            raises :class:`DataNotFoundError` (via :func:`missing`) when they are not there.
+    """
+
+    name: str
+    scheme: str
+    folder: str
+    splits: tuple[str, ...]
+    open: Callable[..., RecordList]
+
+
 def open_split(dataset: str, root: str | Path, split: str, *, on_error: str = "raise",
                check_images: ImageCheck = "exists") -> RecordList:
-    """Records of ``split`` of ``dataset`` (``wflw``: train/test; ``300w``: train/common/
-    challenge/full; ``cofw``: train/test) found under ``root``.
+    """Records of ``split`` of the dataset format ``dataset`` (a name in
+    :data:`~adnet_lab.registry.DATASET_FORMATS`: ``wflw``: train/test; ``300w``:
+    train/common/challenge/full; ``cofw``: train/test) found under ``root``.
 
     WFLW lists are looked for as ``root/list_98pt_rect_attr_<split>.txt`` or in the official
     ``WFLW_annotations/list_98pt_rect_attr_train_test/``; images in ``root/WFLW_images`` or
@@ -52,30 +79,47 @@ def open_split(dataset: str, root: str | Path, split: str, *, on_error: str = "r
     training) or ``"none"``.
     """
     root = Path(root)
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    layout = DATASET_FORMATS[dataset]
     if not root.is_dir():
-        raise _missing(dataset, root, "the folder does not exist")
-    if dataset == "wflw":
-        name = f"list_98pt_rect_attr_{split}.txt"
-        list_file = _first([root / name,
-                            root / "WFLW_annotations/list_98pt_rect_attr_train_test" / name])
-        images = _first([root / "WFLW_images", root / "images"])
-        if list_file is None or images is None:
-            raise _missing(dataset, root, f"no {name} or no WFLW_images/ (images/) folder")
-        return read_wflw(list_file, images, on_error=on_error, check_images=check_images)
-    if dataset == "300w":
-        synthetic = root / "images" / split
-        if synthetic.is_dir() and any(synthetic.glob("*.pts")):
-            return read_pts_folder(synthetic, on_error=on_error, check_images=check_images)
-        if not (root / "ibug").is_dir() and (root / "images").is_dir():
-            raise _missing(dataset, root, f"no images/{split}/*.pts (a synthetic set) and no "
-                                          "official 300W folders")
-        return read_300w(root, split, on_error=on_error, check_images=check_images)
+        raise missing(layout.scheme, root, "the folder does not exist")
+    return layout.open(root, split, on_error=on_error, check_images=check_images)
+
+
+def _open_wflw(root: Path, split: str, *, on_error: str, check_images: ImageCheck
+               ) -> RecordList:
+    name = f"list_98pt_rect_attr_{split}.txt"
+    list_file = _first([root / name,
+                        root / "WFLW_annotations/list_98pt_rect_attr_train_test" / name])
+    images = _first([root / "WFLW_images", root / "images"])
+    if list_file is None or images is None:
+        raise missing("wflw", root, f"no {name} or no WFLW_images/ (images/) folder")
+    return read_wflw(list_file, images, on_error=on_error, check_images=check_images)
+
+
+def _open_300w(root: Path, split: str, *, on_error: str, check_images: ImageCheck
+               ) -> RecordList:
+    synthetic = root / "images" / split
+    if synthetic.is_dir() and any(synthetic.glob("*.pts")):
+        return read_pts_folder(synthetic, on_error=on_error, check_images=check_images)
+    if not (root / "ibug").is_dir() and (root / "images").is_dir():
+        raise missing("300w", root, f"no images/{split}/*.pts (a synthetic set) and no "
+                                     "official 300W folders")
+    return read_300w(root, split, on_error=on_error, check_images=check_images)
+
+
+def _open_cofw(root: Path, split: str, *, on_error: str, check_images: ImageCheck
+               ) -> RecordList:
     mat = _first([root / f"COFW_{split}_color.mat", root / f"COFW_{split}.mat"])
     if mat is None:
-        raise _missing(dataset, root, f"no COFW_{split}_color.mat")
+        raise missing("cofw", root, f"no COFW_{split}_color.mat")
     return read_cofw(mat, on_error=on_error)
+
+
+#: The built-in formats (declared by name in :data:`adnet_lab.registry.DATASET_FORMATS`).
+WFLW = DatasetFormat("wflw", "wflw", "WFLW", ("train", "test"), _open_wflw)
+W300 = DatasetFormat("300w", "300w", "300W", ("train", "common", "challenge", "full"),
+                     _open_300w)
+COFW = DatasetFormat("cofw", "cofw", "COFW", ("train", "test"), _open_cofw)
 
 
 def hold_out(records: list, fraction: float, seed: int) -> tuple[list, list]:

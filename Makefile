@@ -65,7 +65,7 @@ lab: $(STAMP)
 present: $(STAMP)
 	$(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --port=8866 notebooks/
 
-# The training panel's default run shown in notebook 3 (about 4 minutes on 2 cores):
+# The training panel's default run shown in notebook 3 (about 7 minutes on 2 cores):
 # rewrites docs/figures/panel_run.{png,json}.
 panel-run: $(STAMP)
 	$(BIN)/python -m adnet_lab.side_by_side

@@ -502,9 +502,11 @@ drawn over each other after every epoch, with the time elapsed and an estimate o
 **Stop** ends both; **Train both** resumes them. Each setting is one pair of run folders
 under `runs/panel/`: a setting trained before is shown at once.
 
-**What to expect of the default** (4 epochs of 1,200 faces for each model, a quarter of the
-demo's budget): this is what it gave when it was run on a 2-core CPU (`python -m
-adnet_lab.side_by_side` trains it again and rewrites the figure):"""),
+**What to expect of the default** (10 epochs of 1,200 faces for each model, five eighths of
+the demo's budget: the smallest at which both the normal error and the NME fell on at least 4
+of 5 other seeds, study `panel-budget` in docs/ablation.md): this is what it gave when it was
+run on a 2-core CPU (`python -m adnet_lab.side_by_side` trains it again and rewrites the
+figure):"""),
     new_code_cell(CHECK + """\
 import json
 

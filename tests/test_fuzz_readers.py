@@ -555,3 +555,82 @@ def test_mutated_files_read_right_or_fail_clearly(name, data):
         assert first_records(found, case.expected)
     else:
         assert same(found, case.expected), kind
+
+
+# ------------------------------------------------------------------------------ checkpoints
+
+#: A training checkpoint's shape: tensors under nested names, with plain metadata.
+_TENSORS = st.dictionaries(
+    st.from_regex(r"[a-z]{1,6}(\.[0-9]{1,2})?", fullmatch=True),
+    hnp.arrays(np.float32, hnp.array_shapes(max_dims=2, max_side=6),
+               elements=st.floats(-1e3, 1e3, width=32)), min_size=1, max_size=4)
+_METADATA = st.fixed_dictionaries({
+    "epoch": st.integers(0, 10_000), "step": st.integers(0, 10 ** 9),
+    "best_val_nme_percent": st.floats(0, 100),
+    "history": st.lists(st.fixed_dictionaries({"epoch": st.integers(1, 99),
+                                               "train_loss": st.floats(0, 1e3)}), max_size=3)})
+_CHECKPOINT_BREAKS = ("none", "truncate", "flip", "empty", "text", "append", "zero-run")
+
+
+def _checkpoint_bytes(tensors: dict, metadata: dict) -> tuple[bytes, dict]:
+    import torch
+
+    content = {"net": {key: torch.from_numpy(value) for key, value in tensors.items()},
+               **metadata}
+    buffer = io.BytesIO()
+    torch.save(content, buffer)
+    return buffer.getvalue(), content
+
+
+def _same_checkpoint(found: dict, expected: dict) -> bool:
+    import torch
+
+    return found.keys() == expected.keys() and all(
+        torch.equal(found["net"][k], v) for k, v in expected["net"].items()) and all(
+        found[k] == expected[k] for k in expected if k != "net")
+
+
+@pytest.mark.slow
+@FUZZ
+@given(tensors=_TENSORS, metadata=_METADATA, kind=st.sampled_from(_CHECKPOINT_BREAKS),
+       data=st.data())
+def test_checkpoints_read_back_exactly_or_fail_clearly(tensors, metadata, kind, data):
+    """A checkpoint (torch's zip, written by torch.save from generated tensors and metadata)
+    reads back exactly; cut, flipped, emptied, replaced by text, extended or zeroed in a run,
+    it reads back exactly (the damage missed what it holds) or fails with one
+    CheckpointError naming the file, never loads different numbers."""
+    from adnet_lab.model.checkpoint import CheckpointError, read_checkpoint
+
+    original, expected = _checkpoint_bytes(tensors, metadata)
+    body = original
+    if kind == "truncate":
+        body = original[:data.draw(st.integers(0, len(original) - 1), label="cut")]
+    elif kind == "flip":
+        offsets = data.draw(st.lists(st.integers(0, len(original) - 1), min_size=1,
+                                     max_size=4, unique=True), label="offsets")
+        body = bytearray(original)
+        for offset in offsets:
+            body[offset] ^= data.draw(st.integers(1, 255), label="mask")
+        body = bytes(body)
+    elif kind == "empty":
+        body = b""
+    elif kind == "text":
+        body = data.draw(st.text(min_size=1, max_size=200), label="text").encode()
+    elif kind == "append":
+        body = original + data.draw(st.binary(min_size=1, max_size=64), label="tail")
+    elif kind == "zero-run":
+        start = data.draw(st.integers(0, len(original) - 1), label="start")
+        length = data.draw(st.integers(1, 64), label="length")
+        body = original[:start] + bytes(min(length, len(original) - start)) + \
+            original[start + length:]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "last.pt"
+        path.write_bytes(body)
+        try:
+            found = read_checkpoint(path)
+        except CheckpointError as error:
+            message = str(error)
+            assert body != original, message
+            assert message.startswith(f"{path}: ") and "\n" not in message, message
+            return
+        assert _same_checkpoint(found, expected), (kind, "loaded different content")

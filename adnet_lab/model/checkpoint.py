@@ -80,7 +80,9 @@ def _verify_zip(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except Exception as error:  # whatever zipfile makes of damaged headers
+        # (BadZipFile, EOFError, an "unsupported compression" NotImplementedError or an
+        # "encrypted" RuntimeError from a flipped flag, ...); nothing else runs in this try.
         raise CheckpointError(f"{path}: not a readable torch checkpoint (a damaged or cut zip "
                               f"archive: {error}); expected a checkpoint of adnet-lab train "
                               "or of the ADNet release") from None

@@ -798,7 +798,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``adnet-lab``; returns the exit status (0, 1: bad input, 2: bad usage)."""
+    """Run ``adnet-lab``; returns the exit status (0; 1: bad input or a refused write; 2: bad
+    usage; 130: interrupted with Ctrl-C)."""
     args = _build_parser().parse_args(argv)
     try:
         COMMANDS[args.command][1](args)

@@ -225,6 +225,10 @@ class ObjectiveConfig:
     def __post_init__(self) -> None:
         check_lambda_mode(self.lambda_mode)
         check_ranges(self)
+        if not self.use_adl and self.landmark_loss != "adl":
+            raise UsageError(f"landmark_loss={self.landmark_loss!r} applies with use_adl on "
+                             "(without ADL the landmark loss is smooth-l1); drop --no-adl "
+                             "or the landmark loss")
 
     @property
     def landmark_loss_name(self) -> str:
@@ -393,8 +397,9 @@ class Variant:
 
     def describe(self) -> str:
         """The recipe in words: ``"ADL (fixed lambda 4), AAM (map weight 0.1)"``."""
-        loss = (f"ADL ({self.lambda_label})" if self.objective.use_adl
-                else "smooth-L1 (isotropic)")
+        name = self.objective.landmark_loss_name
+        loss = (f"ADL ({self.lambda_label})" if name == "adl"
+                else "smooth-L1 (isotropic)" if name == "smooth-l1" else f"{name} loss")
         aam = f"AAM (map weight {self.objective.map_weight:g})" if self.use_aam else "no AAM"
         return f"{loss}, {aam}"
 

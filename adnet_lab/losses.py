@@ -556,13 +556,16 @@ class ADNetObjective(nn.Module):
     def __init__(self, scheme: str | LandmarkScheme, num_stacks: int, use_adl: bool = True,
                  use_aam: bool = True, lambda_mode: LambdaMode = "heatmap",
                  map_weight: float = 10.0, loss_lambda: float = 2.0,
-                 landmark_loss: str = "adl") -> None:
+                 landmark_loss: str = "adl", *, objective: ObjectiveConfig | None = None
+                 ) -> None:
         super().__init__()
         if map_weight < 0:
             raise ValueError(f"map_weight must be non-negative, got {map_weight}")
         self.scheme = resolve_scheme(scheme)
-        objective = ObjectiveConfig(use_adl=use_adl, lambda_mode=lambda_mode,
-                                    loss_lambda=loss_lambda, landmark_loss=landmark_loss)
+        # the landmark loss's factory gets the whole objective (every knob), when given
+        objective = objective or ObjectiveConfig(use_adl=use_adl, lambda_mode=lambda_mode,
+                                                 loss_lambda=loss_lambda,
+                                                 landmark_loss=landmark_loss)
         self.landmark_loss_name = objective.landmark_loss_name
         self.landmark_loss = LANDMARK_LOSSES[self.landmark_loss_name](objective, self.scheme)
         self.use_adl = self.landmark_loss_name == "adl"
@@ -578,7 +581,7 @@ class ADNetObjective(nn.Module):
         and AAM). The map-weight warm-up is applied by the training loop."""
         return cls(model.scheme, model.num_stacks, objective.use_adl, model.use_aam,
                    objective.lambda_mode, objective.map_weight, objective.loss_lambda,
-                   objective.landmark_loss)
+                   objective.landmark_loss, objective=objective)
 
     def forward(self, output, targets: dict[str, torch.Tensor]
                 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -1,18 +1,20 @@
 """Named, pluggable parts: the landmark losses and the dataset formats, by name.
 
-A :class:`Registry` maps names to objects. The package's own entries are *declared* here as
+A :class:`Registry` maps names to objects. Entries are *declared* here as
 ``"module:attribute"`` and imported when first asked for, so that listing the names (the
-command line's choices) imports neither torch nor numpy; code that is already imported
-*registers* its object directly with the decorator::
+command line's choices) imports neither torch nor numpy, and every process (a study's
+workers, a run read back later) knows them. Adding a loss or a reader is one file plus one
+``declare`` line below; it then appears in ``adnet-lab train --landmark-loss`` or
+``--dataset`` and in study variants.
+
+Code running in one Python process (a notebook, a test) may instead *register* an object
+it defines, with the decorator; such a name exists only in that process::
 
     from adnet_lab.registry import LANDMARK_LOSSES
 
     @LANDMARK_LOSSES.register("l2")
-    def l2_loss(objective, scheme):          # a factory: see adnet_lab.losses.LandmarkLoss
+    def l2_landmark_loss(objective, scheme):   # a factory: see adnet_lab.losses.LandmarkLoss
         ...
-
-Adding a loss or a reader is one file plus one declaration below (or the decorator in it);
-it then appears in ``adnet-lab train --landmark-loss`` or ``--dataset``.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def test_every_train_knob_has_its_flag_and_reaches_the_configuration(monkeypatch
              "map_warmup_epochs": 1, "point_sigma": 2.0, "landmark_loss": "wing"}
     options = {"num_workers": "--workers", "map_warmup_epochs": "--map-warmup"}
     argv = ["train", "--synthetic", "8", "--image-size", "64", "--preset", "cpu-micro",
-            "--no-adl", "--device", "cpu", "--out", str(tmp_path / "run")]
+            "--adl", "--device", "cpu", "--out", str(tmp_path / "run")]
     for name, value in given.items():
         argv += [options.get(name, "--" + name.replace("_", "-")), str(value)]
     knobs = {f.name for c in (TrainConfig, ObjectiveConfig) for f in cli.knob_fields(c)}
@@ -71,7 +71,7 @@ def test_every_train_knob_has_its_flag_and_reaches_the_configuration(monkeypatch
     for name, value in given.items():
         where = config.objective if hasattr(config.objective, name) else config
         assert getattr(where, name) == value, name
-    assert config.objective.use_adl is False and config.device == "cpu"
+    assert config.objective.use_adl is True and config.device == "cpu"
 
 
 # ------------------------------------------------------------------------ a landmark loss
@@ -176,3 +176,24 @@ def test_a_registered_dataset_format_is_a_choice_and_its_reader_is_used(
         assert faces == {"wflw": 8, "wflw-half": 4}
     finally:
         DATASET_FORMATS.unregister("wflw-half")
+
+
+def test_a_landmark_loss_without_adl_is_refused_and_the_factory_sees_every_knob():
+    from adnet_lab.losses import ADNetObjective
+    from adnet_lab.model import ADNetConfig
+    from adnet_lab.registry import LANDMARK_LOSSES
+
+    with pytest.raises(ValueError, match="landmark_loss='wing' applies with use_adl on"):
+        ObjectiveConfig(use_adl=False, landmark_loss="wing")
+    seen = []
+
+    @LANDMARK_LOSSES.register("probe")
+    def probe(objective, scheme):
+        seen.append(objective)
+        return LANDMARK_LOSSES["smooth-l1"](objective, scheme)
+    try:
+        objective = ObjectiveConfig(map_weight=0.1, point_sigma=3.0, landmark_loss="probe")
+        ADNetObjective.from_config(objective, ADNetConfig.preset("cpu-micro"))
+        assert seen == [objective]
+    finally:
+        LANDMARK_LOSSES.unregister("probe")

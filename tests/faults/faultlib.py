@@ -1,7 +1,7 @@
 """The fault suite's catalogue, its study and the checks every fault must pass.
 
 Each fault is injected into ``adnet-lab ablate`` (a grid of two runs: the baseline and the
-package's recipe, one seed, the ``cpu-micro`` preset, 3 epochs of one step), run in this
+package's recipe, one seed, the ``cpu-micro`` preset, 3 epochs of two steps), run in this
 process through :func:`adnet_lab.cli.main`, or in a child process killed with SIGKILL. What
 survives means:
 
@@ -79,7 +79,8 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
                            "of `adnet-lab demo --quick` at a random moment)", 8, demo=3),
     Kind("kill-at-rename", "SIGKILL between a file's temporary write and its rename (a "
                            "random one of the grid's writes)", 8),
-    Kind("kill-while-testing", "SIGKILL while a finished run is tested", 2),
+    Kind("kill-while-testing", "SIGKILL while a trained run is evaluated on its test faces",
+         2),
     Kind("kill-train", "SIGKILL of `adnet-lab train` at a random step", 3),
     Kind("interrupt", "Ctrl-C (KeyboardInterrupt) at a random training step", 3),
     Kind("file-size-limit", "a file-size limit hit while torch writes a checkpoint", 3),
@@ -277,7 +278,8 @@ def record(kind: str, instance: int, where: str, detail: str = "") -> None:
 def reliability_table(tier_counts: dict[str, dict[str, int]]) -> str:
     """The markdown table of docs/usage.md: per kind, what is injected, how many in each
     tier, how many survived."""
-    lines = ["| fault injected | `make test` | `make faults` | survived |", "|---|---|---|---|"]
+    lines = ["| fault injected | `make test` | `make faults` | survived (`make faults`) |",
+             "|---|---|---|---|"]
     for kind in KINDS.values():
         fast, long = tier_counts["fast"][kind.name], tier_counts["long"][kind.name]
         lines.append(f"| {kind.injected} | {fast} | {long} | {long} of {long} |")

@@ -20,11 +20,16 @@ from typing import Any
 
 from adnet_lab.errors import OutputWriteError
 
-__all__ = ["TEMPORARY_GLOB", "atomic_write", "atomic_write_json", "atomic_write_text",
-           "remove_temporaries", "report_recovery"]
+__all__ = ["DISK_FULL_ERRNOS", "READ_ONLY_ERRNOS", "TEMPORARY_GLOB", "atomic_write",
+           "atomic_write_json", "atomic_write_text", "remove_temporaries", "report_recovery"]
 
 #: The names of temporary files (:func:`atomic_write`) a killed writer may leave behind.
 TEMPORARY_GLOB = ".*.tmp*"
+
+#: The errors of a write the disk refused (full, a file-size or quota limit) and of one the
+#: folder refused (read-only, not ours).
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+READ_ONLY_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 #: Messages of torch's zip writer when its file cannot grow (a full disk, a size limit).
 _TORCH_WRITE_FAILURES = ("unexpected pos", "file write failed", "PytorchStreamWriter failed")
@@ -45,9 +50,9 @@ def _is_write_failure(error: BaseException, folder: Path) -> bool:
 def _reason(error: BaseException, folder: Path) -> str:
     if not folder.is_dir():
         return f"its folder {folder} is gone"
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+    if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
         return f"{error.strerror}: the disk is full or a file-size limit was reached"
-    if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if isinstance(error, OSError) and error.errno in READ_ONLY_ERRNOS:
         return f"{error.strerror}: the folder is read-only"
     detail = getattr(error, "strerror", None) or str(error).splitlines()[0]
     return f"{detail}; a full disk, a file-size limit or a read-only folder?"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import errno
 import os
 import shutil
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from adnet_lab import __version__
-from adnet_lab.atomic import atomic_write
+from adnet_lab.atomic import DISK_FULL_ERRNOS, READ_ONLY_ERRNOS, atomic_write
 from adnet_lab.configs import (
     AMBIGUITY_PROFILES,
     DATASET_SCHEMES,
@@ -410,7 +409,7 @@ def _run_train(args: argparse.Namespace) -> None:
     from adnet_lab.data.dataset import FaceAlignmentDataset
     from adnet_lab.data.sources import hold_out
     from adnet_lab.runstore import CLAIM_FILE, claim
-    from adnet_lab.training import bf16_by_capability, resolve_device, train
+    from adnet_lab.training import LAST, PREVIOUS, bf16_by_capability, resolve_device, train
 
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite contradict each other: choose one")
@@ -432,8 +431,7 @@ def _run_train(args: argparse.Namespace) -> None:
         if existing and not (args.resume or args.overwrite):
             raise UsageError(f"--out {out} already holds a run ({', '.join(existing)}): add "
                              "--resume to continue it or --overwrite to start again")
-        if args.resume and not any((out / name).is_file() for name in ("last.pt",
-                                                                        "previous.pt")):
+        if args.resume and not any((out / name).is_file() for name in (LAST, PREVIOUS)):
             if not started:
                 raise UsageError(f"--resume: nothing to resume in {out} (no last.pt)")
             print(f"adnet-lab: note: --resume: {out} holds a run stopped before its first "
@@ -823,9 +821,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 #: The errors of a write that the disk or the folder refused (a full disk, a file-size or
-#: quota limit, a read-only or vanished folder): one line, not a traceback.
-_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES,
-                           errno.EPERM})
+#: quota limit, a read-only folder): one line, not a traceback.
+_WRITE_ERRNOS = DISK_FULL_ERRNOS | READ_ONLY_ERRNOS
 
 
 __all__ = ["add_config_options", "add_field_option", "config_values", "knob_fields", "main",

@@ -1,0 +1,1 @@
+"""The ``adnet-lab`` command line: one module per command."""

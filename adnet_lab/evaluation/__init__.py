@@ -1,0 +1,1 @@
+"""Evaluation: predictions, the normal/tangent analysis, diagnostics, statistics and measures."""

@@ -1,0 +1,1 @@
+"""Figures: every plot of the package and its colours."""

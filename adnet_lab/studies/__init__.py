@@ -1,0 +1,1 @@
+"""Studies: run folders, the runner, the confirmation draws, the committed studies, the demo and the panel."""

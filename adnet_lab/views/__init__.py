@@ -1,0 +1,1 @@
+"""Views: the ipywidgets panels of the notebooks."""

@@ -48,11 +48,14 @@ bench: $(STAMP)
 # The ablation study of docs/ablation.md (about 85 minutes on 2 cores; resumable): runs into
 # runs/ablation/, then rewrites docs/ablation/ (tables, CSVs, figures).
 study: $(STAMP)
-	$(BIN)/python -m adnet_lab.study
+	$(BIN)/python -m adnet_lab.studies.study
 
 weights: $(STAMP)
-	$(BIN)/python -m adnet_lab.demo
+	$(BIN)/python -m adnet_lab.studies.demo
 
+# Builds each notebooks/NN_name.ipynb from its source notebooks/NN_name.py (jupytext percent
+# format) and redraws the README's figures, then executes the notebooks in place (they are
+# committed with their outputs).
 notebooks: $(STAMP)
 	$(BIN)/python notebooks/build_notebooks.py
 	cd notebooks && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace *.ipynb
@@ -68,7 +71,7 @@ present: $(STAMP)
 # The training panel's default run shown in notebook 3 (about 7 minutes on 2 cores):
 # rewrites docs/figures/panel_run.{png,json}.
 panel-run: $(STAMP)
-	$(BIN)/python -m adnet_lab.side_by_side
+	$(BIN)/python -m adnet_lab.studies.panel
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

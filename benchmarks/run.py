@@ -48,7 +48,10 @@ import pandas as pd
 import psutil
 import torch
 
-from adnet_lab.conventions import denormalize_landmarks
+from adnet_lab.core.conventions import denormalize_landmarks
+from adnet_lab.core.geometry import curve_normals
+from adnet_lab.core.recipes import DEMO_RECIPE
+from adnet_lab.core.topology import get_scheme
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.formats import FaceRecord
 from adnet_lab.data.rendered import RenderedFaces
@@ -59,13 +62,10 @@ from adnet_lab.data.synthetic import (
     random_face_shapes,
 )
 from adnet_lab.data.targets import edge_maps, make_targets, point_maps
-from adnet_lab.geometry import curve_normals
-from adnet_lab.losses import ADNetObjective
 from adnet_lab.model import ADNet, ADNetConfig
-from adnet_lab.phases import machine_words
-from adnet_lab.recipes import DEMO_RECIPE
-from adnet_lab.topology import get_scheme
-from adnet_lab.training import make_optimizer, train_step
+from adnet_lab.studies.phases import machine_words
+from adnet_lab.training.loop import make_optimizer, train_step
+from adnet_lab.training.losses import ADNetObjective
 
 OUTPUT = Path("runs/bench/bench.csv")
 OFFICIAL_EDGE_MS, OFFICIAL_POINT_MS = 8.0, 34.0          # per WFLW face, 256 px, 1 thread
@@ -211,11 +211,11 @@ def _train_step(config: ADNetConfig, records: list[FaceRecord], batch_size: int,
 
 def _demo_step(variant_name: str, batch_size: int):
     """The demo's training step for one of its two models: its data, preset, batch and
-    recipe, the faces drawn once, the EMA updated, as :func:`adnet_lab.training.train` runs
+    recipe, the faces drawn once, the EMA updated, as :func:`adnet_lab.training.loop.train` runs
     it (one thread, as each side-by-side run has)."""
-    from adnet_lab.recipes import DEMO_STUDY, VARIANTS
-    from adnet_lab.runner import study_datasets
-    from adnet_lab.training import _build_run, _EpochSampler, ema_decay_at, update_ema
+    from adnet_lab.core.recipes import DEMO_STUDY, VARIANTS
+    from adnet_lab.studies.runner import study_datasets
+    from adnet_lab.training.loop import _build_run, _EpochSampler, ema_decay_at, update_ema
 
     study = DEMO_STUDY.with_changes(num_train=4 * batch_size, num_val=4, num_test=4)
     config = study.train_config(VARIANTS[variant_name], 0)

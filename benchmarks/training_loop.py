@@ -19,9 +19,9 @@ import time
 
 import torch
 
-from adnet_lab.recipes import DEMO_RECIPE, DEMO_STUDY, VARIANTS
-from adnet_lab.runner import study_datasets
-from adnet_lab.training import train
+from adnet_lab.core.recipes import DEMO_RECIPE, DEMO_STUDY, VARIANTS
+from adnet_lab.studies.runner import study_datasets
+from adnet_lab.training.loop import train
 
 
 def measure(faces: int, epochs: int) -> dict[str, float]:

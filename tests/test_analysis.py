@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from adnet_lab.analysis import (
+from adnet_lab.core.topology import get_scheme, mean_face
+from adnet_lab.evaluation.analysis import (
     anisotropy_ratio,
     components_from_table,
     curve_error_table,
@@ -14,8 +15,7 @@ from adnet_lab.analysis import (
     landmark_error_table,
     paired_comparison,
 )
-from adnet_lab.evaluation import Predictions, evaluate_predictions
-from adnet_lab.topology import get_scheme, mean_face
+from adnet_lab.evaluation.inference import Predictions, evaluate_predictions
 
 
 def _components(sigma_normal=0.01, sigma_tangent=0.03, images=3000, seed=0):
@@ -109,7 +109,7 @@ def test_exceptions():
 
 
 def test_curve_spread_table_compares_each_model_with_the_reference():
-    from adnet_lab.analysis import curve_spread_table
+    from adnet_lab.evaluation.analysis import curve_spread_table
 
     scheme = get_scheme("wflw")
     rng = np.random.default_rng(0)
@@ -132,9 +132,9 @@ def test_shipped_maps_spread_more_along_the_curves_than_across():
     import torch
 
     from adnet_lab import FaceAlignmentDataset, SyntheticConfig, generate_faces, load_model
-    from adnet_lab.diagnostics import map_spreads
-    from adnet_lab.geometry import curve_normals
-    from adnet_lab.losses import LAMBDA_RANGE, heatmap_lambda
+    from adnet_lab.core.geometry import curve_normals
+    from adnet_lab.evaluation.diagnostics import map_spreads
+    from adnet_lab.training.losses import LAMBDA_RANGE, heatmap_lambda
 
     faces = generate_faces(6, SyntheticConfig(image_size=64, seed=11), progress=False)
     dataset = FaceAlignmentDataset(faces.records(), "wflw", 64)

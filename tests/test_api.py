@@ -35,11 +35,11 @@ from adnet_lab import (
     train,
     train_step,
 )
-from adnet_lab.conventions import heatmap_grid
+from adnet_lab.core.conventions import heatmap_grid
 from adnet_lab.model import CheckpointError, evaluation_mode, save_official_checkpoint
 from adnet_lab.model.layers import coordinate_channels
 from adnet_lab.model.network import soft_argmax
-from adnet_lab.training import make_optimizer
+from adnet_lab.training.loop import make_optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ADNetConfig(scheme="wflw", num_stacks=2, channels=16, input_size=64, depth=2)
@@ -72,13 +72,13 @@ def test_every_public_name_resolves_and_heavy_modules_load_lazily():
         adnet_lab.nothing_here  # noqa: B018
     code = ("import sys, adnet_lab; "
             "print(json.dumps(sorted(m for m in ('ipywidgets', 'matplotlib.pyplot', "
-            "'adnet_lab.widgets', 'adnet_lab.plots') if m in sys.modules)))")
+            "'adnet_lab.views.widgets', 'adnet_lab.figures.plots') if m in sys.modules)))")
     found = subprocess.run([sys.executable, "-c", "import json; " + code], check=True,
                            capture_output=True, text=True).stdout
     assert json.loads(found) == []
     # train and evaluate are functions; their modules are training and evaluation.
-    training = importlib.import_module("adnet_lab.training")
-    importlib.import_module("adnet_lab.evaluation")
+    training = importlib.import_module("adnet_lab.training.loop")
+    importlib.import_module("adnet_lab.evaluation.inference")
     assert callable(adnet_lab.train) and callable(adnet_lab.evaluate)
     assert adnet_lab.train is training.train and adnet_lab.train.__module__ == training.__name__
     with pytest.raises(ModuleNotFoundError):
@@ -102,24 +102,26 @@ def test_notebooks_import_only_the_top_level_api():
                         assert alias.name in adnet_lab.__all__, (path.name, alias.name)
 
 
-#: docs/architecture.md's layers: a module imports only from its own layer or the layers
-#: above it (lower in this list), at module level and inside functions alike.
-LAYERS = [
-    {"errors", "atomic", "registry", "configs", "conventions", "topology", "_arrays",
-     "model.config", "recipes", "words", "palette", "phases"},
-    {"geometry", "metrics"},
-    {"data", "data.formats", "data.splines", "data.targets", "data.transforms", "data.dataset",
-     "data.sources", "data.synthetic", "data.predictions", "data.rendered"},
-    {"model", "model.layers", "model.network", "model.checkpoint", "model.export"},
-    {"losses", "training"},
-    {"loading", "weights", "evaluation", "runstore", "diagnostics"},
-    {"analysis", "plots", "runner", "confirmation", "demo", "reference", "side_by_side",
-     "review", "mechanisms"},
-    {"widgets", "study", "cli", ""},
+#: docs/architecture.md's floors, bottom up: the package's subpackages. A module imports only
+#: from its own subpackage or the floors below it, at module level and inside functions
+#: alike (within a subpackage, test_no_import_cycles_between_modules keeps the order).
+FLOORS = [
+    {"core"},
+    {"data", "model"},
+    {"training"},
+    {"evaluation"},
+    {"figures"},
+    {"studies"},
+    {"views", "cli", ""},
 ]
-#: Imports that point down the layers on purpose, each with its reason: (module, target).
-#: None are needed today (recipes.parse_variant hands the named variants to Variant.parse).
-ALLOWED_DOWNWARD: set[tuple[str, str]] = set()
+#: Imports that point up the floors on purpose, each with its reason: (module, target).
+#: None are needed today.
+ALLOWED_UPWARD: set[tuple[str, str]] = set()
+
+
+def _floor_of(module: str) -> str:
+    """The subpackage a module (dotted, without ``adnet_lab.``) lives in; ``""``: the top."""
+    return module.split(".", 1)[0]
 
 
 def _imports(path: Path) -> list[tuple[str, int]]:
@@ -134,26 +136,46 @@ def _imports(path: Path) -> list[tuple[str, int]]:
     return found
 
 
-def test_modules_import_only_from_their_layer_or_above():
-    rank = {name: index for index, layer in enumerate(LAYERS) for name in layer}
+def test_modules_import_only_from_their_floor_or_below():
+    rank = {name: index for index, floor in enumerate(FLOORS) for name in floor}
     package = ROOT / "adnet_lab"
     wrong = []
     for path in sorted(package.rglob("*.py")):
         module = ".".join(path.relative_to(package).with_suffix("").parts)
         module = module.removesuffix("__init__").rstrip(".")
-        assert module in rank, f"{module} is not placed in docs/architecture.md's layers"
+        floor = _floor_of(module)
+        assert floor in rank, f"{module}: {floor!r} is not one of docs/architecture.md's floors"
+        assert path.parent != package or module == "", (
+            f"{path.name} sits beside adnet_lab/__init__.py: put it in a floor's subpackage")
         for imported, line in _imports(path):
-            target = imported.removeprefix("adnet_lab").lstrip(".")
-            target = target if target in rank else target.rsplit(".", 1)[0]
-            if rank[target] > rank[module] and (module, target) not in ALLOWED_DOWNWARD:
-                wrong.append(f"{path.name}:{line}: {module} imports {imported}")
-    assert not wrong, "upward imports:\n" + "\n".join(wrong)
+            target = _floor_of(imported.removeprefix("adnet_lab").lstrip("."))
+            if rank[target] > rank[floor] and (module, target) not in ALLOWED_UPWARD:
+                wrong.append(f"{path.relative_to(package)}:{line}: {module} imports {imported}")
+    assert not wrong, "imports from a floor above:\n" + "\n".join(wrong)
+
+
+def test_the_floor_test_catches_an_import_from_above(tmp_path):
+    source = tmp_path / "example.py"
+    source.write_text("def f():\n    from adnet_lab.studies.demo import run_demo\n")
+    assert _imports(source) == [("adnet_lab.studies.demo", 2)]
+    rank = {name: index for index, floor in enumerate(FLOORS) for name in floor}
+    assert rank[_floor_of("studies.demo")] > rank[_floor_of("evaluation.stats")]
+
+
+def test_modules_moved_into_the_floors_keep_their_earlier_names():
+    import adnet_lab.metrics
+    import adnet_lab.runner
+    from adnet_lab.experiments import run_ablation
+
+    assert adnet_lab.metrics is importlib.import_module("adnet_lab.core.metrics")
+    assert adnet_lab.runner.run_ablation is run_ablation
+    assert importlib.import_module("adnet_lab.training").train is adnet_lab.train
 
 
 def test_the_layer_test_sees_imports_inside_functions(tmp_path):
     source = tmp_path / "example.py"
-    source.write_text("def f():\n    from adnet_lab.demo import run_demo\n")
-    assert _imports(source) == [("adnet_lab.demo", 2)]
+    source.write_text("def f():\n    from adnet_lab.studies.demo import run_demo\n")
+    assert _imports(source) == [("adnet_lab.studies.demo", 2)]
 
 
 def test_no_import_cycles_between_modules():
@@ -186,7 +208,7 @@ def test_no_import_cycles_between_modules():
 def test_command_line_parses_without_torch_pandas_or_scipy():
     """--help and --version answer fast because parsing imports none of the heavy
     libraries (benchmarks/run.py times it)."""
-    code = ("import sys; from adnet_lab.cli import _build_parser; _build_parser(); "
+    code = ("import sys; from adnet_lab.cli.app import _build_parser; _build_parser(); "
             "print(sorted(m for m in ('torch', 'pandas', 'scipy', 'matplotlib', 'numpy') "
             "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -365,5 +387,5 @@ def test_summarize_names_its_threshold_and_survives_a_csv_round_trip(trained, da
     reread = pd.read_csv(tmp_path / "table.csv")
     assert "scheme" not in reread.attrs
     pd.testing.assert_frame_equal(summarize(reread), summarize(table), check_exact=False)
-    with pytest.raises(adnet_lab.errors.UsageError, match="does not say its scheme"):
+    with pytest.raises(adnet_lab.core.errors.UsageError, match="does not say its scheme"):
         summarize(reread.drop(columns=[c for c in reread if c.startswith("error_")]))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from adnet_lab.cli import main
+from adnet_lab.cli.app import main
 
 TINY = ["--synthetic", "24", "--image-size", "64", "--preset", "cpu-tiny", "--epochs", "1",
         "--batch-size", "8"]
@@ -82,7 +82,7 @@ def test_version(capsys):
 
 @pytest.mark.parametrize("command", ["synth", "train", "evaluate", "report", "ablate", "demo"])
 def test_every_option_states_its_default_and_has_help(command, capsys):
-    from adnet_lab.cli import _build_parser
+    from adnet_lab.cli.app import _build_parser
 
     parser = _build_parser()
     sub = parser._subparsers._group_actions[0].choices[command]
@@ -256,7 +256,7 @@ def test_output_folder_problems_are_found_first(command, tiny_run, tmp_path, cap
             "synth": ["synth", "--num-train", "1", "--num-test", "1", "--size", "64"],
             "demo": ["demo", "--quick"]}[command]
     if command == "report":
-        from adnet_lab.evaluation import Predictions
+        from adnet_lab.evaluation.inference import Predictions
 
         Predictions("wflw", np.zeros((1, 98, 2)), np.ones((1, 98, 2)), ["a"]).save(npz)
     a_file = tmp_path / "a_file"

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from adnet_lab.core.topology import get_scheme, mean_face
 from adnet_lab.data.dataset import FaceAlignmentDataset, crop_parameters, to_image_tensor
 from adnet_lab.data.formats import FaceRecord
 from adnet_lab.data.targets import make_targets
@@ -16,7 +17,6 @@ from adnet_lab.data.transforms import (
     photometric_augment,
     warp_image,
 )
-from adnet_lab.topology import get_scheme, mean_face
 
 GEOMETRY_ONLY = AugmentationConfig(occlusion_prob=0, blur_prob=0, gamma_prob=0, noise_prob=0,
                                    gray_prob=0)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from adnet_lab.core.topology import mean_face
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
-from adnet_lab.evaluation import (
+from adnet_lab.evaluation.inference import (
     Predictions,
     evaluate,
     evaluate_predictions,
@@ -15,7 +16,6 @@ from adnet_lab.evaluation import (
     summarize,
 )
 from adnet_lab.model import ADNet, ADNetConfig
-from adnet_lab.topology import mean_face
 
 
 def _predictions(scheme="wflw", offsets=(0.0, 0.01, 0.03, 0.2), tags=None) -> Predictions:

@@ -4,12 +4,15 @@ to add ..."): a knob, its flag, its help and its run record."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
+import pandas as pd
 import pytest
 
-import adnet_lab.cli as cli
-import adnet_lab.training as training
-from adnet_lab.configs import ObjectiveConfig, TrainConfig, knob
+import adnet_lab.cli.app as cli
+import adnet_lab.cli.train as train_command
+import adnet_lab.training.loop as training
+from adnet_lab.core.configs import ObjectiveConfig, TrainConfig, knob
 
 TINY = ["--synthetic", "8", "--image-size", "64", "--preset", "cpu-micro", "--epochs", "1",
         "--batch-size", "4"]
@@ -33,7 +36,7 @@ def test_a_knob_added_to_the_objective_is_a_flag_with_help_and_reaches_the_run(
         "ObjectiveConfig", [("edge_boost", "float", knob(1.0, "a knob added by a test",
                                                           min=0))],
         bases=(ObjectiveConfig,), frozen=True)
-    monkeypatch.setattr(cli, "ObjectiveConfig", extended)
+    monkeypatch.setattr(train_command, "ObjectiveConfig", extended)
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
@@ -62,8 +65,11 @@ def test_every_train_knob_has_its_flag_and_reaches_the_configuration(monkeypatch
             "--adl", "--device", "cpu", "--out", str(tmp_path / "run")]
     for name, value in given.items():
         argv += [options.get(name, "--" + name.replace("_", "-")), str(value)]
+    # the per-curve lambdas apply to ADL's own loss, not to the "wing" given above
+    with_adl = {"curve_lambdas": "matched-uniform"}
     knobs = {f.name for c in (TrainConfig, ObjectiveConfig) for f in cli.knob_fields(c)}
-    assert knobs == set(given) | {"use_adl", "device"}, "a knob without a value in this test"
+    assert knobs == set(given) | set(with_adl) | {"use_adl", "device"}, (
+        "a knob without a value in this test")
     _capture_train(monkeypatch)
     with pytest.raises(_Captured) as captured:
         cli.main(argv)
@@ -72,6 +78,11 @@ def test_every_train_knob_has_its_flag_and_reaches_the_configuration(monkeypatch
         where = config.objective if hasattr(config.objective, name) else config
         assert getattr(where, name) == value, name
     assert config.objective.use_adl is True and config.device == "cpu"
+    argv = [*argv[:argv.index("--landmark-loss")], *argv[argv.index("--landmark-loss") + 2:],
+            "--curve-lambdas", "matched-uniform"]
+    with pytest.raises(_Captured) as captured:
+        cli.main(argv)
+    assert captured.value.args[0].objective.curve_lambdas == "matched-uniform"
 
 
 # ------------------------------------------------------------------------ a landmark loss
@@ -81,8 +92,8 @@ def _objective_terms(name: str) -> float:
     random output."""
     import torch
 
-    from adnet_lab.losses import ADNetObjective
     from adnet_lab.model import ADNet, ADNetConfig
+    from adnet_lab.training.losses import ADNetObjective
 
     torch.manual_seed(0)
     model = ADNet(ADNetConfig.preset("cpu-micro", use_aam=False)).eval()
@@ -96,8 +107,8 @@ def _objective_terms(name: str) -> float:
 
 def test_a_registered_landmark_loss_is_a_choice_of_train_and_is_trained_with(
         monkeypatch, tmp_path, capsys):
-    from adnet_lab.losses import smooth_l1_loss
-    from adnet_lab.registry import LANDMARK_LOSSES
+    from adnet_lab.core.registry import LANDMARK_LOSSES
+    from adnet_lab.training.losses import smooth_l1_loss
 
     @LANDMARK_LOSSES.register("half-smooth-l1")
     def half(objective, scheme):
@@ -130,7 +141,7 @@ def test_a_registered_landmark_loss_is_a_choice_of_train_and_is_trained_with(
 def test_the_wing_landmark_loss_is_wing_on_a_256_pixel_crop():
     import torch
 
-    from adnet_lab.losses import wing_loss
+    from adnet_lab.training.losses import wing_loss
 
     assert _objective_terms("wing") != pytest.approx(_objective_terms("smooth-l1"))
     error = torch.tensor([[[10.0 / 128, 0.0]]])          # 10 px on a 256 px crop: omega
@@ -148,9 +159,9 @@ def test_a_registered_dataset_format_is_a_choice_and_its_reader_is_used(
     lists it, train reads through it (half the faces), and its scheme sets the model's."""
     import dataclasses as dc
 
+    from adnet_lab.core.registry import DATASET_FORMATS
     from adnet_lab.data.formats import RecordList
     from adnet_lab.data.sources import WFLW
-    from adnet_lab.registry import DATASET_FORMATS
 
     assert cli.main(["synth", "--out", str(tmp_path / "set"), "--num-train", "8",
                      "--num-test", "2", "--size", "64"]) == 0
@@ -179,9 +190,9 @@ def test_a_registered_dataset_format_is_a_choice_and_its_reader_is_used(
 
 
 def test_a_landmark_loss_without_adl_is_refused_and_the_factory_sees_every_knob():
-    from adnet_lab.losses import ADNetObjective
+    from adnet_lab.core.registry import LANDMARK_LOSSES
     from adnet_lab.model import ADNetConfig
-    from adnet_lab.registry import LANDMARK_LOSSES
+    from adnet_lab.training.losses import ADNetObjective
 
     with pytest.raises(ValueError, match="landmark_loss='wing' applies with use_adl on"):
         ObjectiveConfig(use_adl=False, landmark_loss="wing")
@@ -197,3 +208,27 @@ def test_a_landmark_loss_without_adl_is_refused_and_the_factory_sees_every_knob(
         assert seen == [objective]
     finally:
         LANDMARK_LOSSES.unregister("probe")
+
+
+# ------------------------------------------------------------------------------- a study
+
+def test_a_study_added_to_the_recipes_is_a_choice_of_ablate_and_runs_end_to_end(
+        monkeypatch, tmp_path, capsys):
+    """A study is one entry of ``recipes.STUDIES``: ``ablate --study`` offers it, trains its
+    variants on its seeds at its setting and writes the grid's tables."""
+    from adnet_lab.core.configs import StudyConfig, SyntheticConfig
+    from adnet_lab.core.recipes import STUDIES, Study
+
+    setting = StudyConfig(faces=SyntheticConfig(image_size=64), num_train=8, num_val=4,
+                          num_test=6, preset="cpu-micro", epochs=1, batch_size=4)
+    monkeypatch.setitem(STUDIES, "tiny-lever", Study(
+        "tiny-lever", (("", setting),), ("baseline", "adnet-mw0.1-matched"), (3,), False,
+        "does a study added in one entry run?"))
+    out = tmp_path / "tiny-lever"
+    assert cli.main(["ablate", "--study", "tiny-lever", "--out", str(out)]) == 0
+    runs = pd.read_csv(out / "runs.csv")
+    assert sorted(zip(runs["variant"], runs["seed"], strict=True)) == [
+        ("adnet-mw0.1-matched", 3), ("baseline", 3)]
+    assert {"summary.csv", "paired.csv"} <= {path.name for path in out.iterdir()}
+    recorded = json.loads((out / "adnet-mw0.1-matched" / "seed3" / "run.json").read_text())
+    assert "matched-uniform" in json.dumps(recorded)

@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from adnet_lab.core.topology import get_scheme
 from adnet_lab.data.formats import (
     MAX_COORDINATE_PX,
     WFLW_ATTRIBUTES,
@@ -41,7 +42,6 @@ from adnet_lab.data.formats import (
     read_wflw,
 )
 from adnet_lab.data.predictions import PredictionFileError, read_predictions
-from adnet_lab.topology import get_scheme
 
 FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.large_base_example])

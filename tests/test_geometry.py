@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from adnet_lab.geometry import curve_normals, curve_tangents, decompose_errors, rotate_90
-from adnet_lab.topology import get_scheme, mean_face
+from adnet_lab.core.geometry import curve_normals, curve_tangents, decompose_errors, rotate_90
+from adnet_lab.core.topology import get_scheme, mean_face
 
 SCHEMES = ["wflw", "300w", "cofw"]
 WFLW_LEFT_EYE = list(range(60, 68))  # closed, 8 points

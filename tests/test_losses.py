@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from adnet_lab.geometry import curve_normals
-from adnet_lab.losses import (
+from adnet_lab.core.geometry import curve_normals
+from adnet_lab.core.topology import get_scheme
+from adnet_lab.model import ADNet, ADNetConfig
+from adnet_lab.training.losses import (
     ADNetObjective,
     AnisotropicDirectionLoss,
     AWingLoss,
@@ -23,8 +25,6 @@ from adnet_lab.losses import (
     star_loss,
     wing_loss,
 )
-from adnet_lab.model import ADNet, ADNetConfig
-from adnet_lab.topology import get_scheme
 
 
 @pytest.fixture(scope="module")
@@ -308,8 +308,8 @@ def test_heatmap_centres_are_where_the_spread_is_measured(batch):
 
 
 def test_adl_landscape_follows_the_closed_form_of_the_loss():
-    from adnet_lab.analysis import adl_landscape
-    from adnet_lab.losses import SMOOTH_L1_KNEE
+    from adnet_lab.evaluation.analysis import adl_landscape
+    from adnet_lab.training.losses import SMOOTH_L1_KNEE
 
     lam, s = 4.0, SMOOTH_L1_KNEE
     land = adl_landscape(lam, extent_percent=3.0, steps=31)
@@ -334,7 +334,7 @@ def test_adl_landscape_follows_the_closed_form_of_the_loss():
 
 
 def test_map_spread_measures_an_elongated_gaussian_in_the_curve_frame():
-    from adnet_lab.losses import map_spread
+    from adnet_lab.training.losses import map_spread
 
     size, angle = 64, 0.6
     normal = torch.tensor([math.cos(angle), math.sin(angle)], dtype=torch.float64)

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from adnet_lab.analysis import curve_lean, spread_comparison
-from adnet_lab.configs import StudyConfig
+from adnet_lab.core.configs import StudyConfig
+from adnet_lab.core.geometry import curve_normals, rotate_90
+from adnet_lab.core.metrics import normalizing_distance
+from adnet_lab.core.recipes import CAUSE_LABELS, STUDIES
+from adnet_lab.core.topology import get_scheme
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.synthetic import generate_faces
-from adnet_lab.diagnostics import true_frame_spreads
-from adnet_lab.geometry import curve_normals, rotate_90
-from adnet_lab.metrics import normalizing_distance
-from adnet_lab.recipes import CAUSE_LABELS, STUDIES
-from adnet_lab.topology import get_scheme
+from adnet_lab.evaluation.analysis import curve_lean, spread_comparison
+from adnet_lab.evaluation.diagnostics import true_frame_spreads
 
 
 def _run(sigma_normal, sigma_tangent, images=400, seed=0):
@@ -146,7 +146,7 @@ def tiny_studies(tmp_path_factory):
     """The studies ``cause`` and ``aam-alone`` at a tiny size, trained (one seed)."""
     import dataclasses
 
-    from adnet_lab.runner import run_study
+    from adnet_lab.studies.runner import run_study
 
     torch.set_num_threads(1)
     tiny = StudyConfig(num_train=32, num_val=8, num_test=12, preset="cpu-tiny", epochs=1,
@@ -166,7 +166,7 @@ def tiny_studies(tmp_path_factory):
 
 
 def test_lean_and_ellipses_from_runs(tiny_studies):
-    from adnet_lab.mechanisms import ellipse_table, lean_table
+    from adnet_lab.studies.mechanisms import ellipse_table, lean_table
 
     root, studies = tiny_studies
     lean = lean_table(studies["cause"], root, num_bootstrap=100)
@@ -180,7 +180,7 @@ def test_lean_and_ellipses_from_runs(tiny_studies):
 
 
 def test_spread_tables_from_runs(tiny_studies):
-    from adnet_lab.mechanisms import SPREAD_COMPARISONS, spread_summary, spread_tables
+    from adnet_lab.studies.mechanisms import SPREAD_COMPARISONS, spread_summary, spread_tables
 
     root, studies = tiny_studies
     tables = spread_tables(root, seeds=(0,), studies=studies)
@@ -193,8 +193,8 @@ def test_spread_tables_from_runs(tiny_studies):
 def test_runs_record_when_they_started(tiny_studies):
     import datetime
 
-    from adnet_lab.runner import study_folders
-    from adnet_lab.runstore import RunStore
+    from adnet_lab.studies.runner import study_folders
+    from adnet_lab.studies.runstore import RunStore
 
     root, studies = tiny_studies
     folder = study_folders(studies["cause"], root)["noise-free"]

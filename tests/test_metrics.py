@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from adnet_lab.metrics import (
+from adnet_lab.core.metrics import (
     NMEAccumulator,
     auc,
     ced,
@@ -16,7 +16,7 @@ from adnet_lab.metrics import (
     nme,
     normalizing_distance,
 )
-from adnet_lab.topology import get_scheme, mean_face
+from adnet_lab.core.topology import get_scheme, mean_face
 
 
 def _faces(name: str, batch: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

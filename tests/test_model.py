@@ -5,6 +5,7 @@ import collections
 import pytest
 import torch
 
+from adnet_lab.core.topology import get_scheme
 from adnet_lab.model import (
     PRESETS,
     ADNet,
@@ -17,7 +18,6 @@ from adnet_lab.model import (
 from adnet_lab.model.checkpoint import config_from_state_dict
 from adnet_lab.model.export import export_model
 from adnet_lab.model.layers import coordinate_channels
-from adnet_lab.topology import get_scheme
 
 OFFICIAL = {"wflw": "WFLW", "300w": "300W", "cofw": "COFW"}
 

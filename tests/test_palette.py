@@ -1,5 +1,5 @@
 """One meaning per colour: every figure draws normal and tangent (and the truth, the labels,
-the predictions) in :mod:`adnet_lab.palette`'s colours, and the words name those colours."""
+the predictions) in :mod:`adnet_lab.figures.palette`'s colours, and the words name those colours."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import jupytext
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ import pytest
 from matplotlib.colors import same_color, to_rgb
 
 from adnet_lab import palette, plots
-from adnet_lab.palette import COLOUR_WORDS, COLOURS
+from adnet_lab.figures.palette import COLOUR_WORDS, COLOURS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "adnet_lab"
 NORMAL, TANGENT = COLOURS["normal"], COLOURS["tangent"]
@@ -74,11 +75,13 @@ _COLOUR_ARGUMENT = re.compile(
 _FORMAT = re.compile(r"""["']([bgrcmy][-.o*+xDd^v<>sph:]+|[-.o*+xDd^v<>sph:]+[bgrcmy])["']""")
 
 
-@pytest.mark.parametrize("module", ["plots.py", "review.py", "widgets.py", "side_by_side.py",
-                                    "study.py", "demo.py", "cli.py"])
+@pytest.mark.parametrize("module", sorted(
+    str(path.relative_to(PACKAGE)) for floor in ("figures", "studies", "views", "cli")
+    for path in (PACKAGE / floor).glob("*.py") if path.name != "palette.py"))
 def test_figures_take_every_coloured_colour_from_the_palette(module):
-    """A colour literal in a figure's code may only be a grey (black, white and the greys of
-    axes and guides); any colour that means something is the palette's."""
+    """A colour literal in a module of the floors that draw (figures, studies, views, the
+    command line) may only be a grey (black, white and the greys of axes and guides); any
+    colour that means something is the palette's."""
     source = (PACKAGE / module).read_text()
     for literal in _COLOUR_ARGUMENT.findall(source):
         if literal == "none":
@@ -89,7 +92,7 @@ def test_figures_take_every_coloured_colour_from_the_palette(module):
 
 
 def _synthetic_face(size: int = 128, seed: int = 0):
-    from adnet_lab.topology import mean_face
+    from adnet_lab.core.topology import mean_face
 
     rng = np.random.default_rng(seed)
     truth = mean_face("wflw") * size * 0.8 + size * 0.1
@@ -121,7 +124,7 @@ def test_the_face_figure_draws_normal_and_tangent_in_the_palettes_colours():
 
 
 def test_the_bars_per_landmark_draw_normal_and_tangent_in_the_palettes_colours():
-    from adnet_lab.analysis import landmark_error_table
+    from adnet_lab.evaluation.analysis import landmark_error_table
 
     rng = np.random.default_rng(1)
     normal = rng.normal(0, 1, (6, 98))
@@ -154,7 +157,7 @@ def test_the_training_curves_and_the_image_grid_use_the_same_two_colours():
 
 
 def test_the_landmark_panel_draws_and_names_normal_and_tangent_as_the_palette():
-    from adnet_lab.widgets import LandmarkPanel
+    from adnet_lab.views.widgets import LandmarkPanel
 
     panel = LandmarkPanel("wflw")
     axis = panel.figure.axes[0]
@@ -168,11 +171,14 @@ def test_the_notebooks_and_docs_name_normal_and_tangent_by_the_palettes_words():
     """A colour word next to "normal" or "tangent" in the notebooks' source and the docs is
     the palette's word for it."""
     root = PACKAGE.parent
-    texts = [root / "notebooks" / "build_notebooks.py", root / "README.md",
-             *sorted((root / "docs").glob("*.md"))]
+    texts = {path: "\n".join(cell.source for cell in jupytext.read(path, fmt="py:percent").cells)
+             for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.py"))}
+    texts |= {path: path.read_text()
+              for path in [root / "README.md", *sorted((root / "docs").glob("*.md"))]}
     words = "red|green|orange|purple|blue|lime|cyan|grey|gray|teal|pink|yellow|brown"
-    for path in texts:
-        text = " ".join(path.read_text().split())
+    assert len(texts) > 4
+    for path, text in texts.items():
+        text = " ".join(text.split())
         for meaning in ("normal", "tangent"):
             for found in re.findall(rf"\b({words}) {meaning}\b|\*\*{meaning}\*\*, ({words})\b",
                                     text, flags=re.IGNORECASE):

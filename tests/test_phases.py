@@ -1,4 +1,4 @@
-"""Where a job's time goes (adnet_lab.phases)."""
+"""Where a job's time goes (adnet_lab.studies.phases)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from adnet_lab.phases import PhaseClock, machine_words, phase_lines
+from adnet_lab.studies.phases import PhaseClock, machine_words, phase_lines
 
 
 def test_phases_are_timed_recorded_and_shared_out_of_the_total():

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Ellipse, Rectangle
 
-from adnet_lab.analysis import error_ellipses, landmark_error_table
-from adnet_lab.metrics import ced
-from adnet_lab.plots import (
+from adnet_lab.core.metrics import ced
+from adnet_lab.core.topology import get_scheme, mean_face
+from adnet_lab.evaluation.analysis import error_ellipses, landmark_error_table
+from adnet_lab.figures.plots import (
     plot_ced,
     plot_error_ellipses,
     plot_image_grid,
@@ -19,7 +20,6 @@ from adnet_lab.plots import (
     plot_normal_tangent,
     plot_training_curves,
 )
-from adnet_lab.topology import get_scheme, mean_face
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_image_grid_marks_the_landmarks():
 def test_face_errors_split_the_arrow_into_normal_and_tangent_parts():
     from matplotlib.patches import FancyArrow
 
-    from adnet_lab.plots import plot_face_errors
+    from adnet_lab.figures.plots import plot_face_errors
 
     scheme = get_scheme("wflw")
     truth = mean_face(scheme) * 60 + 30
@@ -116,7 +116,7 @@ def test_face_errors_split_the_arrow_into_normal_and_tangent_parts():
     assert len(arrows) == 2
     lengths = sorted(np.ptp(arrow.get_xy(), axis=0).max() for arrow in arrows)
     assert lengths[0] == pytest.approx(1.5, rel=0.1) and lengths[1] == pytest.approx(2.0, rel=0.1)
-    from adnet_lab.geometry import decompose_errors
+    from adnet_lab.core.geometry import decompose_errors
 
     normal_part, tangent_part = (float(v[jaw_tip])
                                  for v in decompose_errors(prediction, truth, scheme))
@@ -134,7 +134,7 @@ def test_adnet_maps_show_every_stack_and_the_baseline():
     import torch
 
     from adnet_lab import load_model
-    from adnet_lab.plots import plot_adnet_maps
+    from adnet_lab.figures.plots import plot_adnet_maps
 
     images = torch.zeros(1, 3, 64, 64)
     with torch.no_grad():
@@ -164,7 +164,7 @@ def _cause_tables(components):
 
 
 def test_ellipses_under_three_kinds_of_labels(components):
-    from adnet_lab.plots import plot_ellipses_by_labels
+    from adnet_lab.figures.plots import plot_ellipses_by_labels
 
     ellipses, lean = _cause_tables(components)
     figure = plot_ellipses_by_labels(ellipses, lean)
@@ -178,7 +178,7 @@ def test_ellipses_under_three_kinds_of_labels(components):
 
 
 def test_idea_draws_the_labels_and_both_models_on_the_jaw(components):
-    from adnet_lab.plots import plot_idea
+    from adnet_lab.figures.plots import plot_idea
 
     ellipses, lean = _cause_tables(components)
     face = mean_face("wflw") * 80 + 20          # a face of 80 pixels in a 128-pixel image

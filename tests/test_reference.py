@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from adnet_lab.reference import COLUMNS, paper_results, paper_table, reported
+from adnet_lab.core.reference import COLUMNS, paper_results, paper_table, reported
 
 
 def test_packaged_numbers_equal_the_reference_file(reference_dir):

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from adnet_lab.core.topology import get_scheme
 from adnet_lab.data.splines import sample_curve_splines
 from adnet_lab.data.synthetic import (
     FaceStyle,
@@ -26,7 +27,6 @@ from adnet_lab.data.synthetic import (
     render_face,
     sample_face_style,
 )
-from adnet_lab.topology import get_scheme
 
 
 def _sha256(array: np.ndarray) -> str:

@@ -15,7 +15,7 @@ from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.rendered import RenderedFaces, can_render
 from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
 from adnet_lab.data.targets import edge_maps, make_targets
-from adnet_lab.training import _EpochSampler
+from adnet_lab.training.loop import _EpochSampler
 
 sys.path.insert(0, str(Path(__file__).parent / "scripts"))
 from train_tiny import TINY
@@ -66,7 +66,7 @@ def test_augmented_faces_are_not_drawn_once(faces):
 
 def test_training_on_drawn_faces_ends_with_the_same_weights(faces, monkeypatch):
     from adnet_lab import training
-    from adnet_lab.training import TrainConfig, train
+    from adnet_lab.training.loop import TrainConfig, train
 
     config = TrainConfig(model=TINY, epochs=2, batch_size=8, seed=1)
     drawn = train(faces, config, val_dataset=faces, progress=False)

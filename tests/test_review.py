@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from adnet_lab import analyze
-from adnet_lab.cli import main
+from adnet_lab.cli.app import main
+from adnet_lab.core.recipes import DEMO_MODELS
 from adnet_lab.data.predictions import read_predictions
-from adnet_lab.evaluation import Predictions, evaluate_predictions, summarize
-from adnet_lab.recipes import DEMO_MODELS
-from adnet_lab.review import read_annotations
+from adnet_lab.evaluation.inference import Predictions, evaluate_predictions, summarize
+from adnet_lab.studies.prediction_report import read_annotations
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
 LIST = EXAMPLES / "test_list.txt"
@@ -88,7 +88,7 @@ def test_the_readme_table_is_what_analyze_computes():
 
 
 def test_the_ced_puts_the_paper_point_only_on_real_test_faces():
-    from adnet_lab.review import ced_figure
+    from adnet_lab.studies.prediction_report import ced_figure
 
     per_image = {"a": pd.DataFrame({"nme_inter_ocular": [0.03, 0.04, 0.12]})}
     synthetic = ced_figure(per_image, "wflw", ["synthetic/000000.png"] * 3).axes[0]

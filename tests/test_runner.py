@@ -18,12 +18,18 @@ import pandas as pd
 import pytest
 import torch
 
-from adnet_lab.analysis import METRICS, error_parts
-from adnet_lab.configs import ObjectiveConfig, StudyConfig, SyntheticConfig, TrainConfig, Variant
-from adnet_lab.diagnostics import diagnose
-from adnet_lab.errors import UsageError
-from adnet_lab.recipes import CORE_STUDIES, STUDIES, VARIANTS, parse_variant
-from adnet_lab.runner import (
+from adnet_lab.core.configs import (
+    ObjectiveConfig,
+    StudyConfig,
+    SyntheticConfig,
+    TrainConfig,
+    Variant,
+)
+from adnet_lab.core.errors import UsageError
+from adnet_lab.core.recipes import CORE_STUDIES, STUDIES, VARIANTS, parse_variant
+from adnet_lab.evaluation.analysis import METRICS, error_parts
+from adnet_lab.evaluation.diagnostics import diagnose
+from adnet_lab.studies.runner import (
     ProcessExecutor,
     SubmititExecutor,
     load_runs,
@@ -31,7 +37,7 @@ from adnet_lab.runner import (
     run_ablation,
     summarize_ablation,
 )
-from adnet_lab.runstore import CLAIM_FILE, RunStore, claim
+from adnet_lab.studies.runstore import CLAIM_FILE, RunStore, claim
 
 TINY = StudyConfig(num_train=32, num_val=8, num_test=12, preset="cpu-tiny", epochs=2,
                    batch_size=16).with_changes(image_size=64)
@@ -301,7 +307,7 @@ class TestRunAblation:
             "nme_vs_truth", "normal_rms_vs_truth", "tangent_rms_vs_truth"}
         assert (table["images"] == 2 * TINY.num_test).all() and (table["seeds"] == 2).all()
         # against values computed here from the stored predictions
-        from adnet_lab.analysis import per_image_measures
+        from adnet_lab.evaluation.analysis import per_image_measures
 
         def normal(variant):
             return np.concatenate([per_image_measures(
@@ -336,7 +342,7 @@ def test_claim_refuses_a_second_holder_and_names_the_first(tmp_path):
     with claim(folder):
         holder = json.loads((folder / CLAIM_FILE).read_text())
         assert holder["pid"] == os.getpid()
-        code = ("from adnet_lab.runstore import claim\n"
+        code = ("from adnet_lab.studies.runstore import claim\n"
                 f"with claim({str(folder)!r}): pass\n")
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert result.returncode != 0
@@ -393,7 +399,7 @@ def test_submitit_local_grid_resumes_after_a_kill_and_matches_processes(grid, tm
     variants = ("baseline", "adnet-release")
     code = ("import torch; torch.set_num_threads(1)\n"
             "from pathlib import Path\n"
-            "from adnet_lab.runner import SubmititExecutor, run_ablation\n"
+            "from adnet_lab.studies.runner import SubmititExecutor, run_ablation\n"
             "from tests.test_runner import TINY\n"
             f"run_ablation({variants!r}, [0, 1], TINY, {str(out)!r}, progress=False,\n"
             f"             executor=SubmititExecutor(Path({str(out / 'jobs')!r}), 'local'))\n")
@@ -416,7 +422,7 @@ def test_submitit_local_grid_resumes_after_a_kill_and_matches_processes(grid, tm
 
 
 def test_ablate_command(tmp_path, capsys):
-    from adnet_lab.cli import main
+    from adnet_lab.cli.app import main
 
     out = tmp_path / "grid"
     argv = ["ablate", "--variants", "baseline", "adl-fixed4", "--seeds", "1", "--num-train",
@@ -434,8 +440,8 @@ def test_ablate_command(tmp_path, capsys):
 
 
 def test_study_report_writes_tables_and_figures(grid, tmp_path):
-    from adnet_lab.recipes import Study
-    from adnet_lab.study import write_study_report
+    from adnet_lab.core.recipes import Study
+    from adnet_lab.studies.study import write_study_report
 
     out, runs, _ = grid
     studies = {"main": Study("main", (("", TINY),), ("baseline", "adl-fixed9", "adnet-release"),
@@ -462,7 +468,7 @@ def test_study_report_writes_tables_and_figures(grid, tmp_path):
 
 def _hand_made_draws() -> pd.DataFrame:
     """Three draws of one setting and one of another, with known changes and directions."""
-    from adnet_lab.confirmation import DRAW_COLUMNS
+    from adnet_lab.studies.confirmation import DRAW_COLUMNS
 
     rows = []
     plan = {("a", 1): {"normal_rms_vs_truth": (-10.0, "lower"), "nme_vs_truth": (-1.0, "lower"),
@@ -485,7 +491,7 @@ def _hand_made_draws() -> pd.DataFrame:
 
 
 def test_a_draw_holds_only_with_a_lower_normal_error_and_no_worse_nme():
-    from adnet_lab.confirmation import pool_draws, verdicts
+    from adnet_lab.studies.confirmation import pool_draws, verdicts
 
     table = verdicts(_hand_made_draws())
     assert table["holds"].to_dict() == {("a", 1): True, ("a", 2): False, ("a", 3): True,
@@ -505,7 +511,7 @@ def test_a_draw_holds_only_with_a_lower_normal_error_and_no_worse_nme():
 
 
 def test_draws_of_different_budgets_are_pooled_per_budget_never_together():
-    from adnet_lab.confirmation import pool_draws
+    from adnet_lab.studies.confirmation import pool_draws
 
     draws = _hand_made_draws()
     draws["epochs"] = np.where(draws["setting"] == "a", 16, 8)
@@ -520,15 +526,15 @@ def test_draws_of_different_budgets_are_pooled_per_budget_never_together():
 def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_path):
     from scipy import stats
 
-    from adnet_lab.confirmation import (
+    from adnet_lab.core.recipes import Study
+    from adnet_lab.studies.confirmation import (
         DRAW_COLUMNS,
         comparison_draw,
         study_draws,
         wilcoxon_interval,
     )
-    from adnet_lab.demo import compare_models, per_image_both
-    from adnet_lab.recipes import Study
-    from adnet_lab.study import write_draws_report
+    from adnet_lab.studies.demo import compare_models, per_image_both
+    from adnet_lab.studies.study import write_draws_report
 
     out, _, _ = grid
     wider = TINY.with_changes(sigma_normal=0.01)
@@ -589,7 +595,7 @@ def test_draws_follow_from_the_stored_predictions_and_match_the_demo(grid, tmp_p
     (["--study", "confirm", "--seeds", "102-102"], (102,), 6),
 ])
 def test_ablate_chooses_seeds_and_settings(argv, seeds, settings):
-    from adnet_lab.cli import _build_parser, ablation_study
+    from adnet_lab.cli.app import _build_parser, ablation_study
 
     study = ablation_study(_build_parser().parse_args(["ablate", *argv]))
     assert study.seeds == seeds and len(study.settings) == settings
@@ -598,7 +604,7 @@ def test_ablate_chooses_seeds_and_settings(argv, seeds, settings):
 
 
 def test_ablate_refuses_unknown_settings_and_bad_seeds(capsys):
-    from adnet_lab.cli import main
+    from adnet_lab.cli.app import main
 
     assert main(["ablate", "--study", "confirm", "--settings", "e12-default"]) == 2
     assert "--settings: e12-default not among the settings of 'confirm' (e16-default" in \
@@ -618,8 +624,7 @@ def test_ablate_refuses_unknown_settings_and_bad_seeds(capsys):
 def test_committed_confirmation_follows_from_its_draws():
     """docs/ablation/confirm_*: the pooled table is what pool_draws makes of the committed
     draws, every direction agrees with its p-value, and the package ships the same draws."""
-    from adnet_lab.confirmation import ALPHA, pool_draws
-    from adnet_lab.demo import CONFIRMATION_DRAWS
+    from adnet_lab.studies.confirmation import ALPHA, CONFIRMATION_DRAWS, pool_draws
 
     docs = ROOT / "docs" / "ablation"
     draws = pd.read_csv(docs / "confirm_draws.csv")
@@ -634,7 +639,8 @@ def test_committed_confirmation_follows_from_its_draws():
 
 
 def test_the_demo_puts_its_draw_among_the_confirmation_draws_in_whole_counts():
-    from adnet_lab.demo import CONFIRMATION_DRAWS, DemoConfig, _among_draws
+    from adnet_lab.studies.confirmation import CONFIRMATION_DRAWS
+    from adnet_lab.studies.demo import DemoConfig, _among_draws
 
     draws = pd.read_csv(CONFIRMATION_DRAWS)
     first = draws[(draws["setting"] == draws["setting"].iloc[0])
@@ -648,7 +654,7 @@ def test_the_demo_puts_its_draw_among_the_confirmation_draws_in_whole_counts():
 
 
 def test_the_readme_reports_every_confirmation_draw():
-    from adnet_lab.confirmation import MEASURES
+    from adnet_lab.studies.confirmation import MEASURES
 
     docs = ROOT / "docs" / "ablation"
     readme = (ROOT / "README.md").read_text()
@@ -668,7 +674,7 @@ def test_the_readme_reports_every_confirmation_draw():
 
 
 def test_learning_curve_titles_say_what_their_band_spans():
-    from adnet_lab.study import _band_words
+    from adnet_lab.studies.study import _band_words
 
     assert _band_words(pd.DataFrame({"variant": ["a", "b"], "seed": [0, 0]})) == \
         "one seed per model, so no band"
@@ -679,7 +685,8 @@ def test_learning_curve_titles_say_what_their_band_spans():
 
 
 def test_the_demo_report_counts_the_eight_epoch_draws_with_a_worse_nme():
-    from adnet_lab.demo import CONFIRMATION_DRAWS, DemoConfig, _budget_note
+    from adnet_lab.studies.confirmation import CONFIRMATION_DRAWS
+    from adnet_lab.studies.demo import DemoConfig, _budget_note
 
     nme = pd.read_csv(CONFIRMATION_DRAWS).query("epochs == 8 and measure == 'nme_vs_truth'")
     worse = int((nme["direction"] == "higher").sum())
@@ -688,8 +695,7 @@ def test_the_demo_report_counts_the_eight_epoch_draws_with_a_worse_nme():
 
 
 def test_a_recheck_compares_each_draw_with_its_committed_interval():
-    from adnet_lab.confirmation import recheck_draws
-    from adnet_lab.demo import CONFIRMATION_DRAWS
+    from adnet_lab.studies.confirmation import CONFIRMATION_DRAWS, recheck_draws
 
     committed = pd.read_csv(CONFIRMATION_DRAWS)
     committed = committed[committed["setting"] == "e16-default"]
@@ -707,8 +713,8 @@ def test_a_recheck_compares_each_draw_with_its_committed_interval():
 
 
 def test_a_recheck_of_a_folder_without_the_confirmations_settings_says_so(tmp_path):
-    from adnet_lab.errors import UsageError
-    from adnet_lab.study import recheck_confirmation
+    from adnet_lab.core.errors import UsageError
+    from adnet_lab.studies.study import recheck_confirmation
 
     with pytest.raises(UsageError, match=r"no setting of study 'confirm'.*e16-default"):
         recheck_confirmation(tmp_path, tmp_path)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from adnet_lab.configs import StudyConfig
-from adnet_lab.recipes import DEMO_RECIPE, PANEL_EXPECTATION, PANEL_STUDY, VARIANTS
-from adnet_lab.runner import run_one
-from adnet_lab.side_by_side import Progress, run_store, train_side_by_side
+from adnet_lab.core.configs import StudyConfig
+from adnet_lab.core.recipes import DEMO_RECIPE, PANEL_EXPECTATION, PANEL_STUDY, VARIANTS
+from adnet_lab.studies.panel import Progress, run_store, train_side_by_side
+from adnet_lab.studies.runner import run_one
 
 TINY = StudyConfig(num_train=32, num_val=8, num_test=8, preset="cpu-tiny", epochs=2,
                    batch_size=16).with_changes(image_size=64)

@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+from adnet_lab.core.geometry import decompose_errors
+from adnet_lab.core.metrics import normalizing_distance
+from adnet_lab.core.topology import get_scheme
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.formats import read_pts, read_wflw
 from adnet_lab.data.splines import sample_curve_splines
@@ -13,9 +16,6 @@ from adnet_lab.data.synthetic import (
     generate_faces,
     random_face_shapes,
 )
-from adnet_lab.geometry import decompose_errors
-from adnet_lab.metrics import normalizing_distance
-from adnet_lab.topology import get_scheme
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import pytest
 import torch
 from scipy.interpolate import splev, splprep
 
+from adnet_lab.core.topology import get_scheme
 from adnet_lab.data.splines import sample_curve_splines
 from adnet_lab.data.targets import edge_maps, normalize_landmarks, point_maps
-from adnet_lab.topology import get_scheme
 
 CASES = [f"{name}_{i}" for name in ("WFLW", "300W", "COFW") for i in (0, 1)]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import jupytext
 import numpy as np
 import pytest
 from run_sheet import (
@@ -36,9 +37,9 @@ from adnet_lab import (
     spread_comparison,
     true_frame_spreads,
 )
-from adnet_lab.metrics import rms
-from adnet_lab.study import read_study_results
-from adnet_lab.topology import get_scheme
+from adnet_lab.core.metrics import rms
+from adnet_lab.core.topology import get_scheme
+from adnet_lab.studies.study import read_study_results
 
 
 def _says(number: int, *values: float, digits: int = 2) -> None:
@@ -182,19 +183,31 @@ def test_the_run_sheet_quotes_the_recorded_panel_run():
     assert said in sheet.replace("\n", " ")
 
 
-def test_the_notebooks_define_their_words_as_the_glossary_does():
-    """Every term a notebook defines at its top is in docs/teaching.md's glossary, and each
-    notebook opens with the words it uses."""
-    import importlib.util
+def _words_used_here(source) -> dict[str, str]:
+    """The terms a notebook source defines in its "Words used here." cell, with their
+    definitions."""
+    cell = next((cell.source for cell in jupytext.read(source, fmt="py:percent").cells
+                 if cell.source.startswith("**Words used here.**")), "")
+    return dict(re.findall(r"^- \*\*(.+?)\*\*: (.+)$", cell, flags=re.MULTILINE))
 
-    spec = importlib.util.spec_from_file_location("build_notebooks",
-                                                  ROOT / "notebooks" / "build_notebooks.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+
+def test_the_notebooks_define_their_words_as_the_glossary_does():
+    """Every term a notebook defines at its top is in docs/teaching.md's glossary, a term is
+    defined in the same words in every notebook that uses it, and each notebook opens with
+    the words it uses."""
     glossary = TEXT.split("## Glossary", 1)[1].lower()
-    for term in build.GLOSSARY:
-        first = term.split(" and ")[0].split("@")[0].lower()
-        assert f"**{first}" in glossary, term
+    definitions = {}
+    sources = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    assert sources
+    for source in sources:
+        defined = _words_used_here(source)
+        assert "normal" in defined and "tangent" in defined, (
+            f"{source.name}: no \"Words used here.\" cell defining normal and tangent")
+        for term, definition in defined.items():
+            first = term.split(" and ")[0].split("@")[0].lower()
+            assert f"**{first}" in glossary, term
+            assert definitions.setdefault(term, definition) == definition, (
+                f"{source.name} defines {term} in other words than another notebook")
     for name in ("01_error_bias", "02_inside_adnet", "03_train_adl_aam",
                  "04_ced_and_paper_checks"):
         notebook = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())

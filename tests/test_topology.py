@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adnet_lab.topology import SCHEME_NAMES, get_scheme, mean_face
+from adnet_lab.core.topology import SCHEME_NAMES, get_scheme, mean_face
 
 OFFICIAL = {"wflw": "WFLW", "300w": "300W", "cofw": "COFW"}
 SIZES = {"wflw": (98, 9), "300w": (68, 9), "cofw": (29, 7)}

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from adnet_lab.data.formats import FaceRecord
-from adnet_lab.training import (
+from adnet_lab.training.loop import (
     NonFiniteLossError,
     TrainConfig,
     _atomic_save,

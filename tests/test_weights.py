@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from adnet_lab import load_model
-from adnet_lab.configs import StudyConfig, Variant
-from adnet_lab.recipes import AAM_ALONE, DEMO_RECIPE, DEMO_SEED, DEMO_STUDY, SHIPPED
-from adnet_lab.weights import shipped_weights_path
+from adnet_lab.core.configs import StudyConfig, Variant
+from adnet_lab.core.recipes import AAM_ALONE, DEMO_RECIPE, DEMO_SEED, DEMO_STUDY, SHIPPED
+from adnet_lab.model.shipped import shipped_weights_path
 
 
 @pytest.mark.parametrize("name", SHIPPED)

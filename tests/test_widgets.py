@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from adnet_lab.widgets import (
+from adnet_lab.views.widgets import (
     AmbiguityPanel,
     ComparisonPanel,
     LandmarkPanel,
@@ -69,7 +69,7 @@ def test_static_fallback_without_a_frontend():
 def test_shown_widget_carries_a_png_of_its_figure(monkeypatch):
     import base64
 
-    import adnet_lab.widgets as widgets_module
+    import adnet_lab.views.widgets as widgets_module
 
     monkeypatch.setattr(widgets_module, "has_widget_frontend", lambda: True)
     panel = AmbiguityPanel("wflw")
@@ -86,7 +86,7 @@ def same(row: dict, other: dict) -> bool:
 
 
 def test_training_panel_trains_both_models_side_by_side_and_stops(tmp_path):
-    from adnet_lab.widgets import TrainingPanel
+    from adnet_lab.views.widgets import TrainingPanel
 
     panel = TrainingPanel(faces=32, epochs=2, image_size=64, presets=["cpu-tiny"],
                           out_dir=tmp_path, jobs=1)
@@ -134,7 +134,7 @@ def test_training_panel_trains_both_models_side_by_side_and_stops(tmp_path):
 
 
 def test_loss_panel_draws_lambda_one_beside_the_chosen_lambda():
-    from adnet_lab.widgets import LossPanel
+    from adnet_lab.views.widgets import LossPanel
 
     panel = LossPanel(loss_lambda=4.0)
     titles = [axis.get_title() for axis in panel.figure.axes[:2]]
@@ -153,7 +153,7 @@ def test_loss_panel_draws_lambda_one_beside_the_chosen_lambda():
 
 def test_maps_panel_follows_the_face_and_landmark_sliders():
     from adnet_lab import FaceAlignmentDataset, SyntheticConfig, generate_faces, load_model
-    from adnet_lab.widgets import MapsPanel
+    from adnet_lab.views.widgets import MapsPanel
 
     faces = generate_faces(3, SyntheticConfig(image_size=64, seed=2), progress=False)
     dataset = FaceAlignmentDataset(faces.records(), "wflw", 64)
@@ -168,8 +168,8 @@ def test_maps_panel_follows_the_face_and_landmark_sliders():
 
 
 def test_face_panel_follows_the_face_and_landmark_through_every_model():
-    from adnet_lab.topology import mean_face
-    from adnet_lab.widgets import FacePanel
+    from adnet_lab.core.topology import mean_face
+    from adnet_lab.views.widgets import FacePanel
 
     rng = np.random.default_rng(0)
     truths = mean_face("wflw")[None] * 128 + rng.normal(0, 0.5, (3, 98, 2))
@@ -193,7 +193,7 @@ def test_face_panel_follows_the_face_and_landmark_through_every_model():
 def test_analyze_panel_reads_the_shipped_examples_and_reports_bad_files(tmp_path):
     from pathlib import Path
 
-    from adnet_lab.widgets import AnalyzePanel
+    from adnet_lab.views.widgets import AnalyzePanel
 
     examples = Path(__file__).resolve().parents[1] / "data" / "examples"
     panel = AnalyzePanel(annotations=str(examples / "test_list.txt"),

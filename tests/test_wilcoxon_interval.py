@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from adnet_lab.confirmation import ALPHA, DRAW_COLUMNS, MEASURES, wilcoxon_interval
-from adnet_lab.plots import plot_draws
+from adnet_lab.figures.plots import plot_draws
+from adnet_lab.studies.confirmation import ALPHA, DRAW_COLUMNS, MEASURES, wilcoxon_interval
 
 
 def _brute_force(d: np.ndarray, alpha: float) -> tuple[float, float, float]:

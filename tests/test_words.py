@@ -3,16 +3,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from adnet_lab.plots import VARIANT_COLOURS, measure_label, variant_colour
-from adnet_lab.recipes import STUDIES, VARIANTS
-from adnet_lab.study import read_study_results
-from adnet_lab.words import (
+from adnet_lab.core.recipes import STUDIES, VARIANTS
+from adnet_lab.evaluation.descriptions import (
     curve_words,
     diagnostics_in_words,
     measure_words,
     study_changes,
     variant_words,
 )
+from adnet_lab.figures.plots import VARIANT_COLOURS, measure_label, variant_colour
+from adnet_lab.studies.study import read_study_results
 
 
 @pytest.mark.parametrize(("column", "words"), [

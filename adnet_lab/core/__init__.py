@@ -1,1 +1,2 @@
-"""The foundations: conventions, landmark topologies, geometry, metrics, configurations and recipes, registries, atomic writes."""
+"""The foundations: conventions, landmark topologies, geometry, metrics, configurations,
+recipes, registries and atomic writes."""

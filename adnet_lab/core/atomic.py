@@ -4,7 +4,7 @@ part of one: :func:`atomic_write`, and what a run prints when it repaired someth
 A file is written to a temporary name beside it (``.<stem>.<pid>.tmp<suffix>``, so that
 writers which add a suffix, like ``numpy.savez``, keep it) and renamed over its name: on
 POSIX the name then holds either its old content or the new one. A write that fails raises
-:class:`~adnet_lab.errors.OutputWriteError` naming the file and what was kept.
+:class:`~adnet_lab.core.errors.OutputWriteError` naming the file and what was kept.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from adnet_lab.errors import OutputWriteError
+from adnet_lab.core.errors import OutputWriteError
 
 __all__ = ["DISK_FULL_ERRNOS", "READ_ONLY_ERRNOS", "TEMPORARY_GLOB", "atomic_write",
            "atomic_write_json", "atomic_write_text", "remove_temporaries", "report_recovery"]

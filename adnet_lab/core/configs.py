@@ -19,7 +19,8 @@ A field's ``metadata`` carries its help text and range (``help``, ``min``, ``max
 plus its use. ``from_dict`` reads what earlier versions wrote (flat objective fields,
 studies with their synthetic fields inline) as well as today's form.
 
-Nothing here imports torch, pandas or scipy: the command line parses with these alone.
+Nothing here imports numpy, torch, pandas or scipy: the command line parses with these
+alone.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from adnet_lab.errors import UsageError
-from adnet_lab.registry import LANDMARK_LOSSES
+from adnet_lab.core.errors import UsageError
+from adnet_lab.core.registry import LANDMARK_LOSSES
+from adnet_lab.core.scheme_names import CURVE_NAMES, DATASET_SCHEMES
 
 __all__ = [
     "AMBIGUITY_PROFILES",
+    "CURVE_LAMBDA_PROFILES",
     "DATASET_SCHEMES",
     "DEFAULT_MILESTONE_FRACTION",
     "LAMBDA_MODES",
@@ -61,8 +64,6 @@ POINT_SIGMA = 1.5
 RELEASE_EMA_DECAY = 0.5 ** (8 / 10000)
 #: Share of the epochs after which the learning rate drops when no milestones are given.
 DEFAULT_MILESTONE_FRACTION = 0.8
-#: The datasets (and their landmark schemes) the package reads.
-DATASET_SCHEMES = ("wflw", "300w", "cofw")
 #: The schemes synthetic faces are drawn for.
 SYNTHETIC_SCHEMES = ("wflw", "300w")
 #: Per-curve multipliers of ``sigma_tangent`` (curves not named keep 1). ``"uniform"``: the
@@ -77,11 +78,30 @@ AMBIGUITY_PROFILES: dict[str, dict[str, float]] = {
 }
 
 
+#: ADL's lambda per curve in ``lambda_mode="fixed"``: ``{curve name: lambda}`` (curves not
+#: named keep ``loss_lambda``). ``"one"``: one lambda everywhere. ``"matched-<profile>"``:
+#: each curve's lambda is the measured lean of its labels under that ambiguity profile at the
+#: default spreads (sigma tangent 3%, sigma normal 0.5%): the RMS of the labels' tangent
+#: offsets over that of their normal ones, pooled over the curve's landmarks
+#: (:func:`adnet_lab.data.synthetic.curve_label_anisotropy`, 4,000 faces, rounded to 0.1;
+#: tests/test_levers.py measures them again). Over the curves' landmarks the matched uniform
+#: lambdas average 3.9, near the package recipe's fixed 4.
+CURVE_LAMBDA_PROFILES: dict[str, dict[str, float]] = {
+    "one": {},
+    "matched-uniform": {"jaw": 5.9, "left_brow": 2.1, "right_brow": 2.1, "nose_bridge": 6.0,
+                        "nose_base": 5.6, "left_eye": 2.0, "right_eye": 2.0,
+                        "outer_lip": 3.2, "inner_lip": 2.1},
+    "matched-annotator": {"jaw": 9.8, "left_brow": 2.1, "right_brow": 2.1,
+                          "nose_bridge": 8.9, "nose_base": 4.0, "left_eye": 1.8,
+                          "right_eye": 1.8, "outer_lip": 2.8, "inner_lip": 2.1},
+}
+
+
 def knob(default: Any, help: str, *, min: float | None = None, max: float | None = None,
          open_min: bool = False, choices: Collection[str] | None = None) -> Any:
     """A dataclass field with its help text and range in ``metadata`` (read by the command
     line's option builder and by :func:`check_ranges`). ``choices`` may be a
-    :class:`~adnet_lab.registry.Registry`: its names as registered when checked."""
+    :class:`~adnet_lab.core.registry.Registry`: its names as registered when checked."""
     return field(default=default, metadata={"help": help, "min": min, "max": max,
                                             "open_min": open_min, "choices": choices})
 
@@ -201,7 +221,8 @@ PRESETS: dict[str, ADNetConfig] = {
 
 @dataclass(frozen=True)
 class ObjectiveConfig:
-    """The training objective's knobs (:class:`~adnet_lab.losses.ADNetObjective`): ADL on the
+    """The training objective's knobs (:class:`~adnet_lab.training.losses.ADNetObjective`): ADL on
+    the
     landmarks and the AWing map terms of AAM. Whether the network has AAM at all is its
     :class:`~adnet_lab.model.ADNetConfig`'s ``use_aam``."""
 
@@ -218,13 +239,22 @@ class ObjectiveConfig:
                                      "(warm-up + 1)); 0 keeps it constant", min=0)
     point_sigma: float = knob(POINT_SIGMA, "width of the point-map targets' Gaussians, input "
                                            "pixels (the release: 1.5)", min=0, open_min=True)
+    curve_lambdas: str = knob("one", "ADL's lambda per curve in lambda_mode fixed: one "
+                                     "(loss_lambda everywhere) or matched-uniform / "
+                                     "matched-annotator (each curve's lambda the measured "
+                                     "lean of its labels)", choices=CURVE_LAMBDA_PROFILES)
     landmark_loss: str = knob("adl", "the landmark loss with use_adl, by name "
-                                     "(adnet_lab.registry.LANDMARK_LOSSES; without ADL: "
+                                     "(adnet_lab.core.registry.LANDMARK_LOSSES; without ADL: "
                                      "smooth-l1)", choices=LANDMARK_LOSSES)
 
     def __post_init__(self) -> None:
         check_lambda_mode(self.lambda_mode)
         check_ranges(self)
+        if self.curve_lambdas != "one" and (self.lambda_mode != "fixed" or not self.use_adl
+                                            or self.landmark_loss != "adl"):
+            raise UsageError(f"curve_lambdas={self.curve_lambdas!r} sets ADL's fixed lambda "
+                             "per curve: it needs ADL (landmark loss adl) with lambda_mode "
+                             "fixed")
         if not self.use_adl and self.landmark_loss != "adl":
             raise UsageError(f"landmark_loss={self.landmark_loss!r} applies with use_adl on "
                              "(without ADL the landmark loss is smooth-l1); drop --no-adl "
@@ -239,15 +269,23 @@ class ObjectiveConfig:
     @property
     def lambda_label(self) -> str:
         """ADL's lambda in words: ``"fixed lambda 4"``, ``"heatmap lambda"``, ..."""
+        if self.lambda_mode == "fixed" and self.curve_lambdas != "one":
+            return f"{self.curve_lambdas} lambda per curve"
         return (f"fixed lambda {self.loss_lambda:g}" if self.lambda_mode == "fixed"
                 else f"{self.lambda_mode} lambda")
+
+    def curve_lambda_values(self, curve_names: tuple[str, ...]) -> tuple[float, ...]:
+        """ADL's fixed lambda of each curve named (``loss_lambda`` where the profile is
+        silent)."""
+        profile = CURVE_LAMBDA_PROFILES[self.curve_lambdas]
+        return tuple(profile.get(name, self.loss_lambda) for name in curve_names)
 
 
 # ------------------------------------------------------------------------------- training
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How to train (:func:`adnet_lab.training`).
+    """How to train (:func:`adnet_lab.training.loop`).
 
     Attributes:
         model: the network's :class:`~adnet_lab.model.ADNetConfig` (its ``use_aam`` switches
@@ -256,7 +294,7 @@ class TrainConfig:
         milestones: epochs after which the learning rate is multiplied by ``gamma``
             (:func:`default_milestones` gives the package's usual choice).
         bf16: bf16 autocast; None chooses by the device's capability
-            (:func:`~adnet_lab.training.bf16_by_capability`: a GPU with native bf16 yes,
+            (:func:`~adnet_lab.training.loop.bf16_by_capability`: a GPU with native bf16 yes,
             a CPU no).
         on_non_finite: ``"raise"`` or ``"skip"`` a batch whose loss is NaN or infinite.
     """
@@ -350,10 +388,8 @@ class SyntheticConfig:
                                  f"{sorted(AMBIGUITY_PROFILES)} or give (curve, multiplier) "
                                  "pairs")
             return dict(AMBIGUITY_PROFILES[profile])
-        from adnet_lab.topology import get_scheme  # numpy: only for a profile given as pairs
-
         multipliers = dict(profile)
-        names = set(get_scheme(self.scheme).curve_names)
+        names = set(CURVE_NAMES[self.scheme])
         unknown = sorted(set(multipliers) - names)
         if unknown:
             raise UsageError(f"ambiguity profile names curves {unknown} that scheme "
@@ -410,7 +446,7 @@ class Variant:
 
     @classmethod
     def parse(cls, spec: str, named: Mapping[str, Variant] | None = None) -> Variant:
-        """A variant from ``NAME`` (one of ``named``; :func:`adnet_lab.recipes.parse_variant`
+        """A variant from ``NAME`` (one of ``named``; :func:`adnet_lab.core.recipes.parse_variant`
         passes the package's named variants) or ``NAME:key=value,...`` (keys: ``use_aam`` and
         the fields of :class:`ObjectiveConfig`; booleans as 0/1/true/false), e.g.
         ``"light9:use_aam=1,lambda_mode=fixed,loss_lambda=9,map_weight=0.1"``.

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from adnet_lab._arrays import ArrayLike, like_input, to_points
-from adnet_lab.topology import LandmarkScheme, resolve_scheme
+from adnet_lab.core.arrays import ArrayLike, like_input, to_points
+from adnet_lab.core.topology import LandmarkScheme, resolve_scheme
 
 __all__ = ["curve_normals", "curve_tangents", "decompose_errors", "rotate_90"]
 
@@ -76,7 +76,7 @@ def curve_normals(landmarks: ArrayLike, scheme: str | LandmarkScheme,
 
     Args:
         landmarks: ``N x 2`` or ``B x N x 2`` (x, y) positions, numpy or torch.
-        scheme: a :class:`~adnet_lab.topology.LandmarkScheme` or its name.
+        scheme: a :class:`~adnet_lab.core.topology.LandmarkScheme` or its name.
         method: ``"official"`` -- the release's rule, used by ADL (see
             :func:`_official_normals` for its zero-normal cases); ``"chord"`` -- normal of the
             chord between the two neighbours, one-sided at open ends, the default of the
@@ -87,7 +87,7 @@ def curve_normals(landmarks: ArrayLike, scheme: str | LandmarkScheme,
 
     Example:
         >>> import numpy as np
-        >>> from adnet_lab.topology import mean_face
+        >>> from adnet_lab.core.topology import mean_face
         >>> curve_normals(mean_face("wflw"), "wflw").shape
         (98, 2)
     """

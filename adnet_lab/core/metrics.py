@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from adnet_lab._arrays import ArrayLike, like_input, to_points, to_tensor
-from adnet_lab.geometry import decompose_errors
-from adnet_lab.topology import LandmarkScheme, resolve_scheme
+from adnet_lab.core.arrays import ArrayLike, like_input, to_points, to_tensor
+from adnet_lab.core.geometry import decompose_errors
+from adnet_lab.core.topology import LandmarkScheme, resolve_scheme
 
 __all__ = ["NMEAccumulator", "NormalTangentAccumulator", "auc", "ced", "failure_rate",
            "landmark_errors", "nme", "normalizing_distance", "rms"]
@@ -115,7 +115,7 @@ def nme(pred: ArrayLike, gt: ArrayLike, scheme: str | LandmarkScheme,
 
     Example:
         >>> import numpy as np
-        >>> from adnet_lab.topology import mean_face
+        >>> from adnet_lab.core.topology import mean_face
         >>> gt = mean_face("300w") * 256
         >>> round(float(nme(gt + [3.0, 4.0], gt, "300w")) * 100, 2)  # 5 px / 138.5 px
         3.61
@@ -178,7 +178,7 @@ class NMEAccumulator:
 
     Example:
         >>> import numpy as np
-        >>> from adnet_lab.topology import mean_face
+        >>> from adnet_lab.core.topology import mean_face
         >>> gt = np.stack([mean_face("wflw")] * 4)
         >>> stats = NMEAccumulator("wflw")
         >>> stats.update(gt + 0.01, gt)
@@ -221,14 +221,14 @@ class NMEAccumulator:
 class NormalTangentAccumulator:
     """Gather the normal and tangent error components of the landmarks on curves, batch by
     batch, as fractions of each image's normalising distance (chord normals at the ground
-    truth, :func:`adnet_lab.geometry.decompose_errors`).
+    truth, :func:`adnet_lab.core.geometry.decompose_errors`).
 
     ``components()`` gives the ``M x K`` normal and tangent components (M images, K
     landmarks on curves) and ``compute()`` their RMS over everything.
 
     Example:
         >>> import numpy as np
-        >>> from adnet_lab.topology import mean_face
+        >>> from adnet_lab.core.topology import mean_face
         >>> gt = np.stack([mean_face("wflw")] * 4)
         >>> stats = NormalTangentAccumulator("wflw")
         >>> stats.update(gt, gt)

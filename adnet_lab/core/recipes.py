@@ -3,7 +3,7 @@
 Nothing here runs anything; the demo, the studies, the shipped weights, the training panel
 and the command line all read their recipes from here, so a recipe is changed in one place.
 
-* :data:`VARIANTS` -- named :class:`~adnet_lab.configs.Variant` s. ``baseline`` is the
+* :data:`VARIANTS` -- named :class:`~adnet_lab.core.configs.Variant` s. ``baseline`` is the
   isotropic network (smooth-L1, no AAM); ``adnet-release`` is the release's recipe (ADL
   with the heatmap lambda, AAM with map weight 10); ``adnet-mw0.1-fixed4`` is the package's
   recipe (AAM with map weight 0.1, ADL with a fixed lambda 4), the one the demo and the
@@ -24,7 +24,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from adnet_lab.configs import StudyConfig, Variant
+from adnet_lab.core.configs import StudyConfig, Variant
 
 __all__ = ["AAM_ALONE", "CAUSE_LABELS", "CORE_STUDIES", "DEMO_MODELS", "DEMO_RECIPE",
            "DEMO_SEED", "DEMO_STUDY", "LAMBDA_SWEEP",
@@ -61,12 +61,14 @@ VARIANTS: dict[str, Variant] = _variants(
         loss_lambda=4.0),
     _of("adnet-mw0.1-fixed4-wide", map_weight=0.1, lambda_mode="fixed", loss_lambda=4.0,
         point_sigma=3.0),
+    _of("adnet-mw0.1-matched", map_weight=0.1, lambda_mode="fixed", loss_lambda=4.0,
+        curve_lambdas="matched-uniform"),
 )
 
 
 def parse_variant(spec: str) -> Variant:
     """A variant from a name in :data:`VARIANTS` or a ``NAME:key=value,...`` spec
-    (:meth:`~adnet_lab.configs.Variant.parse`).
+    (:meth:`~adnet_lab.core.configs.Variant.parse`).
 
     Example:
         >>> parse_variant("baseline").use_aam, parse_variant("x:loss_lambda=3").use_aam
@@ -206,6 +208,11 @@ STUDIES: dict[str, Study] = {study.name: study for study in (
           "which budget of the training panel (its faces, at 10 or 12 epochs) lowers both "
           "the normal error and the NME on at least 4 of 5 seeds other than the panel's own "
           "(written down before the runs in docs/ablation.md)?"),
+    _study("lever-curve-lambda", _MAIN.with_changes(epochs=16),
+           (*_RECIPE, "adnet-mw0.1-matched"), 3,
+           "does ADL's lambda matched to each curve's measured label lean (jaw and nose about "
+           "6, brows, eyes and inner lip about 2) lower the normal error below the package "
+           "recipe's one lambda of 4 (written down before the runs in docs/ablation.md)?"),
     _study("aam-alone", _MAIN.with_changes(epochs=16), ("baseline", "aam-mw0.1"), 3,
            "at the demo's budget, does AAM alone (map weight 0.1, no ADL) stretch the maps "
            "along the curves against the baseline, the one model that differs from it only "

@@ -15,7 +15,7 @@ from io import StringIO
 
 import pandas as pd
 
-from adnet_lab.topology import DATASET_SCHEMES, get_scheme
+from adnet_lab.core.topology import DATASET_SCHEMES, get_scheme
 
 __all__ = ["ced_points", "paper_results", "paper_table", "reported"]
 
@@ -74,7 +74,7 @@ def reported(method: str, dataset: str, subset: str, metric: str = "NME_percent"
 
 def ced_points(method: str, dataset: str, subset: str = "test") -> dict[str, tuple[float, float]]:
     """The points of a method's CED that its published numbers fix, for
-    :func:`adnet_lab.plots.plot_ced`'s ``reported``: the failure rate at 10% gives the
+    :func:`adnet_lab.figures.plots.plot_ced`'s ``reported``: the failure rate at 10% gives the
     CED's height at an NME of 0.10 (the share of images below it). Label -> (NME as a
     fraction, fraction of images); empty when the failure rate was not published.
 

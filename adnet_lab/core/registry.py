@@ -10,10 +10,11 @@ workers, a run read back later) knows them. Adding a loss or a reader is one fil
 Code running in one Python process (a notebook, a test) may instead *register* an object
 it defines, with the decorator; such a name exists only in that process::
 
-    from adnet_lab.registry import LANDMARK_LOSSES
+    from adnet_lab.core.registry import LANDMARK_LOSSES
 
     @LANDMARK_LOSSES.register("l2")
-    def l2_landmark_loss(objective, scheme):   # a factory: see adnet_lab.losses.LandmarkLoss
+    def l2_landmark_loss(objective, scheme):   # a factory: see
+    adnet_lab.training.losses.LandmarkLoss
         ...
 """
 
@@ -23,7 +24,7 @@ import importlib
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from adnet_lab.errors import UsageError
+from adnet_lab.core.errors import UsageError
 
 __all__ = ["DATASET_FORMATS", "LANDMARK_LOSSES", "Registry"]
 
@@ -42,7 +43,7 @@ class Registry(Generic[T]):
     >>> colours["blue"]
     Traceback (most recent call last):
     ...
-    adnet_lab.errors.UsageError: unknown colour 'blue'; choose from red
+    adnet_lab.core.errors.UsageError: unknown colour 'blue'; choose from red
     """
 
     def __init__(self, kind: str) -> None:
@@ -96,11 +97,11 @@ class Registry(Generic[T]):
 
 
 #: Landmark losses by name: factories ``(objective, scheme) -> LandmarkLoss``
-#: (:class:`adnet_lab.losses.LandmarkLoss`), chosen by ``ObjectiveConfig.landmark_loss``.
+#: (:class:`adnet_lab.training.losses.LandmarkLoss`), chosen by ``ObjectiveConfig.landmark_loss``.
 LANDMARK_LOSSES: Registry[Any] = Registry("landmark loss")
-LANDMARK_LOSSES.declare("adl", "adnet_lab.losses:adl_landmark_loss")
-LANDMARK_LOSSES.declare("smooth-l1", "adnet_lab.losses:smooth_l1_landmark_loss")
-LANDMARK_LOSSES.declare("wing", "adnet_lab.losses:wing_landmark_loss")
+LANDMARK_LOSSES.declare("adl", "adnet_lab.training.losses:adl_landmark_loss")
+LANDMARK_LOSSES.declare("smooth-l1", "adnet_lab.training.losses:smooth_l1_landmark_loss")
+LANDMARK_LOSSES.declare("wing", "adnet_lab.training.losses:wing_landmark_loss")
 
 #: Dataset formats by name (``--dataset``): :class:`adnet_lab.data.sources.DatasetFormat`.
 DATASET_FORMATS: Registry[Any] = Registry("dataset format")

@@ -29,25 +29,14 @@ from types import MappingProxyType
 
 import numpy as np
 
-from adnet_lab.configs import DATASET_SCHEMES  # the dataset names, with the configurations
+from adnet_lab.core.scheme_names import CURVE_NAMES as _CURVE_NAMES
+from adnet_lab.core.scheme_names import DATASET_SCHEMES, SCHEME_NAMES
+
+_OFFICIAL_KEY = {"wflw": "WFLW", "300w": "300W", "cofw": "COFW", "cofw-symmetric": "COFW"}
 
 __all__ = ["DATASET_SCHEMES", "SCHEME_NAMES", "Curve", "LandmarkScheme", "get_scheme",
            "mean_face", "resolve_scheme"]
 
-#: Names accepted by :func:`get_scheme`.
-SCHEME_NAMES = ("wflw", "300w", "cofw", "cofw-symmetric")
-
-_OFFICIAL_KEY = {"wflw": "WFLW", "300w": "300W", "cofw": "COFW", "cofw-symmetric": "COFW"}
-
-# Names of the official curves, in edge_info order.
-_CURVE_NAMES = {
-    "wflw": ("jaw", "left_brow", "right_brow", "nose_bridge", "nose_base",
-             "left_eye", "right_eye", "outer_lip", "inner_lip"),
-    "300w": ("jaw", "left_brow", "right_brow", "nose_bridge", "nose_base",
-             "left_eye", "right_eye", "outer_lip", "inner_lip"),
-    "cofw": ("left_brow", "right_brow", "left_eye", "right_eye", "nose",
-             "lower_lip", "upper_lip"),
-}
 
 # Points on no curve, as named parts.
 _EXTRA_PARTS = {
@@ -101,7 +90,7 @@ class LandmarkScheme:
             builds ADL's neighbour table: closed curves wrap; at the ends of an open curve both
             neighbours are the single inner neighbour; a point on no curve is its own neighbour;
             a point on several curves keeps the neighbours of the **last** curve listed.
-        chord_neighbors: the same table for the chord rule of :mod:`adnet_lab.geometry`, with
+        chord_neighbors: the same table for the chord rule of :mod:`adnet_lab.core.geometry`, with
             one-sided ends: the first point of an open curve is its own previous neighbour and
             the last point its own next neighbour.
     """

@@ -26,7 +26,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from adnet_lab.conventions import normalize_image, normalize_landmarks
+from adnet_lab.core.conventions import normalize_image, normalize_landmarks
+from adnet_lab.core.topology import LandmarkScheme, resolve_scheme
 from adnet_lab.data.formats import FaceRecord, load_image
 from adnet_lab.data.transforms import (
     SCALE_UNIT_PX,
@@ -38,7 +39,6 @@ from adnet_lab.data.transforms import (
     sample_geometry,
     warp_image,
 )
-from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
 __all__ = ["FaceAlignmentDataset", "crop_parameters", "to_image_tensor"]
 
@@ -124,7 +124,8 @@ class FaceAlignmentDataset(Dataset):
 
     def to_image_pixels(self, index: int, points: np.ndarray) -> np.ndarray:
         """Points in the evaluation crop of face ``index`` (crop pixels, e.g. a
-        :class:`~adnet_lab.evaluation.Predictions`' ``pred_px[index]``, ``... x 2``) mapped
+        :class:`~adnet_lab.evaluation.inference.Predictions`' ``pred_px[index]``, ``... x 2``)
+        mapped
         back to the pixels of its image (x right, y down)."""
         center, scale = crop_parameters(self.records[index], self.box_enlarge)
         inverse = np.linalg.inv(crop_matrix(center, scale, self.input_size))

@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 
-from adnet_lab.errors import InputFileError
+from adnet_lab.core.errors import InputFileError
 
 __all__ = [
     "MAX_COORDINATE_PX",
@@ -543,7 +543,7 @@ def read_adnet_tsv(tsv_path: str | Path, images_dir: str | Path, scheme: str, *,
     first line with no number in its scale/centre columns is recognised as a header and any
     other first line is read as a sample. ``RecordList.notes`` says which case applied.
     """
-    from adnet_lab.topology import get_scheme
+    from adnet_lab.core.topology import get_scheme
 
     tsv_path, images_dir = Path(tsv_path), Path(images_dir)
     num_points = get_scheme(scheme).num_points

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from adnet_lab.core.errors import InputFileError, UsageError
 from adnet_lab.data.formats import _is_float, _read_text, _value_problem
-from adnet_lab.errors import InputFileError, UsageError
 
 __all__ = ["PREDICTION_FORMATS", "PredictionFileError", "read_predictions", "write_predictions"]
 

@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
-from adnet_lab.conventions import IMAGE_CENTRE, IMAGE_SCALE, normalize_landmarks
+from adnet_lab.core.conventions import IMAGE_CENTRE, IMAGE_SCALE, normalize_landmarks
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.targets import edge_maps
 

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from adnet_lab.core.errors import AdnetLabError
+from adnet_lab.core.registry import DATASET_FORMATS
+from adnet_lab.core.topology import DATASET_SCHEMES, get_scheme
 from adnet_lab.data.formats import (
     ImageCheck,
     RecordList,
@@ -14,14 +17,11 @@ from adnet_lab.data.formats import (
     read_pts_folder,
     read_wflw,
 )
-from adnet_lab.errors import AdnetLabError
-from adnet_lab.registry import DATASET_FORMATS
-from adnet_lab.topology import DATASET_SCHEMES, get_scheme
 
 __all__ = ["COFW", "DATASETS", "W300", "WFLW", "DataNotFoundError", "DatasetFormat", "hold_out",
            "missing", "open_split"]
 
-#: The datasets :func:`open_split` reads: the dataset schemes of :mod:`adnet_lab.topology`.
+#: The datasets :func:`open_split` reads: the dataset schemes of :mod:`adnet_lab.core.topology`.
 DATASETS = DATASET_SCHEMES
 
 
@@ -44,11 +44,11 @@ def _first(candidates: list[Path]) -> Path | None:
 @dataclass(frozen=True)
 class DatasetFormat:
     """A dataset's layout on disk, registered by name in
-    :data:`adnet_lab.registry.DATASET_FORMATS` (``--dataset``).
+    :data:`adnet_lab.core.registry.DATASET_FORMATS` (``--dataset``).
 
     Attributes:
         name: the format's name.
-        scheme: its landmark scheme (:data:`~adnet_lab.topology.DATASET_SCHEMES`).
+        scheme: its landmark scheme (:data:`~adnet_lab.core.topology.DATASET_SCHEMES`).
         folder: its default folder under ``data/``.
         splits: the split names it knows.
         open: ``open(root, split, on_error=..., check_images=...)`` -> the split's records;
@@ -65,7 +65,7 @@ class DatasetFormat:
 def open_split(dataset: str, root: str | Path, split: str, *, on_error: str = "raise",
                check_images: ImageCheck = "exists") -> RecordList:
     """Records of ``split`` of the dataset format ``dataset`` (a name in
-    :data:`~adnet_lab.registry.DATASET_FORMATS`: ``wflw``: train/test; ``300w``:
+    :data:`~adnet_lab.core.registry.DATASET_FORMATS`: ``wflw``: train/test; ``300w``:
     train/common/challenge/full; ``cofw``: train/test) found under ``root``.
 
     WFLW lists are looked for as ``root/list_98pt_rect_attr_<split>.txt`` or in the official
@@ -115,7 +115,7 @@ def _open_cofw(root: Path, split: str, *, on_error: str, check_images: ImageChec
     return read_cofw(mat, on_error=on_error)
 
 
-#: The built-in formats (declared by name in :data:`adnet_lab.registry.DATASET_FORMATS`).
+#: The built-in formats (declared by name in :data:`adnet_lab.core.registry.DATASET_FORMATS`).
 WFLW = DatasetFormat("wflw", "wflw", "WFLW", ("train", "test"), _open_wflw)
 W300 = DatasetFormat("300w", "300w", "300W", ("train", "common", "challenge", "full"),
                      _open_300w)

@@ -25,10 +25,10 @@ import math
 
 import torch
 
-from adnet_lab.configs import POINT_SIGMA  # input pixels (the release's 1.5)
-from adnet_lab.conventions import denormalize_landmarks, normalize_landmarks
+from adnet_lab.core.configs import POINT_SIGMA  # input pixels (the release's 1.5)
+from adnet_lab.core.conventions import denormalize_landmarks, normalize_landmarks
+from adnet_lab.core.topology import LandmarkScheme, resolve_scheme
 from adnet_lab.data.splines import sample_curve_splines
-from adnet_lab.topology import LandmarkScheme, resolve_scheme
 
 __all__ = ["denormalize_landmarks", "edge_maps", "make_targets", "normalize_landmarks",
            "point_maps"]

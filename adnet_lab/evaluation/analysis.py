@@ -1,9 +1,10 @@
 """Tables that analyse the normal/tangent error decomposition and compare runs.
 
 Inputs are ``M x N`` arrays of signed normal and tangent error components (M images, N
-landmarks; fractions of the normalising distance, as :func:`adnet_lab.geometry.decompose_errors`
+landmarks; fractions of the normalising distance, as
+:func:`adnet_lab.core.geometry.decompose_errors`
 divided by it, or the ``normal_k`` / ``tangent_k`` columns of
-:func:`adnet_lab.evaluation.evaluate_predictions` -- see :func:`components_from_table`).
+:func:`adnet_lab.evaluation.inference.evaluate_predictions` -- see :func:`components_from_table`).
 Tables report percent. Points on no curve have no normal; they are left out of the
 anisotropy statistics.
 
@@ -17,15 +18,20 @@ random^2``.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from adnet_lab.evaluation import Predictions
-from adnet_lab.metrics import NormalTangentAccumulator, nme, rms
-from adnet_lab.topology import LandmarkScheme, resolve_scheme
+from adnet_lab.core.metrics import NormalTangentAccumulator, nme, rms
+from adnet_lab.core.topology import LandmarkScheme, resolve_scheme
+from adnet_lab.evaluation.inference import Predictions
+from adnet_lab.evaluation.measures import RUN_METRICS
+from adnet_lab.evaluation.stats import (
+    bootstrap_interval,
+    clustered_resample_sums,
+    mean_interval,
+    paired_comparison,
+)
 
 __all__ = [
     "METRICS",
@@ -48,13 +54,7 @@ __all__ = [
 ]
 
 #: The per-run metrics (percent) of :func:`run_metrics`, the columns a study aggregates.
-METRICS = (
-    "nme_percent", "nme_vs_truth_percent",
-    "normal_rms_percent", "tangent_rms_percent",
-    "normal_rms_vs_truth_percent", "tangent_rms_vs_truth_percent",
-    "normal_systematic_vs_truth_percent", "normal_random_vs_truth_percent",
-    "tangent_systematic_vs_truth_percent", "tangent_random_vs_truth_percent",
-)
+METRICS = RUN_METRICS
 
 
 def components_from_table(table: pd.DataFrame,
@@ -148,12 +148,8 @@ def anisotropy_ratio(normal: np.ndarray, tangent: np.ndarray, scheme: str | Land
         tn, tt = spread(n[rows]), spread(t[rows])                   # ... x M x K
         return np.sqrt((tt**2).mean(axis=(-2, -1)) / (tn**2).mean(axis=(-2, -1)))
 
-    result = stats.bootstrap((np.arange(len(n)),), ratio, n_resamples=num_bootstrap,
-                             confidence_level=confidence, method="percentile",
-                             vectorized=True, rng=np.random.default_rng(seed))
-    interval = result.confidence_interval
-    return {"ratio": float(ratio(np.arange(len(n)))), "low": float(interval.low),
-            "high": float(interval.high)}
+    value, low, high = bootstrap_interval(ratio, len(n), num_bootstrap, confidence, seed)
+    return {"ratio": value, "low": low, "high": high}
 
 
 def error_ellipses(normal: np.ndarray, tangent: np.ndarray,
@@ -179,46 +175,6 @@ def error_ellipses(normal: np.ndarray, tangent: np.ndarray,
         "cov_nn": covariance[:, 1, 1]})
     table.index.name = "landmark"
     return table
-
-
-def mean_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """``(mean, low, high)``: the mean of ``values`` and its Student-t interval (NaN bounds
-    for a single value).
-
-    Example:
-        >>> [round(v, 3) for v in mean_interval(np.array([1.0, 2.0, 3.0]))]
-        [2.0, -0.484, 4.484]
-    """
-    values = np.asarray(values, float)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf((1 + confidence) / 2, len(values) - 1) * stats.sem(values))
-    return mean, mean - half, mean + half
-
-
-def paired_comparison(nme_a: np.ndarray, nme_b: np.ndarray) -> dict[str, float]:
-    """Compare two runs on the same images (per-image NMEs, same order).
-
-    Returns ``count``, ``mean_difference_percent`` and ``median_difference_percent``
-    (a - b), the Wilcoxon signed-rank ``statistic`` and two-sided ``p_value`` (scipy), and
-    the matched-pairs rank-biserial correlation ``effect_size`` in [-1, 1] (positive: a has
-    the larger errors more often and by more).
-    """
-    a, b = np.asarray(nme_a, float), np.asarray(nme_b, float)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"need two 1-D arrays of equal length, got {a.shape} and {b.shape}")
-    difference = a - b
-    nonzero = difference[difference != 0]
-    if nonzero.size == 0:
-        raise ValueError("the two runs have identical errors on every image")
-    test = stats.wilcoxon(a, b)
-    ranks = stats.rankdata(np.abs(nonzero))
-    positive, negative = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
-    return {"count": float(a.size), "mean_difference_percent": 100 * float(difference.mean()),
-            "median_difference_percent": 100 * float(np.median(difference)),
-            "statistic": float(test.statistic), "p_value": float(test.pvalue),
-            "effect_size": float((positive - negative) / (positive + negative))}
 
 
 # ------------------------------------------------------------- measures of a model's predictions
@@ -294,7 +250,7 @@ def curve_parts(truth: Predictions) -> pd.DataFrame:
 def adl_landscape(loss_lambda: float, extent_percent: float = 4.0, steps: int = 41,
                   scheme: str | LandmarkScheme = "wflw", landmark: int = 8
                   ) -> dict[str, np.ndarray | float]:
-    """ADL (:func:`adnet_lab.losses.anisotropic_direction_loss`, fixed lambda) of one
+    """ADL (:func:`adnet_lab.training.losses.anisotropic_direction_loss`, fixed lambda) of one
     landmark's error over the plane of its normal and tangent components, and its gradient.
 
     On the scheme's mean face, ``landmark`` (on a curve) is moved by every ``(normal,
@@ -315,10 +271,10 @@ def adl_landscape(loss_lambda: float, extent_percent: float = 4.0, steps: int = 
     import torch
     from torch.func import grad_and_value, vmap
 
-    from adnet_lab.geometry import curve_normals, rotate_90
-    from adnet_lab.losses import SMOOTH_L1_KNEE, anisotropic_direction_loss
-    from adnet_lab.metrics import normalizing_distance
-    from adnet_lab.topology import mean_face
+    from adnet_lab.core.geometry import curve_normals, rotate_90
+    from adnet_lab.core.metrics import normalizing_distance
+    from adnet_lab.core.topology import mean_face
+    from adnet_lab.training.losses import SMOOTH_L1_KNEE, anisotropic_direction_loss
 
     scheme = resolve_scheme(scheme)
     if not any(landmark in curve.indices for curve in scheme.curves):
@@ -354,7 +310,8 @@ def curve_spread_table(spreads: dict[str, dict[str, np.ndarray]],
                        scheme: str | LandmarkScheme, reference: str = "baseline"
                        ) -> pd.DataFrame:
     """Per curve and model: the decoded maps' spread across and along the curve
-    (:func:`adnet_lab.diagnostics.map_spreads`, percent of the inter-ocular distance; mean
+    (:func:`adnet_lab.evaluation.diagnostics.map_spreads`, percent of the inter-ocular distance;
+    mean
     over faces and the curve's landmarks), their ratio, and for each model but
     ``reference`` the paired change of the normal spread against it (per face, the mean
     over the curve's landmarks; Wilcoxon signed-rank p-value).
@@ -397,7 +354,7 @@ def curve_lean(components: list[tuple[np.ndarray, np.ndarray]], scheme: str | La
 
     Args:
         components: one ``(normal, tangent)`` pair per run (e.g. per seed), each ``M x N``
-            (:meth:`~adnet_lab.metrics.NormalTangentAccumulator.components` with
+            (:meth:`~adnet_lab.core.metrics.NormalTangentAccumulator.components` with
             ``all_landmarks=True``; any unit, the same for both).
 
     Returns:
@@ -419,18 +376,9 @@ def curve_lean(components: list[tuple[np.ndarray, np.ndarray]], scheme: str | La
     squares = [(np.stack([(n[:, ids] ** 2).sum(1) for _, ids in groups], 1),
                 np.stack([(t[:, ids] ** 2).sum(1) for _, ids in groups], 1))
                for n, t in components]
-    rng = np.random.default_rng(seed)
     runs = len(squares)
-    normal_total = np.zeros((num_bootstrap, len(groups)))
-    tangent_total = np.zeros((num_bootstrap, len(groups)))
-    chosen = rng.integers(0, runs, (num_bootstrap, runs))
-    for slot in range(runs):            # a few runs: the faces are resampled vectorised
-        for run in range(runs):
-            rows = np.flatnonzero(chosen[:, slot] == run)
-            normal, tangent = squares[run]
-            faces = rng.integers(0, len(normal), (len(rows), len(normal)))
-            normal_total[rows] += normal[faces].sum(1)
-            tangent_total[rows] += tangent[faces].sum(1)
+    normal_total, tangent_total = clustered_resample_sums(squares, num_bootstrap,
+                                                          np.random.default_rng(seed))
     resampled = np.sqrt(tangent_total / normal_total)
     alpha = (1 - confidence) / 2
     normal_all = sum(s[0].sum(0) for s in squares)
@@ -451,7 +399,7 @@ def spread_comparison(first: dict[str, np.ndarray], second: dict[str, np.ndarray
                       scheme: str | LandmarkScheme, tie: float = 0.1,
                       num_bootstrap: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Per curve, two maps' spreads across and along the curve compared face by face (the
-    same faces; :func:`adnet_lab.diagnostics.true_frame_spreads`).
+    same faces; :func:`adnet_lab.evaluation.diagnostics.true_frame_spreads`).
 
     For each face the spreads are averaged over the curve's landmarks. ``across`` compares
     the SDs across the curve (``first`` narrower: fewer percent of the inter-ocular

@@ -13,24 +13,21 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from adnet_lab.configs import ObjectiveConfig
-from adnet_lab.recipes import VARIANTS
+from adnet_lab.core.configs import ObjectiveConfig
+from adnet_lab.core.recipes import VARIANTS
+from adnet_lab.evaluation.measures import MEASURES
 
-__all__ = ["DIAGNOSTIC_WORDS", "curve_words", "diagnostics_in_words", "measure_words",
+__all__ = ["DIAGNOSTIC_WORDS", "curve_words", "diagnostics_in_words", "markdown_table",
+           "measure_words",
            "spread_comparison_in_words",
            "study_changes", "variant_words"]
 
-_MEASURES = {"nme": "NME", "normal_rms": "normal RMS error", "tangent_rms": "tangent RMS error",
-             "normal_systematic": "systematic normal error",
-             "normal_random": "random normal error",
-             "tangent_systematic": "systematic tangent error",
-             "tangent_random": "random tangent error", "fr10": "FR@10", "auc10": "AUC@10"}
 
 _VARIANTS = {"baseline": "baseline (smooth-L1, no AAM)",
              "adnet-mw0.1-fixed4": "ADNet, package recipe (adnet-mw0.1-fixed4)",
              "adnet-release": "ADNet, release recipe (adnet-release)"}
 
-#: The diagnostics of :func:`adnet_lab.diagnostics.diagnose`, in words.
+#: The diagnostics of :func:`adnet_lab.evaluation.diagnostics.diagnose`, in words.
 DIAGNOSTIC_WORDS = {
     "lambda_median": "heatmap lambda, median",
     "lambda_at_floor": "share of lambdas at the floor",
@@ -61,12 +58,13 @@ def measure_words(column: str, unit: bool = True) -> str:
         name, where = name.removesuffix("_vs_truth"), " against the truth"
     if column.startswith("val_"):
         where = ", validation"
-    words = _MEASURES.get(name, name.replace("_", " "))
+    measure = MEASURES.get(name)
+    words = measure.label if measure else name.replace("_", " ")
     if not unit:
         return words + where
     if change:
         return f"{words}{where}: change against the baseline (%)"
-    return f"{words}{where} (% of the inter-ocular distance)"
+    return f"{words}{where} ({measure.unit if measure else '% of the inter-ocular distance'})"
 
 
 def variant_words(name: str) -> str:
@@ -115,7 +113,7 @@ def study_changes(summary: pd.DataFrame, variants: Sequence[str] | None = None,
     (mean and 95% interval over seeds, percent) and how many seeds share the sign.
 
     Args:
-        summary: a study summary (:func:`adnet_lab.runner.summarize_ablation`; index:
+        summary: a study summary (:func:`adnet_lab.studies.runner.summarize_ablation`; index:
             variant).
         variants: the rows, in order (default: every variant but the baseline).
     """
@@ -141,7 +139,7 @@ def diagnostics_in_words(runs: pd.DataFrame, variants: Sequence[str],
 
 
 def spread_comparison_in_words(table: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
-    """:func:`adnet_lab.analysis.spread_comparison`'s table for a reader: per curve (in
+    """:func:`adnet_lab.evaluation.analysis.spread_comparison`'s table for a reader: per curve (in
     words), the two maps' SD across the curve, its change with the 95% interval over faces,
     the faces on which the first is narrower / tied / wider, the two maps' elongation (SD
     along / across) and the faces on which the first is more elongated / tied / less.
@@ -162,3 +160,15 @@ def spread_comparison_in_words(table: pd.DataFrame, first: str, second: str) -> 
                 f"{row['less_elongated']:.0f}",
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def markdown_table(table: pd.DataFrame, digits: int = 2) -> str:
+    """A DataFrame as a Markdown table (numbers rounded to ``digits``)."""
+    def cell(value) -> str:
+        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |",
+             "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
+              for row in table.itertuples(index=False)]
+    return "\n".join(lines)

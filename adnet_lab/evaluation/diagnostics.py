@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from adnet_lab.configs import POINT_SIGMA
+from adnet_lab.core.configs import POINT_SIGMA
+from adnet_lab.core.geometry import curve_normals
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.targets import make_targets
-from adnet_lab.geometry import curve_normals
-from adnet_lab.losses import LAMBDA_RANGE, heatmap_lambda
 from adnet_lab.model import ADNet, evaluation_mode
+from adnet_lab.training.losses import LAMBDA_RANGE, heatmap_lambda
 
 __all__ = ["diagnose", "map_spreads", "output_spreads", "true_frame_spreads"]
 
@@ -41,7 +41,7 @@ def diagnose(model: ADNet, dataset: FaceAlignmentDataset, point_sigma: float = P
     * ``lambda_p10``, ``lambda_median``, ``lambda_p90``, ``lambda_at_floor``,
       ``lambda_at_ceiling`` -- ADL's heatmap lambda (the release's mode) on the final fused
       maps, over landmarks with a non-zero official normal; floor and ceiling
-      :data:`~adnet_lab.losses.LAMBDA_RANGE` (1, 9) (fractions).
+      :data:`~adnet_lab.training.losses.LAMBDA_RANGE` (1, 9) (fractions).
     * ``edge_map_correlation``, ``point_map_correlation`` -- mean Pearson correlation of the
       last stack's edge / point maps with their targets.
     * ``point_map_peak`` -- median peak of the last stack's point maps (targets: 0.81).
@@ -89,8 +89,8 @@ def output_spreads(output, landmarks: torch.Tensor, scheme, stack: int = -1
                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`map_spreads` of one forward pass: ``output`` (an ADNetOutput) on faces whose
     annotated ``landmarks`` (``B x N x 2``, [-1, 1]) give the curves' frames; ``B x N`` each."""
-    from adnet_lab.losses import map_spread
-    from adnet_lab.metrics import normalizing_distance
+    from adnet_lab.core.metrics import normalizing_distance
+    from adnet_lab.training.losses import map_spread
 
     normals = curve_normals(landmarks, scheme, method="official")
     normal, tangent = map_spread(output.fused_heatmaps[stack].double(),
@@ -153,8 +153,8 @@ def true_frame_spreads(model: ADNet, truth_dataset: FaceAlignmentDataset, stack:
         (NaN for points on no curve): the heatmaps before AAM's mask and the fused maps
         the soft-argmax decodes (the same maps for a model without AAM).
     """
-    from adnet_lab.losses import map_spread
-    from adnet_lab.metrics import normalizing_distance
+    from adnet_lab.core.metrics import normalizing_distance
+    from adnet_lab.training.losses import map_spread
 
     scheme = model.scheme
     loader = torch.utils.data.DataLoader(truth_dataset, batch_size=batch_size,

@@ -31,13 +31,13 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from adnet_lab.conventions import denormalize_landmarks
+from adnet_lab.core.conventions import denormalize_landmarks
+from adnet_lab.core.errors import InputFileError, UsageError
+from adnet_lab.core.metrics import NormalTangentAccumulator, auc, failure_rate, landmark_errors, nme
+from adnet_lab.core.topology import DATASET_SCHEMES, LandmarkScheme, get_scheme, resolve_scheme
 from adnet_lab.data.formats import WFLW_ATTRIBUTES
-from adnet_lab.errors import InputFileError, UsageError
-from adnet_lab.metrics import NormalTangentAccumulator, auc, failure_rate, landmark_errors, nme
 from adnet_lab.model import ADNet
-from adnet_lab.topology import DATASET_SCHEMES, LandmarkScheme, get_scheme, resolve_scheme
-from adnet_lab.training import resolve_device
+from adnet_lab.training.loop import resolve_device
 
 #: The arrays of a predictions ``.npz``.
 PREDICTION_ARRAYS = ("scheme", "pred_px", "gt_px", "image_ids", "tags", "input_size")

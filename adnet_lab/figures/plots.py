@@ -1,7 +1,8 @@
 """Figures (matplotlib + seaborn). Every function returns the :class:`~matplotlib.figure.Figure`.
 
 Errors are shown in percent of the normalising distance. Every colour that means something is
-:mod:`adnet_lab.palette`'s: normal and tangent, truth, labels and predictions look the same in
+:mod:`adnet_lab.figures.palette`'s: normal and tangent, truth, labels and predictions look the same
+in
 every figure.
 """
 
@@ -13,8 +14,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from adnet_lab.metrics import auc, ced, rms
-from adnet_lab.palette import (
+from adnet_lab.core.metrics import auc, ced, rms
+from adnet_lab.evaluation.descriptions import measure_words, variant_words
+from adnet_lab.figures.palette import (
     COLOUR_WORDS,
     COLOURS,
     FACE_COLOURS,
@@ -25,7 +27,6 @@ from adnet_lab.palette import (
     VERDICT_COLOURS,
     variant_colour,
 )
-from adnet_lab.words import measure_words, variant_words
 
 __all__ = [
     "FACE_COLOURS",
@@ -54,7 +55,7 @@ __all__ = [
 
 def measure_label(column: str) -> str:
     """An axis label in words, with its unit on a second line, for a metric column of the
-    runs, summaries or histories (:func:`adnet_lab.words.measure_words`).
+    runs, summaries or histories (:func:`adnet_lab.evaluation.descriptions.measure_words`).
 
     Example:
         >>> measure_label("val_normal_rms_percent")
@@ -148,7 +149,7 @@ def plot_normal_tangent(runs: Mapping[str, tuple[np.ndarray, np.ndarray]],
 
 def _face_frame(scheme, face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Chord normals and tangents of a face (``N x 2`` each)."""
-    from adnet_lab.geometry import curve_normals, curve_tangents
+    from adnet_lab.core.geometry import curve_normals, curve_tangents
 
     return (curve_normals(face, scheme, method="chord"),
             curve_tangents(face, scheme, method="chord"))
@@ -163,8 +164,8 @@ def _draw_curves(axis, scheme, face: np.ndarray, colour=COLOURS["curve"]) -> Non
 def _mean_face_in_percent(scheme) -> np.ndarray:
     """The scheme's mean face scaled so that its inter-ocular distance is 100: one unit is 1%
     of it."""
-    from adnet_lab.metrics import normalizing_distance
-    from adnet_lab.topology import mean_face
+    from adnet_lab.core.metrics import normalizing_distance
+    from adnet_lab.core.topology import mean_face
 
     base = mean_face(scheme)
     return base / float(normalizing_distance(base, scheme, "inter_ocular")) * 100
@@ -200,7 +201,8 @@ def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
                         magnify: float = 1.0,
                         title: str = "Error ellipses on the mean face",
                         sigmas: float = 1.0) -> Figure:
-    """Each landmark's error ellipse (from :func:`adnet_lab.analysis.error_ellipses`, local
+    """Each landmark's error ellipse (from :func:`adnet_lab.evaluation.analysis.error_ellipses`,
+    local
     frame: tangent = x, normal = y, percent) drawn on a face with its curves, with a scale
     bar of 1% of the inter-ocular distance at the ellipses' magnification.
 
@@ -210,9 +212,9 @@ def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
             that 1% error is one unit).
         magnify: scale factor on the ellipses for visibility (the face is not magnified).
         sigmas: how many standard deviations the ellipses' semi-axes span (the ``scale``
-            given to :func:`~adnet_lab.analysis.error_ellipses`), written in the title.
+            given to :func:`~adnet_lab.evaluation.analysis.error_ellipses`), written in the title.
     """
-    from adnet_lab.topology import resolve_scheme
+    from adnet_lab.core.topology import resolve_scheme
 
     scheme = resolve_scheme(scheme)
     face = _mean_face_in_percent(scheme) if face is None else face
@@ -242,7 +244,8 @@ def _scale_bar(axis, face: np.ndarray, magnify: float, colour, unit: float = 1.0
 
 def plot_landmark_bars(table, title: str = "Error per landmark") -> Figure:
     """Normal and tangent RMS error per landmark (percent), from
-    :func:`adnet_lab.analysis.landmark_error_table`, grouped by curve with the curves named
+    :func:`adnet_lab.evaluation.analysis.landmark_error_table`, grouped by curve with the curves
+    named
     in words under the axis."""
     figure, axis = plt.subplots(figsize=(max(7.0, 0.1 * len(table)), 3.8),
                                 layout="constrained")
@@ -269,7 +272,7 @@ def plot_landmark_bars(table, title: str = "Error per landmark") -> Figure:
 
 def plot_training_curves(history, title: str = "Training") -> Figure:
     """Loss per head (log scale) and the validation metrics (percent) against the epoch, from
-    the history of :func:`adnet_lab.training.train`: ``val_nme_percent`` and, where recorded,
+    the history of :func:`adnet_lab.training.loop.train`: ``val_nme_percent`` and, where recorded,
     the normal and tangent RMS errors (``val_normal_rms_percent``,
     ``val_tangent_rms_percent``)."""
     figure, (loss_axis, nme_axis) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
@@ -331,9 +334,9 @@ def plot_image_grid(images: np.ndarray, pred_px: np.ndarray | None, gt_px: np.nd
                     scheme, columns: int = 4, show_normals: bool = True,
                     normal_length: float = 4.0) -> Figure:
     """Crops with ground truth, predictions and the ground truth's curve normals (short
-    ticks), each in its colour of :mod:`adnet_lab.palette` (green, pink, blue).
+    ticks), each in its colour of :mod:`adnet_lab.figures.palette` (green, pink, blue).
     ``images``: ``M x S x S x 3`` uint8; landmarks ``M x N x 2`` crop pixels."""
-    from adnet_lab.topology import resolve_scheme
+    from adnet_lab.core.topology import resolve_scheme
 
     scheme = resolve_scheme(scheme)
     count = len(images)
@@ -363,7 +366,7 @@ def plot_image_grid(images: np.ndarray, pred_px: np.ndarray | None, gt_px: np.nd
 def plot_tradeoff(summary, variants: Sequence[str], x: str = "tangent_rms_vs_truth_percent",
                   y: str = "normal_rms_vs_truth_percent",
                   title: str = "Normal / tangent trade-off") -> Figure:
-    """Each variant of an ablation summary (:func:`adnet_lab.runner.summarize_ablation`)
+    """Each variant of an ablation summary (:func:`adnet_lab.studies.runner.summarize_ablation`)
     as a point (mean over seeds) with its 95% intervals on both axes; the baseline and the
     ADL-only variants (``adl*``: a lambda sweep) are joined in the order given. ``x`` and
     ``y`` name summary columns (with ``_low`` / ``_high`` beside them), e.g. the errors or
@@ -422,7 +425,7 @@ def plot_learning_curves(histories, columns: Sequence[str] = ("val_normal_rms_pe
 
 
 #: The columns of a draw that hold its Hodges-Lehmann change and the 99% interval that
-#: inverts its Wilcoxon signed-rank test (:func:`adnet_lab.confirmation.study_draws`).
+#: inverts its Wilcoxon signed-rank test (:func:`adnet_lab.studies.confirmation.study_draws`).
 _WILCOXON_INTERVAL = ("hl_change_percent", "hl_change_low_percent", "hl_change_high_percent")
 
 
@@ -461,7 +464,7 @@ def plot_draws(draws, measures: Mapping[str, str], marked=None, pooled=None,
                title: str = "Recipe against baseline, draw by draw") -> Figure:
     """The change of each measure per draw, coloured by the draw's one test, the Wilcoxon
     signed-rank test over the test images at p < 0.01: significantly lower, significantly
-    higher, or neither (:data:`~adnet_lab.palette.VERDICT_COLOURS`). One panel per measure,
+    higher, or neither (:data:`~adnet_lab.figures.palette.VERDICT_COLOURS`). One panel per measure,
     one row per draw, grouped by setting.
 
     A draw with the Hodges-Lehmann columns (``hl_change_percent``, ``hl_change_low_percent``,
@@ -470,12 +473,13 @@ def plot_draws(draws, measures: Mapping[str, str], marked=None, pooled=None,
     without them at its change of the mean, with no bar. The legend's title says which.
 
     Args:
-        draws: a draws table (:func:`adnet_lab.confirmation.study_draws`): columns
+        draws: a draws table (:func:`adnet_lab.studies.confirmation.study_draws`): columns
             ``setting``, ``seed``, ``measure``, ``change_percent``, ``direction`` and, where
             recorded, the Hodges-Lehmann columns.
         measures: the measures to show, name -> words (panel titles).
         marked: another draw in the same form (e.g. the demo's), drawn on top as a star.
-        pooled: the per-setting means over draws (:func:`adnet_lab.confirmation.pool_draws`),
+        pooled: the per-setting means over draws
+        (:func:`adnet_lab.studies.confirmation.pool_draws`),
             drawn as a black diamond with its 95% t-interval over draws below each setting's
             draws.
     """
@@ -579,8 +583,8 @@ def plot_face_errors(image: np.ndarray, truth: np.ndarray, prediction: np.ndarra
         zoom: the half-width of the zoom in pixels (default: 2.5 times the error, at least
             a fortieth of the image).
     """
-    from adnet_lab.geometry import curve_normals, decompose_errors
-    from adnet_lab.topology import resolve_scheme
+    from adnet_lab.core.geometry import curve_normals, decompose_errors
+    from adnet_lab.core.topology import resolve_scheme
 
     scheme = resolve_scheme(scheme)
     curve = next((c for c in scheme.curves if landmark in c.indices), None)
@@ -663,7 +667,7 @@ def plot_adl_landscape(landscapes: Mapping[float, Mapping[str, np.ndarray | floa
     """ADL over the (normal, tangent) error plane, one panel per lambda: filled contours of
     the loss, its level lines (ellipses where the loss is quadratic, inside the smooth-L1
     knee, drawn dashed) and arrows of the negative gradient (where training pushes the
-    prediction). ``landscapes``: lambda -> :func:`adnet_lab.analysis.adl_landscape`."""
+    prediction). ``landscapes``: lambda -> :func:`adnet_lab.evaluation.analysis.adl_landscape`."""
     figure, axes = plt.subplots(1, len(landscapes), figsize=(3.6 * len(landscapes), 3.8),
                                 layout="constrained", squeeze=False, sharey=True)
     top = max(float(np.max(land["loss"])) for land in landscapes.values())
@@ -703,7 +707,7 @@ def plot_adnet_maps(image: np.ndarray, adnet, baseline, landmark: int, scheme,
             curve).
         index: the face's position in the batch.
     """
-    from adnet_lab.topology import resolve_scheme
+    from adnet_lab.core.topology import resolve_scheme
 
     scheme = resolve_scheme(scheme)
     curve = next((k for k, c in enumerate(scheme.curves) if landmark in c.indices), None)
@@ -749,7 +753,7 @@ def plot_heatmap_lambda(image: np.ndarray, output, landmarks, landmark: int, sch
     """ADL's heatmap lambda on a real prediction: the final fused map of one landmark over the
     crop and on its own grid, with the map's covariance about the decoded landmark drawn as
     its 1-SD ellipse and the curve's normal, and lambda (the variance along the curve over
-    the variance across it, :func:`adnet_lab.losses.heatmap_lambda`) in the title.
+    the variance across it, :func:`adnet_lab.training.losses.heatmap_lambda`) in the title.
 
     Args:
         image: the model's input crop, ``S x S x 3`` uint8.
@@ -760,9 +764,9 @@ def plot_heatmap_lambda(image: np.ndarray, output, landmarks, landmark: int, sch
     """
     from matplotlib.patches import Ellipse
 
-    from adnet_lab.geometry import curve_normals
-    from adnet_lab.losses import LAMBDA_RANGE, heatmap_lambda, map_moments
-    from adnet_lab.topology import resolve_scheme
+    from adnet_lab.core.geometry import curve_normals
+    from adnet_lab.core.topology import resolve_scheme
+    from adnet_lab.training.losses import LAMBDA_RANGE, heatmap_lambda, map_moments
 
     scheme = resolve_scheme(scheme)
     fused = output.final_fused_heatmaps.float()
@@ -822,14 +826,14 @@ def plot_curve_lean(lean, variants: Sequence[str] = ("baseline", "adnet-mw0.1-fi
                     ) -> Figure:
     """The lean of the error per curve (tangent / normal RMS against the truth, with its
     interval clustered by seed) under each kind of labels of the study ``cause``: one panel
-    per variant, one colour per label kind (:data:`adnet_lab.palette.LABEL_KIND_COLOURS`),
+    per variant, one colour per label kind (:data:`adnet_lab.figures.palette.LABEL_KIND_COLOURS`),
     a line at 1 (no lean).
 
     Args:
-        lean: :func:`adnet_lab.mechanisms.lean_table`'s table.
+        lean: :func:`adnet_lab.studies.mechanisms.lean_table`'s table.
     """
-    from adnet_lab.palette import LABEL_KIND_COLOURS
-    from adnet_lab.words import curve_words
+    from adnet_lab.evaluation.descriptions import curve_words
+    from adnet_lab.figures.palette import LABEL_KIND_COLOURS
 
     variants = [v for v in variants if v in set(lean["variant"])]
     kinds = list(dict.fromkeys(lean["setting"]))
@@ -863,15 +867,15 @@ def plot_curve_lean(lean, variants: Sequence[str] = ("baseline", "adnet-mw0.1-fi
 
 def plot_spread_comparisons(summary, title: str = "The maps' spread in the true curve's frame, "
                             "about the true landmark") -> Figure:
-    """Per curve, each comparison of :data:`adnet_lab.mechanisms.SPREAD_COMPARISONS`: the
+    """Per curve, each comparison of :data:`adnet_lab.studies.mechanisms.SPREAD_COMPARISONS`: the
     change of the first map's SD across the curve against the second's (left, percent; bar:
     mean over seeds, whiskers: the seeds' range) and the two maps' elongation along / across
     (right, first map filled, second open).
 
     Args:
-        summary: :func:`adnet_lab.mechanisms.spread_summary`'s table.
+        summary: :func:`adnet_lab.studies.mechanisms.spread_summary`'s table.
     """
-    from adnet_lab.words import curve_words
+    from adnet_lab.evaluation.descriptions import curve_words
 
     comparisons = list(dict.fromkeys(summary["comparison"]))
     curves = list(dict.fromkeys(summary["curve"]))
@@ -923,12 +927,12 @@ def plot_ellipses_by_labels(ellipses, lean=None, scheme="wflw", magnify: float =
     """The study ``cause`` on one face: per label kind (panels), each landmark's error
     ellipse against the truth (1 SD, drawn ``magnify`` times) for the first variant
     (filled) and the second (outline), on the mean face; with ``lean``
-    (:func:`adnet_lab.mechanisms.lean_table`) each panel names the jaw's lean.
+    (:func:`adnet_lab.studies.mechanisms.lean_table`) each panel names the jaw's lean.
 
     Args:
-        ellipses: :func:`adnet_lab.mechanisms.ellipse_table`'s table.
+        ellipses: :func:`adnet_lab.studies.mechanisms.ellipse_table`'s table.
     """
-    from adnet_lab.topology import resolve_scheme
+    from adnet_lab.core.topology import resolve_scheme
 
     scheme = resolve_scheme(scheme)
     face = _mean_face_in_percent(scheme)
@@ -979,18 +983,18 @@ def plot_idea(image: np.ndarray, truth: np.ndarray, ellipses, scheme="wflw",
 
     Args:
         image: ``H x W x 3`` face image; ``truth``: its ``N x 2`` true landmarks (pixels).
-        ellipses: :func:`adnet_lab.mechanisms.ellipse_table`'s table (its ``anisotropic``
+        ellipses: :func:`adnet_lab.studies.mechanisms.ellipse_table`'s table (its ``anisotropic``
             rows: the default labels).
         sigma_tangent, sigma_normal: the labels' scatter (fractions of the inter-ocular
             distance) of which ``draws`` annotations per landmark are drawn.
         magnify: the labels' offsets and the ellipses are drawn this many times their size.
         zoom: the landmarks the right panel zooms on (default: every other one of the lower
             left of the jaw, so that their ellipses do not overlap).
-        lean: :func:`adnet_lab.mechanisms.lean_table`'s table, to name the jaw's lean.
+        lean: :func:`adnet_lab.studies.mechanisms.lean_table`'s table, to name the jaw's lean.
     """
+    from adnet_lab.core.metrics import normalizing_distance
+    from adnet_lab.core.topology import resolve_scheme
     from adnet_lab.data.synthetic import annotate_along_curves
-    from adnet_lab.metrics import normalizing_distance
-    from adnet_lab.topology import resolve_scheme
 
     scheme = resolve_scheme(scheme)
     rng = np.random.default_rng(seed)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 
-from adnet_lab.errors import InputFileError
+from adnet_lab.core.errors import InputFileError
+from adnet_lab.core.topology import DATASET_SCHEMES, get_scheme
 from adnet_lab.model.config import ADNetConfig, ModelSource
 from adnet_lab.model.network import ADNet
-from adnet_lab.topology import DATASET_SCHEMES, get_scheme
 
 __all__ = ["CheckpointError", "config_from_state_dict", "load_official_checkpoint",
            "model_from_release_content", "read_checkpoint", "save_official_checkpoint",

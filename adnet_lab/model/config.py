@@ -1,4 +1,4 @@
-"""Model configuration and named presets (defined in :mod:`adnet_lab.configs`, with every
+"""Model configuration and named presets (defined in :mod:`adnet_lab.core.configs`, with every
 other configuration), and :class:`ModelSource`."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from adnet_lab.configs import PRESETS, ADNetConfig
+from adnet_lab.core.configs import PRESETS, ADNetConfig
 
 __all__ = ["PRESETS", "ADNetConfig", "ModelSource"]
 

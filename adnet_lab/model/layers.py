@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from adnet_lab.conventions import heatmap_grid
+from adnet_lab.core.conventions import heatmap_grid
 
 __all__ = ["BOUNDARY_THRESHOLD", "ConvBlock", "CoordConv", "ResBlock", "coordinate_channels"]
 

@@ -16,11 +16,11 @@ from typing import Literal
 
 import torch
 
+from adnet_lab.core.recipes import SHIPPED_ALIASES
+from adnet_lab.core.topology import get_scheme
 from adnet_lab.model import ADNet, ADNetConfig, CheckpointError, ModelSource
 from adnet_lab.model.checkpoint import model_from_release_content, read_checkpoint
-from adnet_lab.recipes import SHIPPED_ALIASES
-from adnet_lab.topology import get_scheme
-from adnet_lab.weights import SHIPPED, shipped_weights_path
+from adnet_lab.model.shipped import SHIPPED, shipped_weights_path
 
 __all__ = ["load_model"]
 

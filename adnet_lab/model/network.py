@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from adnet_lab.conventions import heatmap_grid, normalize_image
+from adnet_lab.core.conventions import heatmap_grid, normalize_image
+from adnet_lab.core.topology import get_scheme
 from adnet_lab.model.config import ADNetConfig, ModelSource
 from adnet_lab.model.layers import ConvBlock, CoordConv, ResBlock
-from adnet_lab.topology import get_scheme
 
 __all__ = ["ADNet", "ADNetOutput", "E2HTransform", "evaluation_mode", "soft_argmax"]
 

@@ -2,11 +2,11 @@
 
 ``baseline`` and ``adnet-mw0.1-fixed4`` (the package's recipe of ADNet) are the demo's two
 models, ``aam-mw0.1`` (AAM alone, no ADL) the model that differs from the baseline only by
-AAM (:data:`~adnet_lab.recipes.SHIPPED`); all three were trained on the demo's data, seed
+AAM (:data:`~adnet_lab.core.recipes.SHIPPED`); all three were trained on the demo's data, seed
 and budget (synthetic WFLW-98 faces with tangent ambiguity, preset ``cpu-small``) and are
 stored as their EMA weights in float16 (about 1.2 MB each) with their configuration and
 recipe. They are loaded by :func:`adnet_lab.load_model` and written by
-:func:`write_shipped_weights`; ``make weights`` (:func:`adnet_lab.demo.make_weights`)
+:func:`write_shipped_weights`; ``make weights`` (:func:`adnet_lab.studies.demo.make_weights`)
 retrains and writes them, the same bit for bit on the same machine and thread count, close
 elsewhere.
 """
@@ -19,13 +19,13 @@ from typing import Any
 
 import torch
 
-from adnet_lab.recipes import SHIPPED
+from adnet_lab.core.recipes import SHIPPED
 
 __all__ = ["SHIPPED", "shipped_weights_path", "write_shipped_weights"]
 
 
 def shipped_weights_path(name: str) -> Path:
-    """The file of shipped model ``name`` (a key of :data:`~adnet_lab.recipes.SHIPPED`)."""
+    """The file of shipped model ``name`` (a key of :data:`~adnet_lab.core.recipes.SHIPPED`)."""
     if name not in SHIPPED:
         raise ValueError(f"shipped models are {tuple(SHIPPED)}, not {name!r}")
     return Path(str(resources.files("adnet_lab").joinpath(f"resources/weights/{name}.pt")))

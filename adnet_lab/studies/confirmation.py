@@ -1,7 +1,7 @@
 """Does a claim hold on draws that played no part in making it?
 
 A **draw** is one seed of one setting (an ambiguity and a budget) of a study with several
-settings, such as :data:`~adnet_lab.recipes.STUDIES` ``confirm``: the recipe and the
+settings, such as :data:`~adnet_lab.core.recipes.STUDIES` ``confirm``: the recipe and the
 baseline trained on the same faces and compared image by image on the same test faces,
 against the true landmarks. For every draw and measure (normal RMS, tangent RMS and NME
 against the truth) :func:`study_draws` gives the paired difference recipe - baseline with its
@@ -27,24 +27,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from adnet_lab.analysis import mean_interval
-from adnet_lab.recipes import Study
-from adnet_lab.runner import paired_tests, study_folders
-from adnet_lab.runstore import finished_runs
+from adnet_lab.core.recipes import Study
+from adnet_lab.evaluation.measures import DRAW_MEASURES
+from adnet_lab.evaluation.stats import ALPHA, direction, mean_interval, wilcoxon_interval
+from adnet_lab.studies.runner import paired_tests, study_folders
+from adnet_lab.studies.runstore import finished_runs
 
-__all__ = ["ALPHA", "MEASURES", "comparison_draw", "draw_holds", "pool_draws",
+__all__ = ["ALPHA", "CONFIRMATION_DRAWS", "MEASURES", "comparison_draw", "confirmation_draws",
+           "demo_draw", "draw_holds", "pool_draws",
            "recheck_draws", "sort_draws", "study_draws", "verdicts", "wilcoxon_interval"]
 
-#: Significance level of a draw's tests.
-ALPHA = 0.01
+#: The confirmation study's draws (``docs/ablation/confirm_draws.csv``, copied into the
+#: package by ``python -m adnet_lab.studies.study``).
+CONFIRMATION_DRAWS = Path(__file__).parents[1] / "resources" / "confirm_draws.csv"
+
+
 #: The measures of a draw (per-image, against the true landmarks) and their names in words.
-#: A draw averages each image's RMS over its curve landmarks, which is not the RMS over all
-#: landmarks of all images that the study tables give (the names say "per image").
-MEASURES: dict[str, str] = {"normal_rms_vs_truth": "per-image normal RMS vs truth",
-                            "tangent_rms_vs_truth": "per-image tangent RMS vs truth",
-                            "nme_vs_truth": "NME vs truth"}
+MEASURES: dict[str, str] = DRAW_MEASURES
 #: The columns of a draws table, in order.
 DRAW_COLUMNS = ("setting", "epochs", "sigma_tangent_percent", "sigma_normal_percent", "seed",
                 "measure", "images", "baseline_mean_percent", "recipe_mean_percent",
@@ -55,38 +55,6 @@ DRAW_COLUMNS = ("setting", "epochs", "sigma_tangent_percent", "sigma_normal_perc
                 "hl_change_high_percent")
 #: No Hodges-Lehmann interval (a draw recorded without it).
 _NO_INTERVAL = (math.nan, math.nan, math.nan)
-
-
-def wilcoxon_interval(differences: np.ndarray, alpha: float = ALPHA
-                      ) -> tuple[float, float, float]:
-    """``(estimate, low, high)``: the Hodges-Lehmann estimate of paired differences and its
-    ``1 - alpha`` interval, the one that inverts the two-sided Wilcoxon signed-rank test.
-
-    The estimate is the median of the ``N = n(n+1)/2`` Walsh averages ``(d_i + d_j) / 2``,
-    ``i <= j``; the interval is ``[W_(k), W_(N-k+1)]`` of the sorted averages with
-    ``k = ceil(n(n+1)/4 - z sqrt(n(n+1)(2n+1)/24))``, ``z`` the ``1 - alpha/2`` normal
-    quantile (the test's normal approximation, as scipy's for large ``n``). So it leaves out 0
-    exactly when that test gives ``p < alpha`` (without ties or zero differences).
-
-    Example:
-        >>> wilcoxon_interval(np.arange(1.0, 101.0))
-        (50.5, 42.5, 58.5)
-    """
-    d = np.asarray(differences, float).ravel()
-    n = d.size
-    if n == 0:
-        return _NO_INTERVAL
-    first, second = np.triu_indices(n)
-    walsh = np.sort((d[first] + d[second]) / 2)
-    z = stats.norm.ppf(1 - alpha / 2)
-    k = max(1, math.ceil(n * (n + 1) / 4 - z * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
-    return float(np.median(walsh)), float(walsh[k - 1]), float(walsh[walsh.size - k])
-
-
-def _direction(difference: float, p_value: float, alpha: float = ALPHA) -> str:
-    if p_value >= alpha:
-        return "no difference"
-    return "lower" if difference < 0 else "higher"
 
 
 def _draw_row(setting: str, study, seed: int, measure: str, images: int, baseline: float,
@@ -104,7 +72,7 @@ def _draw_row(setting: str, study, seed: int, measure: str, images: int, baselin
             "change_percent": 100 * difference / baseline,
             "change_low_percent": 100 * low / baseline,
             "change_high_percent": 100 * high / baseline, "p_value": p_value,
-            "direction": _direction(difference, p_value), "hl_difference_percent": hl,
+            "direction": direction(difference, p_value), "hl_difference_percent": hl,
             "hl_difference_low_percent": hl_low, "hl_difference_high_percent": hl_high,
             "hl_change_percent": 100 * hl / baseline,
             "hl_change_low_percent": 100 * hl_low / baseline,
@@ -179,7 +147,8 @@ def sort_draws(draws: pd.DataFrame, settings: Sequence[str]) -> pd.DataFrame:
 def comparison_draw(comparison: pd.DataFrame, study, seed: int,
                     setting: str = "demo") -> pd.DataFrame:
     """The demo's draw in the form of :func:`study_draws`, from its paired comparison
-    (:func:`adnet_lab.demo.compare_models`, percent; index: measure; a comparison without the
+    (:func:`adnet_lab.studies.demo.compare_models`, percent; index: measure; a comparison without
+    the
     Hodges-Lehmann columns gives a draw without them)."""
     columns = ("hl_difference", "hl_low", "hl_high")
     rows = [_draw_row(setting, study, seed, measure, study.num_test,
@@ -192,6 +161,21 @@ def comparison_draw(comparison: pd.DataFrame, study, seed: int,
                             for c in columns))
             for measure in MEASURES]
     return pd.DataFrame(rows, columns=list(DRAW_COLUMNS))
+
+
+def demo_draw(out_dir: str | Path) -> pd.DataFrame:
+    """A finished demo's draw (``draw.csv``), in the form of
+    :func:`adnet_lab.studies.confirmation.study_draws`."""
+    return pd.read_csv(Path(out_dir) / "draw.csv")
+
+
+def confirmation_draws(epochs: int | None = None) -> pd.DataFrame:
+    """The confirmation study's draws shipped with the package (all, or those trained for
+    ``epochs``); empty where none are shipped."""
+    if not CONFIRMATION_DRAWS.is_file():
+        return pd.DataFrame(columns=["setting", "epochs", "seed", "measure"])
+    draws = pd.read_csv(CONFIRMATION_DRAWS)
+    return draws if epochs is None else draws[draws["epochs"] == epochs]
 
 
 def verdicts(draws: pd.DataFrame) -> pd.DataFrame:

@@ -5,9 +5,10 @@
    inter-ocular distance: train, validation and test sets.
 2. Train, at the same CPU preset, budget, data and seed, the isotropic **baseline** (same
    network without AAM, smooth-L1 on the coordinates) and **ADNet** (ADL + AAM, in the
-   package's recipe :data:`~adnet_lab.recipes.DEMO_RECIPE`, chosen by the ablation study of
-   ``docs/ablation.md``): two runs of the study runner (:func:`~adnet_lab.runner.run_ablation`),
-   stored in ``out_dir/<model>/seed<k>/`` (:class:`~adnet_lab.runstore.RunStore`), so an
+   package's recipe :data:`~adnet_lab.core.recipes.DEMO_RECIPE`, chosen by the ablation study of
+   ``docs/ablation.md``): two runs of the study runner
+   (:func:`~adnet_lab.studies.runner.run_ablation`),
+   stored in ``out_dir/<model>/seed<k>/`` (:class:`~adnet_lab.studies.runstore.RunStore`), so an
    interrupted demo resumes and a finished one is read back.
 3. Evaluate both on the test set against its annotations (as benchmarks do) and against the
    true landmarks, decompose the errors into normal and tangent parts, compare the two models
@@ -29,44 +30,37 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from adnet_lab.analysis import (
-    curve_error_components,
-    mean_interval,
-    paired_comparison,
-    per_image_measures,
-)
-from adnet_lab.configs import StudyConfig, Variant
-from adnet_lab.confirmation import (
+from adnet_lab.core.configs import StudyConfig, Variant
+from adnet_lab.core.recipes import DEMO_RECIPE, DEMO_SEED, DEMO_STUDY, QUICK_STUDY, VARIANTS
+from adnet_lab.evaluation.analysis import curve_error_components, per_image_measures
+from adnet_lab.evaluation.descriptions import markdown_table
+from adnet_lab.evaluation.inference import Predictions, evaluate_predictions, summarize
+from adnet_lab.evaluation.stats import ALPHA, paired_difference
+from adnet_lab.studies.confirmation import (
     MEASURES,
     comparison_draw,
+    confirmation_draws,
+    demo_draw,
     draw_holds,
     pool_draws,
-    wilcoxon_interval,
 )
-from adnet_lab.evaluation import Predictions, evaluate_predictions, summarize
-from adnet_lab.phases import PhaseClock, machine_words, phase_lines
-from adnet_lab.recipes import DEMO_RECIPE, DEMO_SEED, DEMO_STUDY, QUICK_STUDY, VARIANTS
-from adnet_lab.runner import ProcessExecutor, run_ablation
-from adnet_lab.runstore import RunStore
+from adnet_lab.studies.phases import PhaseClock, machine_words, phase_lines
+from adnet_lab.studies.runner import ProcessExecutor, run_ablation
+from adnet_lab.studies.runstore import RunStore
 
 __all__ = ["DemoConfig", "compare_models", "confirmation_draws", "demo_draw",
            "error_components", "make_weights", "markdown_table", "per_image_both", "run_demo",
            "summary_row", "verdicts_in_words"]
-
-#: The confirmation study's draws (``docs/ablation/confirm_draws.csv``, copied into the
-#: package by ``python -m adnet_lab.study``).
-CONFIRMATION_DRAWS = Path(__file__).parent / "resources" / "confirm_draws.csv"
-
 
 @dataclass(frozen=True)
 class DemoConfig:
     """What the demo runs.
 
     Attributes:
-        study: the data and budget (:data:`~adnet_lab.recipes.DEMO_STUDY` by default).
+        study: the data and budget (:data:`~adnet_lab.core.recipes.DEMO_STUDY` by default).
         seed: seed of the data sets and of the training.
-        recipe: ADNet's :class:`~adnet_lab.configs.Variant`; the baseline is always the
-            isotropic network without AAM (:data:`~adnet_lab.recipes.VARIANTS` ``baseline``).
+        recipe: ADNet's :class:`~adnet_lab.core.configs.Variant`; the baseline is always the
+            isotropic network without AAM (:data:`~adnet_lab.core.recipes.VARIANTS` ``baseline``).
         out_dir: where everything is written.
     """
 
@@ -106,7 +100,7 @@ def summary_row(model: str, annotated: Predictions, metrics: dict[str, float]
                 ) -> dict[str, float]:
     """One row of ``summary.csv``: the benchmark measures of the predictions against the
     annotations (NME, FR@10, AUC@10) and the run's metrics against the annotations and the
-    truth (:func:`~adnet_lab.analysis.run_metrics`, as its run stored them)."""
+    truth (:func:`~adnet_lab.evaluation.analysis.run_metrics`, as its run stored them)."""
     summary = summarize(evaluate_predictions(annotated)).loc["test"]
     return {
         "model": model,
@@ -132,7 +126,7 @@ def per_image_both(annotated: Predictions, truth: Predictions) -> dict[str, np.n
 
 
 def compare_models(model: dict[str, np.ndarray], baseline: dict[str, np.ndarray],
-                   alpha: float = 0.01) -> pd.DataFrame:
+                   alpha: float = ALPHA) -> pd.DataFrame:
     """Paired per-image comparison of two models on the same test images.
 
     For each measure of :func:`per_image_both` (fractions in; percent out): the two means,
@@ -140,20 +134,18 @@ def compare_models(model: dict[str, np.ndarray], baseline: dict[str, np.ndarray]
     change of the means (percent), the Wilcoxon signed-rank p-value and whether
     ``p < alpha``, and the Hodges-Lehmann difference with the ``1 - alpha`` interval of that
     test (``hl_difference``, ``hl_low``, ``hl_high``:
-    :func:`~adnet_lab.confirmation.wilcoxon_interval`).
+    :func:`~adnet_lab.evaluation.stats.wilcoxon_interval`).
     """
     rows = {}
     for measure, fractions in model.items():
-        values, reference = 100 * fractions, 100 * baseline[measure]
-        difference, low, high = mean_interval(values - reference)
-        test = paired_comparison(fractions, baseline[measure])
-        hl, hl_low, hl_high = wilcoxon_interval(values - reference, alpha)
+        test = paired_difference(fractions, baseline[measure], alpha)
         rows[measure] = {
-            "model_mean": values.mean(), "baseline_mean": reference.mean(),
-            "difference": difference, "difference_low": low, "difference_high": high,
-            "change_percent": 100 * (values.mean() / reference.mean() - 1),
-            "p_value": test["p_value"], "significant": bool(test["p_value"] < alpha),
-            "hl_difference": hl, "hl_low": hl_low, "hl_high": hl_high}
+            "model_mean": test["mean_a"], "baseline_mean": test["mean_b"],
+            "difference": test["difference"], "difference_low": test["low"],
+            "difference_high": test["high"],
+            "change_percent": 100 * (test["mean_a"] / test["mean_b"] - 1),
+            "p_value": test["p_value"], "significant": test["significant"],
+            "hl_difference": test["hl"], "hl_low": test["hl_low"], "hl_high": test["hl_high"]}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "measure"
     return table
@@ -166,21 +158,6 @@ def _verdict(row: pd.Series, what: str) -> str:
             f"({row['change_percent']:+.1f}%, difference {row['difference']:+.2f} "
             f"[{row['difference_low']:+.2f}, {row['difference_high']:+.2f}] points, "
             f"{direction}; p = {row['p_value']:.2g}, {strength} at 0.01)")
-
-
-def demo_draw(out_dir: str | Path) -> pd.DataFrame:
-    """A finished demo's draw (``draw.csv``), in the form of
-    :func:`adnet_lab.confirmation.study_draws`."""
-    return pd.read_csv(Path(out_dir) / "draw.csv")
-
-
-def confirmation_draws(epochs: int | None = None) -> pd.DataFrame:
-    """The confirmation study's draws shipped with the package (all, or those trained for
-    ``epochs``); empty where none are shipped."""
-    if not CONFIRMATION_DRAWS.is_file():
-        return pd.DataFrame(columns=["setting", "epochs", "seed", "measure"])
-    draws = pd.read_csv(CONFIRMATION_DRAWS)
-    return draws if epochs is None else draws[draws["epochs"] == epochs]
 
 
 def _among_draws(config: DemoConfig, draw: pd.DataFrame, draws: pd.DataFrame) -> str:
@@ -294,22 +271,10 @@ landmark's local frame), `confirmation.png`. Run time {seconds / 60:.1f} min.
 {_budget_note(config)}"""
 
 
-def markdown_table(table: pd.DataFrame, digits: int = 2) -> str:
-    """A DataFrame as a Markdown table (numbers rounded to ``digits``)."""
-    def cell(value) -> str:
-        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |",
-             "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
-              for row in table.itertuples(index=False)]
-    return "\n".join(lines)
-
-
 def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.DataFrame:
     """Run the demo and return the summary table (also written to ``out_dir``); its
     ``attrs["comparison"]`` holds the paired comparison of :func:`compare_models`,
-    ``attrs["phases"]`` where the time went (:class:`~adnet_lab.phases.PhaseClock`'s table,
+    ``attrs["phases"]`` where the time went (:class:`~adnet_lab.studies.phases.PhaseClock`'s table,
     also ``phases.csv``)."""
     config = config or DemoConfig()
     clock = PhaseClock()
@@ -340,7 +305,7 @@ def run_demo(config: DemoConfig | None = None, progress: bool = True) -> pd.Data
 
 
 def run_phases(clock: PhaseClock, row: dict, model: str) -> None:
-    """Add one run's phases (from its row, :func:`~adnet_lab.runner.run_one`) to
+    """Add one run's phases (from its row, :func:`~adnet_lab.studies.runner.run_one`) to
     ``clock``: generating the faces, training, validation, testing."""
     for phase, key in (("data generation", "data_seconds"), ("training", "train_seconds"),
                        ("validation", "validation_seconds"), ("testing", "test_seconds")):
@@ -380,7 +345,7 @@ def _figures(out: Path, nmes: dict, components: dict, draw: pd.DataFrame,
              draws: pd.DataFrame) -> None:
     import matplotlib.pyplot as plt
 
-    from adnet_lab.plots import plot_ced, plot_draws, plot_normal_tangent
+    from adnet_lab.figures.plots import plot_ced, plot_draws, plot_normal_tangent
 
     figures = {"ced.png": plot_ced(nmes, title="CED of the two models (test faces, against "
                                                 "the labels)",
@@ -422,18 +387,18 @@ def main(quick: bool = False, out_dir: Path | None = None, **overrides) -> None:
 def make_weights(out_dir: Path | None = None, work_dir: Path = Path("runs/weights"),
                  from_demo: Path | None = None, aam_alone: Path | None = None) -> list[Path]:
     """Retrain the shipped models with the demo's default configuration and write them
-    (float16 EMA, :func:`adnet_lab.weights.write_shipped_weights`): the demo's two and AAM
-    alone (:data:`~adnet_lab.recipes.AAM_ALONE`) on the demo's data, seed and budget.
+    (float16 EMA, :func:`adnet_lab.model.shipped.write_shipped_weights`): the demo's two and AAM
+    alone (:data:`~adnet_lab.core.recipes.AAM_ALONE`) on the demo's data, seed and budget.
 
     With ``from_demo`` the models of a finished default demo in that folder are exported
     instead of training again (their ``run.json`` must hold the demo's configuration); with
     ``aam_alone`` the AAM-alone model of that finished run folder (e.g. seed 0 of study
     ``aam-alone``).
     """
-    from adnet_lab.recipes import AAM_ALONE
-    from adnet_lab.runner import run_one
-    from adnet_lab.training import TrainConfig, read_training_checkpoint
-    from adnet_lab.weights import write_shipped_weights
+    from adnet_lab.core.recipes import AAM_ALONE
+    from adnet_lab.model.shipped import write_shipped_weights
+    from adnet_lab.studies.runner import run_one
+    from adnet_lab.training.loop import TrainConfig, read_training_checkpoint
 
     config = DemoConfig(out_dir=from_demo or work_dir)
     if from_demo is None:

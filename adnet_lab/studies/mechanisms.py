@@ -3,10 +3,10 @@
 * :func:`lean_table` -- study ``cause``: per label kind (anisotropic, equal scatter,
   noise-free), model and curve, how much the error against the truth leans along the curve
   (tangent / normal RMS, pooled over the seeds' test faces, interval clustered by seed,
-  :func:`adnet_lab.analysis.curve_lean`).
+  :func:`adnet_lab.evaluation.analysis.curve_lean`).
 * :func:`spread_tables` -- AAM's claim on the study seeds: each map's spread across and
-  along the true curve about the true landmark (:func:`adnet_lab.diagnostics.
-  true_frame_spreads`), compared face by face (:func:`adnet_lab.analysis.
+  along the true curve about the true landmark (:func:`adnet_lab.evaluation.diagnostics.
+  true_frame_spreads`), compared face by face (:func:`adnet_lab.evaluation.analysis.
   spread_comparison`) for ADNet's fused map against its own heatmap before the mask and for
   AAM alone (``aam-mw0.1``) against the baseline, seed by seed.
 * :data:`SPREAD_COMPARISONS` -- those comparisons, named.
@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 from torch.utils.data import Subset
 
-from adnet_lab.analysis import curve_lean, error_ellipses, spread_comparison
-from adnet_lab.diagnostics import true_frame_spreads
-from adnet_lab.loading import load_model
-from adnet_lab.recipes import STUDIES, Study
-from adnet_lab.runner import study_folders, study_test_set
-from adnet_lab.runstore import RunStore
+from adnet_lab.core.recipes import STUDIES, Study
+from adnet_lab.evaluation.analysis import curve_lean, error_ellipses, spread_comparison
+from adnet_lab.evaluation.diagnostics import true_frame_spreads
+from adnet_lab.model.loading import load_model
+from adnet_lab.studies.runner import study_folders, study_test_set
+from adnet_lab.studies.runstore import RunStore
 
 __all__ = ["SPREAD_COMPARISONS", "ellipse_table", "lean_table", "spread_summary", "spread_tables"]
 
@@ -46,7 +46,7 @@ SPREAD_COMPARISONS: dict[str, tuple[tuple[str, str, str, str], tuple[str, str, s
 
 def _components(store: RunStore):
     """A finished run's ``M x N`` normal and tangent errors against the truth (percent)."""
-    from adnet_lab.metrics import NormalTangentAccumulator
+    from adnet_lab.core.metrics import NormalTangentAccumulator
 
     truth = store.predictions(truth=True)
     accumulator = NormalTangentAccumulator(truth.scheme)
@@ -69,7 +69,7 @@ def _finished(study: Study, runs_root: str | Path):
 def lean_table(study: Study = STUDIES["cause"], runs_root: str | Path = "runs/ablation",
                num_bootstrap: int = 2000) -> pd.DataFrame:
     """Per setting (label kind), variant and curve: the lean of the error against the truth
-    (:func:`~adnet_lab.analysis.curve_lean` over the seeds that finished; columns
+    (:func:`~adnet_lab.evaluation.analysis.curve_lean` over the seeds that finished; columns
     ``setting``, ``variant``, ``curve``, ``ratio``, ``low``, ``high``, ``normal_rms``,
     ``tangent_rms`` in percent of the inter-ocular distance, ``runs``). Empty when no run
     has finished."""
@@ -89,7 +89,8 @@ def lean_table(study: Study = STUDIES["cause"], runs_root: str | Path = "runs/ab
 def ellipse_table(study: Study = STUDIES["cause"], runs_root: str | Path = "runs/ablation"
                   ) -> pd.DataFrame:
     """Per setting, variant and landmark: the error ellipse against the truth
-    (:func:`~adnet_lab.analysis.error_ellipses`, 1 SD, percent of the inter-ocular distance,
+    (:func:`~adnet_lab.evaluation.analysis.error_ellipses`, 1 SD, percent of the inter-ocular
+    distance,
     local frame: tangent = x, normal = y) over the test faces of every finished seed,
     pooled; columns ``setting``, ``variant``, ``landmark``, then the ellipse's."""
     tables = []
@@ -110,7 +111,7 @@ def spread_tables(runs_root: str | Path = "runs/ablation", seeds: tuple[int, ...
                   faces: int | None = None, studies: Mapping[str, Study] = STUDIES
                   ) -> pd.DataFrame:
     """Every comparison of :data:`SPREAD_COMPARISONS` on every seed whose runs have finished:
-    :func:`~adnet_lab.analysis.spread_comparison` on that seed's test faces (the first
+    :func:`~adnet_lab.evaluation.analysis.spread_comparison` on that seed's test faces (the first
     ``faces`` of them; all by default) with the true landmarks, stacked with ``comparison``
     and ``seed`` columns (empty when none could be made). ``studies``: where the named
     studies are defined."""

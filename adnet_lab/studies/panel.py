@@ -26,9 +26,9 @@ from typing import Any
 import pandas as pd
 import torch
 
-from adnet_lab.configs import StudyConfig, Variant
-from adnet_lab.runner import run_one, study_datasets
-from adnet_lab.runstore import RunStore
+from adnet_lab.core.configs import StudyConfig, Variant
+from adnet_lab.studies.runner import run_one, study_datasets
+from adnet_lab.studies.runstore import RunStore
 
 __all__ = ["Progress", "minutes", "record_panel_run", "run_store", "train_side_by_side"]
 
@@ -139,7 +139,7 @@ def train_side_by_side(study: StudyConfig, variants: Mapping[str, Variant], seed
         should_stop: polled; when it returns True every run stops before its next batch.
 
     Returns:
-        Model name -> its run's row (:func:`~adnet_lab.runner.run_one`), None for a run
+        Model name -> its run's row (:func:`~adnet_lab.studies.runner.run_one`), None for a run
         that was stopped (it resumes on the next call).
     """
     stores = {name: run_store(out_dir, study, variant, seed)
@@ -194,12 +194,12 @@ def _in_processes(study, variants, seed, stores, pending, clock, report, should_
 def record_panel_run(out_dir: str | Path = "runs/panel-reference",
                      figures: str | Path = "docs/figures") -> dict[str, Any]:
     """Train the training panel's default (the baseline and the package's recipe on
-    :data:`~adnet_lab.recipes.PANEL_STUDY`, two processes) and write what the notebook
+    :data:`~adnet_lab.core.recipes.PANEL_STUDY`, two processes) and write what the notebook
     shows of it: ``panel_run.png`` (the overlaid validation curves) and ``panel_run.json``
     (wall time, cores, each model's test errors against the truth and the changes).
     Resumable; the wall time is the longer run's ``wall_seconds``."""
-    from adnet_lab.plots import plot_validation_comparison
-    from adnet_lab.recipes import DEMO_RECIPE, PANEL_SEED, PANEL_STUDY, VARIANTS
+    from adnet_lab.core.recipes import DEMO_RECIPE, PANEL_SEED, PANEL_STUDY, VARIANTS
+    from adnet_lab.figures.plots import plot_validation_comparison
 
     models = {"baseline": VARIANTS["baseline"], DEMO_RECIPE.name: DEMO_RECIPE}
     last: list[Progress] = []

@@ -27,30 +27,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from adnet_lab.analysis import (
+from adnet_lab.core.errors import UsageError
+from adnet_lab.core.topology import get_scheme
+from adnet_lab.data.formats import RecordList, read_cofw, read_pts_folder, read_wflw
+from adnet_lab.data.predictions import read_predictions
+from adnet_lab.evaluation.analysis import (
     anisotropy_ratio,
     components_from_table,
     curve_error_table,
     error_ellipses,
-    mean_interval,
-    paired_comparison,
     per_image_measures,
 )
-from adnet_lab.data.formats import RecordList, read_cofw, read_pts_folder, read_wflw
-from adnet_lab.data.predictions import read_predictions
-from adnet_lab.errors import UsageError
-from adnet_lab.evaluation import Predictions, evaluate_predictions, summarize
-from adnet_lab.topology import get_scheme
+from adnet_lab.evaluation.inference import Predictions, evaluate_predictions, summarize
+from adnet_lab.evaluation.measures import MEASURES, PAIRED_MEASURES
+from adnet_lab.evaluation.stats import ALPHA, paired_difference
 
 __all__ = ["ALPHA", "SYNTHETIC_PREFIX", "analyze", "ced_figure", "make_examples",
            "read_annotations"]
 
-#: The significance level of the paired tests.
-ALPHA = 0.01
-
 #: How the package's synthetic faces are named in an annotation list (``data/examples``).
 SYNTHETIC_PREFIX = "synthetic/"
-_MEASURES = {"nme": "NME", "normal_rms": "normal RMS error", "tangent_rms": "tangent RMS error"}
+_MEASURES = {name: MEASURES[name].label for name in PAIRED_MEASURES}
 
 
 def read_annotations(dataset: str, annotations: str | Path) -> tuple[RecordList, list[str]]:
@@ -85,7 +82,7 @@ def analyze(dataset: str, annotations: str | Path,
     """Analyse the predictions of several methods on one annotated test set (module
     docstring). ``predictions``: method name -> file, or files (named by their stems).
     Returns ``summary``, ``curves`` and ``paired`` (and ``per_image``: method -> the table
-    of :func:`~adnet_lab.evaluation.evaluate_predictions`)."""
+    of :func:`~adnet_lab.evaluation.inference.evaluate_predictions`)."""
     if not isinstance(predictions, Mapping):
         predictions = {Path(path).stem: path for path in predictions}
     if len(predictions) < 1:
@@ -129,8 +126,8 @@ def ced_figure(per_image: Mapping[str, pd.DataFrame], dataset: str, names: Seque
     """The CED of the methods' per-image NMEs (the dataset's paper normalisation), with the
     point the paper's failure rate fixes only when the images are not the package's
     synthetic faces (names under ``synthetic/``), which no published number describes."""
-    from adnet_lab.plots import plot_ced
-    from adnet_lab.reference import ced_points
+    from adnet_lab.core.reference import ced_points
+    from adnet_lab.figures.plots import plot_ced
 
     scheme = get_scheme(dataset)
     synthetic = all(str(name).startswith(SYNTHETIC_PREFIX) for name in names)
@@ -150,15 +147,13 @@ def _paired(measures: Mapping[str, Mapping[str, np.ndarray]]) -> pd.DataFrame:
     for first, second in itertools.combinations(measures, 2):
         for key, words in _MEASURES.items():
             a, b = measures[first][key], measures[second][key]
-            difference = 100 * (a - b)
-            mean, low, high = mean_interval(difference)
-            test = (paired_comparison(a, b) if np.any(a != b)
-                    else {"p_value": 1.0, "effect_size": 0.0})
+            test = paired_difference(a, b)
             rows.append({"method": first, "against": second, "measure": words,
-                         "images": len(a), "mean_difference_percent": mean,
-                         "difference_low_percent": low, "difference_high_percent": high,
+                         "images": len(a), "mean_difference_percent": test["difference"],
+                         "difference_low_percent": test["low"],
+                         "difference_high_percent": test["high"],
                          "p_value": test["p_value"], "effect_size": test["effect_size"],
-                         "significant": bool(test["p_value"] < ALPHA)})
+                         "significant": test["significant"]})
     return pd.DataFrame(rows, columns=["method", "against", "measure", "images",
                                        "mean_difference_percent", "difference_low_percent",
                                        "difference_high_percent", "p_value", "effect_size",
@@ -194,7 +189,7 @@ def _report(tables: Mapping[str, pd.DataFrame], dataset: str) -> str:
 def _write(out: Path, tables, per_image, dataset: str, scheme, names) -> None:
     import matplotlib.pyplot as plt
 
-    from adnet_lab.plots import plot_error_ellipses, plot_normal_tangent
+    from adnet_lab.figures.plots import plot_error_ellipses, plot_normal_tangent
 
     out.mkdir(parents=True, exist_ok=True)
     for name in ("summary", "curves", "paired"):
@@ -221,13 +216,13 @@ def make_examples(out_dir: str | Path = "data/examples", faces: int = 32,
     models' predictions on it in every format of
     :data:`~adnet_lab.data.predictions.PREDICTION_FORMATS`, in image pixels:
     ``<model>.txt``, ``.npy``, ``.npz``, ``_long.csv``, ``_wide.csv``, ``_pts/``."""
-    from adnet_lab.configs import SyntheticConfig
+    from adnet_lab.core.configs import SyntheticConfig
+    from adnet_lab.core.recipes import DEMO_MODELS
     from adnet_lab.data.dataset import FaceAlignmentDataset
     from adnet_lab.data.predictions import write_predictions
     from adnet_lab.data.synthetic import generate_faces
-    from adnet_lab.evaluation import predict
-    from adnet_lab.loading import load_model
-    from adnet_lab.recipes import DEMO_MODELS
+    from adnet_lab.evaluation.inference import predict
+    from adnet_lab.model.loading import load_model
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,9 @@
 """Running studies: variants x seeds on the same data and budget, here or on a cluster.
 
-A study (:class:`~adnet_lab.configs.StudyConfig`) fixes the data and the budget; each
-:class:`~adnet_lab.configs.Variant` fixes what ADNet adds to the isotropic baseline.
+A study (:class:`~adnet_lab.core.configs.StudyConfig`) fixes the data and the budget; each
+:class:`~adnet_lab.core.configs.Variant` fixes what ADNet adds to the isotropic baseline.
 :func:`run_ablation` trains every variant on every seed through an **executor** and stores
-each run in a :class:`~adnet_lab.runstore.RunStore` (``out_dir/<variant>/seed<k>/``):
+each run in a :class:`~adnet_lab.studies.runstore.RunStore` (``out_dir/<variant>/seed<k>/``):
 
 * :class:`ProcessExecutor` -- runs on this machine, ``jobs`` at a time, each in its own
   process with one torch thread (``jobs=1``: one after the other in this process, the data
@@ -39,24 +39,18 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from adnet_lab.analysis import (
-    METRICS,
-    curve_parts,
-    mean_interval,
-    paired_comparison,
-    per_image_measures,
-    run_metrics,
-)
-from adnet_lab.atomic import atomic_write, atomic_write_json, report_recovery
-from adnet_lab.configs import StudyConfig, Variant
+from adnet_lab.core.atomic import atomic_write, atomic_write_json, report_recovery
+from adnet_lab.core.configs import StudyConfig, Variant
+from adnet_lab.core.errors import UsageError
+from adnet_lab.core.recipes import Study, parse_variant
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.synthetic import generate_faces
-from adnet_lab.diagnostics import diagnose
-from adnet_lab.errors import UsageError
-from adnet_lab.evaluation import predict
-from adnet_lab.recipes import Study, parse_variant
-from adnet_lab.runstore import RunStore, claim, finished_runs
-from adnet_lab.training import train
+from adnet_lab.evaluation.analysis import METRICS, curve_parts, per_image_measures, run_metrics
+from adnet_lab.evaluation.diagnostics import diagnose
+from adnet_lab.evaluation.inference import predict
+from adnet_lab.evaluation.stats import mean_interval, paired_difference
+from adnet_lab.studies.runstore import RunStore, claim, finished_runs
+from adnet_lab.training.loop import train
 
 __all__ = [
     "Executor",
@@ -114,17 +108,18 @@ def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path
             datasets: dict[str, FaceAlignmentDataset] | None = None, progress: bool = False,
             threads: int | None = None, callback: Callable[[dict[str, Any]], None] | None = None,
             should_stop: Callable[[], bool] | None = None) -> dict[str, Any] | None:
-    """Train, evaluate and diagnose one run into its :class:`~adnet_lab.runstore.RunStore`
+    """Train, evaluate and diagnose one run into its :class:`~adnet_lab.studies.runstore.RunStore`
     (resuming from its checkpoint, or returning its row when it is already done).
 
     The validation columns of its history are measured against the **true** landmarks of
     the validation faces (learning curves, not model selection: the final EMA weights are
     evaluated). ``datasets`` (of :func:`study_datasets`) saves generating the faces again;
     ``threads`` sets torch's thread count first (a job on a cluster); ``callback`` and
-    ``should_stop`` are :func:`~adnet_lab.training.train`'s (a live panel).
+    ``should_stop`` are :func:`~adnet_lab.training.loop.train`'s (a live panel).
 
     Returns:
-        The run's row: ``variant``, ``seed``, the :data:`~adnet_lab.analysis.METRICS`, the
+        The run's row: ``variant``, ``seed``, the :data:`~adnet_lab.evaluation.analysis.METRICS`,
+        the
         diagnostics and the times of its phases (seconds): ``data_seconds`` (generating
         the faces), ``train_seconds`` (the training epochs), ``validation_seconds``,
         ``test_seconds`` (predictions and diagnostics) and ``wall_seconds`` (all of it, on
@@ -317,10 +312,10 @@ def run_ablation(variants: Iterable[str | Variant], seeds: Sequence[int] | int,
     per-run table (also written to ``out_dir/runs.csv``).
 
     Args:
-        variants: names in :data:`~adnet_lab.recipes.VARIANTS`, ``NAME:key=value,...`` specs
-            or :class:`~adnet_lab.configs.Variant` objects.
+        variants: names in :data:`~adnet_lab.core.recipes.VARIANTS`, ``NAME:key=value,...`` specs
+            or :class:`~adnet_lab.core.configs.Variant` objects.
         seeds: a number of seeds (0 .. n-1) or the seeds themselves.
-        study: the shared data and budget (default :class:`~adnet_lab.configs.StudyConfig`).
+        study: the shared data and budget (default :class:`~adnet_lab.core.configs.StudyConfig`).
         out_dir: where the runs go; claimed while the grid runs. A folder that holds a
             different study, or a different variant under one of these names, is refused.
         jobs: the :class:`ProcessExecutor`'s runs at a time (when no ``executor`` is given).
@@ -437,7 +432,8 @@ def paired_tests(out_dir: str | Path, baseline: str = "baseline",
                  variants: Sequence[str] | None = None,
                  per_seed: bool = False) -> pd.DataFrame:
     """Per-image paired comparison of each variant with ``baseline`` on the seeds both
-    finished (Wilcoxon signed-rank, :func:`adnet_lab.analysis.paired_comparison`), for the
+    finished (Wilcoxon signed-rank, :func:`adnet_lab.evaluation.stats.paired_difference`), for
+    the
     per-image NME, normal RMS and tangent RMS against the truth: the images of all seeds
     pooled, or (``per_seed``) one row per seed.
 
@@ -447,11 +443,9 @@ def paired_tests(out_dir: str | Path, baseline: str = "baseline",
     ``baseline_mean_percent`` (the baseline's mean of the measure), per seed only, with
     ``hl_percent``, ``hl_low_percent`` and ``hl_high_percent`` (the Hodges-Lehmann difference
     and its 99% interval, the one of the Wilcoxon test:
-    :func:`adnet_lab.confirmation.wilcoxon_interval`); ``p_value``, ``effect_size``
+    :func:`adnet_lab.evaluation.stats.wilcoxon_interval`); ``p_value``, ``effect_size``
     (rank-biserial; negative: the variant's errors are smaller).
     """
-    from adnet_lab.confirmation import wilcoxon_interval  # it imports this module
-
     out = Path(out_dir)
     runs = load_runs(out)
     names = list(variants) if variants is not None else [
@@ -469,17 +463,16 @@ def paired_tests(out_dir: str | Path, baseline: str = "baseline",
             for measure in mine[seeds[0]]:
                 a = np.concatenate([mine[s][measure] for s in group])
                 b = np.concatenate([reference[s][measure] for s in group])
-                test = paired_comparison(a, b)
+                test = paired_difference(a, b)
                 row = {"variant": name, "measure": measure, "images": len(a),
                        "seeds": len(group),
                        "mean_difference_percent": test["mean_difference_percent"]}
                 if per_seed:
-                    _, low, high = mean_interval(100 * (a - b))
-                    hl = wilcoxon_interval(100 * (a - b))
-                    row |= {"seed": group[0], "low_percent": low, "high_percent": high,
-                            "baseline_mean_percent": 100 * float(b.mean()),
-                            "hl_percent": hl[0], "hl_low_percent": hl[1],
-                            "hl_high_percent": hl[2]}
+                    row |= {"seed": group[0], "low_percent": test["low"],
+                            "high_percent": test["high"],
+                            "baseline_mean_percent": test["mean_b"],
+                            "hl_percent": test["hl"], "hl_low_percent": test["hl_low"],
+                            "hl_high_percent": test["hl_high"]}
                 rows.append(row | {"p_value": test["p_value"],
                                    "effect_size": test["effect_size"]})
     index = ["variant", "seed", "measure"] if per_seed else ["variant", "measure"]

@@ -6,14 +6,14 @@ A run of a study (and each of the demo's two models) lives in ``<root>/<variant>
 * ``last.pt``, ``best.pt``, ``history.csv`` -- the checkpoints (every epoch, so a killed run
   loses at most one epoch) and the per-epoch history;
 * ``annotated.npz``, ``truth.npz`` -- the test predictions against the annotations and
-  against the true landmarks (:class:`~adnet_lab.evaluation.Predictions`);
+  against the true landmarks (:class:`~adnet_lab.evaluation.inference.Predictions`);
 * ``diagnostics.json``, ``curves.csv`` -- what the heads did and the error parts per curve;
 * ``metrics.json`` -- the run's row of ``runs.csv``; its presence marks the run as done.
 
 A folder is **claimed** by one process at a time (:func:`claim`): an exclusive ``flock`` on
 its ``.claim`` file, which the kernel releases when the process ends however it ends, so a
 claim left by a killed process is taken over by the next one, and a second process on a
-folder in use stops with a :class:`~adnet_lab.errors.UsageError` naming the holder.
+folder in use stops with a :class:`~adnet_lab.core.errors.UsageError` naming the holder.
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adnet_lab.atomic import atomic_write_json, remove_temporaries
-from adnet_lab.configs import StudyConfig, TrainConfig, Variant
-from adnet_lab.errors import OutputWriteError, UsageError
-from adnet_lab.recipes import LEGACY_NAMES, canonical_variant
+from adnet_lab.core import run_files
+from adnet_lab.core.atomic import atomic_write_json, remove_temporaries
+from adnet_lab.core.configs import StudyConfig, TrainConfig, Variant
+from adnet_lab.core.errors import OutputWriteError, UsageError
+from adnet_lab.core.recipes import LEGACY_NAMES, canonical_variant
 
 __all__ = ["CLAIM_FILE", "RunStore", "claim", "finished_runs"]
 
@@ -117,10 +118,10 @@ class RunStore:
 
     folder: Path
 
-    DESCRIPTION = "run.json"
-    DONE = "metrics.json"
-    CHECKPOINT = "last.pt"
-    HISTORY = "history.csv"
+    DESCRIPTION = run_files.DESCRIPTION
+    DONE = run_files.DONE
+    CHECKPOINT = run_files.LAST
+    HISTORY = run_files.HISTORY
     ANNOTATED = "annotated.npz"
     TRUTH = "truth.npz"
     DIAGNOSTICS = "diagnostics.json"
@@ -134,7 +135,7 @@ class RunStore:
     @classmethod
     def at(cls, root: str | Path, variant: str, seed: int) -> RunStore:
         """The run of ``variant`` on ``seed`` under a study folder. A run that an earlier
-        version kept under a name since split (``adnet``, :data:`~adnet_lab.recipes.
+        version kept under a name since split (``adnet``, :data:`~adnet_lab.core.recipes.
         LEGACY_NAMES`) is found there when its settings are this variant's."""
         store = cls(Path(root) / variant / f"seed{seed}")
         if store.folder.exists():
@@ -184,7 +185,7 @@ class RunStore:
 
     def write_json(self, name: str, data: Any) -> None:
         """Write ``data`` as JSON to file ``name`` of the run, atomically
-        (:func:`~adnet_lab.atomic.atomic_write`)."""
+        (:func:`~adnet_lab.core.atomic.atomic_write`)."""
         atomic_write_json(self.path(name), data)
 
     def check_same_run(self, variant: Variant, study: StudyConfig, seed: int) -> None:
@@ -234,7 +235,7 @@ class RunStore:
     def _unreadable(self) -> list[str]:
         import pandas as pd
 
-        from adnet_lab.evaluation import Predictions
+        from adnet_lab.evaluation.inference import Predictions
 
         readers = {self.DIAGNOSTICS: lambda path: dict(json.loads(path.read_text())),
                    self.ANNOTATED: Predictions.load, self.TRUTH: Predictions.load,
@@ -262,12 +263,12 @@ class RunStore:
 
     def variant(self) -> Variant:
         """The stored variant under today's name (earlier versions' flat form and names
-        read too, :func:`~adnet_lab.recipes.canonical_variant`)."""
+        read too, :func:`~adnet_lab.core.recipes.canonical_variant`)."""
         return canonical_variant(Variant.from_dict(self.description()["variant"]))
 
     def predictions(self, truth: bool = True):
         """The stored test predictions, against the truth or against the annotations."""
-        from adnet_lab.evaluation import Predictions
+        from adnet_lab.evaluation.inference import Predictions
 
         return Predictions.load(self.path(self.TRUTH if truth else self.ANNOTATED))
 

@@ -1,7 +1,8 @@
 """The committed ablation study: run it (``make study``) and write its tables and figures.
 
-``python -m adnet_lab.study`` runs the studies of :data:`adnet_lab.recipes.CORE_STUDIES`
-(``--all``: every study of :data:`~adnet_lab.recipes.STUDIES`) into
+``python -m adnet_lab.studies.study`` runs the studies of
+:data:`adnet_lab.core.recipes.CORE_STUDIES`
+(``--all``: every study of :data:`~adnet_lab.core.recipes.STUDIES`) into
 ``runs/ablation/<name>/`` (resumable: finished runs are skipped) and then writes
 ``docs/ablation/`` for every single-setting study with finished runs:
 
@@ -15,7 +16,7 @@
 and, for a study with several settings (the confirmation, :func:`write_draws_report`):
 
 * ``<name>_draws.csv`` -- every draw (setting, seed) and measure: the paired change with its
-  interval and p-value (:func:`adnet_lab.confirmation.study_draws`);
+  interval and p-value (:func:`adnet_lab.studies.confirmation.study_draws`);
 * ``<name>_verdicts.csv`` -- per draw, the direction of each measure and whether the claim
   holds; ``<name>_pooled.csv`` -- per setting, the mean change over draws and the counts;
 * ``<name>.png`` -- the draws, with the demo's draw marked (``demo_draw.csv``: the draw of
@@ -36,20 +37,22 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from adnet_lab.confirmation import (
+from adnet_lab.core.errors import UsageError
+from adnet_lab.core.recipes import CORE_STUDIES, LAMBDA_SWEEP, STUDIES, Study
+from adnet_lab.evaluation.descriptions import markdown_table, variant_words
+from adnet_lab.figures.plots import plot_draws, plot_learning_curves, plot_tradeoff
+from adnet_lab.studies.confirmation import (
+    CONFIRMATION_DRAWS,
     DRAW_COLUMNS,
     MEASURES,
+    demo_draw,
     pool_draws,
     recheck_draws,
     sort_draws,
     study_draws,
     verdicts,
 )
-from adnet_lab.demo import CONFIRMATION_DRAWS, demo_draw, markdown_table
-from adnet_lab.errors import UsageError
-from adnet_lab.plots import plot_draws, plot_learning_curves, plot_tradeoff
-from adnet_lab.recipes import CORE_STUDIES, LAMBDA_SWEEP, STUDIES, Study
-from adnet_lab.runner import (
+from adnet_lab.studies.runner import (
     ProcessExecutor,
     load_runs,
     paired_tests,
@@ -57,8 +60,7 @@ from adnet_lab.runner import (
     study_folders,
     summarize_ablation,
 )
-from adnet_lab.runstore import finished_runs
-from adnet_lab.words import variant_words
+from adnet_lab.studies.runstore import finished_runs
 
 __all__ = [
     "DEMO_DRAW",
@@ -148,7 +150,8 @@ def study_tables(summary: pd.DataFrame, paired: pd.DataFrame | None, runs: pd.Da
                   markdown_table(table, digits=3)]
     diagnostics = runs.groupby("variant", sort=False)[list(_DIAGNOSTICS)].mean()
     diagnostics = diagnostics.loc[[v for v in order if v in diagnostics.index]].reset_index()
-    parts += ["\n### Diagnostics (mean over seeds; see `adnet_lab.diagnostics.diagnose`)\n",
+    parts += ["\n### Diagnostics (mean over seeds; see "
+              "`adnet_lab.evaluation.diagnostics.diagnose`)\n",
               markdown_table(diagnostics)]
     return "\n".join(parts) + "\n"
 
@@ -233,7 +236,7 @@ def write_draws_report(study: Study, runs_root: str | Path | None = "runs/ablati
         written.append(path)
     tables_md = docs / f"{study.name}_tables.md"
     tables_md.write_text(f"# Study `{study.name}`: the claim draw by draw (written by "
-                         f"`python -m adnet_lab.study`)\n\n" + draws_tables(draws, pooled))
+                         f"`python -m adnet_lab.studies.study`)\n\n" + draws_tables(draws, pooled))
     written.append(tables_md)
     if shipped is not None:
         draws.to_csv(shipped, index=False)
@@ -253,7 +256,7 @@ def write_draws_report(study: Study, runs_root: str | Path | None = "runs/ablati
 
 def draws_figure(name: str, draws: pd.DataFrame, pooled: pd.DataFrame | None = None,
                  marked: pd.DataFrame | None = None) -> Figure:
-    """The figure ``<name>.png`` of a study's draws (:func:`~adnet_lab.plots.plot_draws`:
+    """The figure ``<name>.png`` of a study's draws (:func:`~adnet_lab.figures.plots.plot_draws`:
     colour by the Wilcoxon test; its caption says what the points and bars are)."""
     return plot_draws(draws, MEASURES, marked=marked, pooled=pooled,
                       title=f"Study '{name}': recipe against baseline per draw\nSettings "
@@ -264,7 +267,7 @@ def write_mechanism_report(runs_root: str | Path = "runs/ablation",
                            docs_dir: str | Path = "docs/ablation",
                            names: Sequence[str] = ("cause", "aam-alone")) -> list[Path]:
     """What the studies ``cause`` and ``aam-alone`` measure beyond their draws
-    (:mod:`adnet_lab.mechanisms`), for those of ``names`` with finished runs:
+    (:mod:`adnet_lab.studies.mechanisms`), for those of ``names`` with finished runs:
 
     * ``cause_lean.csv`` and ``cause_lean.png`` -- per label kind, model and curve, the lean
       of the error against the truth with its interval clustered by seed;
@@ -275,8 +278,13 @@ def write_mechanism_report(runs_root: str | Path = "runs/ablation",
       (``adnet-mw0.1-fixed4`` of ``cause``'s anisotropic setting and the runs of
       ``aam-alone``, so written once both have runs).
     """
-    from adnet_lab.mechanisms import ellipse_table, lean_table, spread_summary, spread_tables
-    from adnet_lab.plots import plot_curve_lean, plot_spread_comparisons
+    from adnet_lab.figures.plots import plot_curve_lean, plot_spread_comparisons
+    from adnet_lab.studies.mechanisms import (
+        ellipse_table,
+        lean_table,
+        spread_summary,
+        spread_tables,
+    )
 
     docs = Path(docs_dir)
     written = []
@@ -472,7 +480,7 @@ def write_study_report(runs_root: str | Path = "runs/ablation",
 def recheck_confirmation(folder: Path, docs: Path = Path("docs/ablation")) -> pd.DataFrame:
     """The confirmation's draws trained again in ``folder`` (one sub-folder per setting
     label) against the committed ``docs/confirm_draws.csv``
-    (:func:`~adnet_lab.confirmation.recheck_draws`); written to
+    (:func:`~adnet_lab.studies.confirmation.recheck_draws`); written to
     ``docs/confirm_recheck.csv``."""
     study = STUDIES["confirm"]
     labels = [label for label, _ in study.settings if (Path(folder) / label).is_dir()]

@@ -1,1 +1,15 @@
-"""Training: the losses and the training loop."""
+"""Training: the losses and the training loop.
+
+Names not found here are looked up in :mod:`adnet_lab.training.loop` on first use, so that
+``adnet_lab.training.<name>`` written against the earlier single module keeps working."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return getattr(importlib.import_module("adnet_lab.training.loop"), name)

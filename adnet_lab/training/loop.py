@@ -7,7 +7,7 @@
   of 500), and an exponential moving average (EMA) of the weights with decay 0.5^(8/10000)
   per step. The EMA warms up as ``min(decay, (1 + t) / (10 + t))`` so that short runs are not
   dominated by the initial weights; after ~18,000 steps it is the release's constant decay.
-* Deep supervision through :class:`~adnet_lab.losses.ADNetObjective`.
+* Deep supervision through :class:`~adnet_lab.training.losses.ADNetObjective`.
 * A non-finite loss stops the run with an error naming the epoch and batch, or (with
   ``on_non_finite="skip"``) skips that batch with a warning and counts it in the history.
 * Checkpoints every ``checkpoint_every`` epochs and at the end, written atomically (temp file
@@ -46,22 +46,23 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler, SequentialSampler
 from tqdm.auto import tqdm
 
-from adnet_lab.atomic import atomic_write, report_recovery
-from adnet_lab.configs import (
+from adnet_lab.core.atomic import atomic_write, report_recovery
+from adnet_lab.core.configs import (
     DEFAULT_MILESTONE_FRACTION,
     POINT_SIGMA,
     RELEASE_EMA_DECAY,
     TrainConfig,
     default_milestones,
 )
-from adnet_lab.conventions import denormalize_landmarks
+from adnet_lab.core.conventions import denormalize_landmarks
+from adnet_lab.core.errors import UsageError
+from adnet_lab.core.metrics import NMEAccumulator, NormalTangentAccumulator
+from adnet_lab.core.run_files import BEST, HISTORY, LAST, PREVIOUS
 from adnet_lab.data.rendered import RenderedFaces, can_render
 from adnet_lab.data.targets import make_targets
-from adnet_lab.errors import UsageError
-from adnet_lab.losses import ADNetObjective
-from adnet_lab.metrics import NMEAccumulator, NormalTangentAccumulator
 from adnet_lab.model import ADNet, ADNetOutput, evaluation_mode
 from adnet_lab.model.checkpoint import CheckpointError, read_checkpoint
+from adnet_lab.training.losses import ADNetObjective
 
 __all__ = [
     "DEFAULT_MILESTONE_FRACTION",
@@ -176,7 +177,7 @@ def _autocast(device: torch.device, bf16: bool) -> AbstractContextManager:
 
 
 def _atomic_save(content: dict[str, Any], path: Path, previous: Path | None = None) -> None:
-    """``torch.save`` through :func:`~adnet_lab.atomic.atomic_write` (``previous``: where
+    """``torch.save`` through :func:`~adnet_lab.core.atomic.atomic_write` (``previous``: where
     the old file goes, one generation back)."""
     atomic_write(path, lambda temporary: torch.save(content, temporary), previous=previous,
                  what_is_kept="the run resumes from it")
@@ -250,7 +251,7 @@ def train_step(model: ADNet, batch: dict[str, torch.Tensor], objective: ADNetObj
             and whether there are edge and point maps. Its parameters' device is used.
         batch: samples as :class:`~adnet_lab.data.FaceAlignmentDataset` gives them, batched
             (``image`` ``B x 3 x S x S``, ``landmarks_px`` ``B x N x 2`` crop pixels).
-        objective: the loss (:class:`~adnet_lab.losses.ADNetObjective`).
+        objective: the loss (:class:`~adnet_lab.training.losses.ADNetObjective`).
         optimizer: an optimiser over ``model``'s parameters.
         network: what runs the forward pass when it is not ``model`` itself (a
             DistributedDataParallel or ``torch.compile`` wrapper of it).
@@ -375,9 +376,6 @@ def make_optimizer(model: ADNet, lr: float) -> torch.optim.Adam:
     return torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
 
 
-#: The checkpoint files of a run folder: the latest, the one before it (kept so that a
-#: damaged ``last.pt`` costs one epoch), and the best on validation.
-LAST, PREVIOUS, BEST = "last.pt", "previous.pt", "best.pt"
 #: Training settings a run may change when it resumes (they do not change what it learns,
 #: or extend it): anything else differing means another run's checkpoint.
 RESUMABLE_CHANGES = frozenset({"epochs", "milestones", "checkpoint_every", "device", "bf16",
@@ -572,7 +570,7 @@ def _checkpoint(run: _Run, config: TrainConfig) -> dict[str, Any]:
 
 
 def _write_history(run: _Run, out_dir: Path) -> None:
-    atomic_write(out_dir / "history.csv",
+    atomic_write(out_dir / HISTORY,
                  lambda temporary: pd.DataFrame(run.history).to_csv(temporary, index=False),
                  what_is_kept="the checkpoints hold the history too")
 

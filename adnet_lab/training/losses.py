@@ -23,11 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from adnet_lab.configs import LAMBDA_MODES, LambdaMode, ObjectiveConfig, check_lambda_mode
-from adnet_lab.conventions import heatmap_grid
-from adnet_lab.geometry import curve_normals, rotate_90
-from adnet_lab.registry import LANDMARK_LOSSES
-from adnet_lab.topology import LandmarkScheme, resolve_scheme
+from adnet_lab.core.configs import LAMBDA_MODES, LambdaMode, ObjectiveConfig, check_lambda_mode
+from adnet_lab.core.conventions import heatmap_grid
+from adnet_lab.core.geometry import curve_normals, rotate_90
+from adnet_lab.core.registry import LANDMARK_LOSSES
+from adnet_lab.core.topology import LandmarkScheme, resolve_scheme
 
 __all__ = [
     "AWING_FOREGROUND",
@@ -100,7 +100,7 @@ def _smooth_l1_of_squared(distance2: torch.Tensor, scale: float) -> torch.Tensor
 
 def _grid(height: int, width: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The soft-argmax's pixel-centre grid along x (W) and y (H)
-    (:func:`adnet_lab.conventions.heatmap_grid`)."""
+    (:func:`adnet_lab.core.conventions.heatmap_grid`)."""
     return heatmap_grid(width, like), heatmap_grid(height, like)
 
 
@@ -204,7 +204,7 @@ def anisotropic_direction_loss(pred: torch.Tensor, gt: torch.Tensor,
     """Anisotropic direction loss (ADL).
 
     With ``D = pred - gt``, ``n`` the curve normal at the ground truth (the release's rule,
-    :func:`adnet_lab.geometry.curve_normals` with ``method="official"``), ``t`` = n rotated by
+    :func:`adnet_lab.core.geometry.curve_normals` with ``method="official"``), ``t`` = n rotated by
     +90 degrees and a per-landmark lambda (:func:`anisotropic_lambda`),
     ``alpha = 2 lambda / (lambda + 1)`` and ``beta = 2 / (lambda + 1)``::
 
@@ -469,7 +469,7 @@ class STARLoss(nn.Module):
 # ------------------------------------------------------------------- landmark losses by name
 
 class LandmarkLoss(Protocol):
-    """A landmark loss of :data:`adnet_lab.registry.LANDMARK_LOSSES`, made by its factory
+    """A landmark loss of :data:`adnet_lab.core.registry.LANDMARK_LOSSES`, made by its factory
     ``(objective: ObjectiveConfig, scheme: LandmarkScheme) -> LandmarkLoss``.
 
     ``prepare(output, gt)`` runs once per step (ADL's heatmap lambdas, shared by the
@@ -487,10 +487,15 @@ class _ADL:
     scheme: LandmarkScheme
     lambda_mode: LambdaMode
     loss_lambda: float
+    #: per landmark, the fixed lambda of its curve (``N``; None: ``loss_lambda`` everywhere)
+    point_lambdas: torch.Tensor | None = None
 
     def prepare(self, output: Any, gt: torch.Tensor) -> torch.Tensor | None:
-        """The heatmap lambdas of this step (one ``B x N`` for all stacks), else None (the
-        ``"dynamic"`` lambdas depend on each stack's errors; ``"fixed"`` needs none)."""
+        """The heatmap lambdas of this step (one ``B x N`` for all stacks), the per-curve
+        fixed lambdas (``N``), else None (the ``"dynamic"`` lambdas depend on each stack's
+        errors; one ``"fixed"`` lambda needs none)."""
+        if self.point_lambdas is not None:
+            return self.point_lambdas.to(gt.device, gt.dtype)   # a no-op after the first step
         if self.lambda_mode != "heatmap":
             return None
         normals = curve_normals(gt.detach(), self.scheme, method="official").to(gt.dtype)
@@ -513,8 +518,15 @@ class _Elementwise:
 
 
 def adl_landmark_loss(objective: ObjectiveConfig, scheme: LandmarkScheme) -> LandmarkLoss:
-    """``"adl"``: the anisotropic direction loss, lambda from ``objective.lambda_mode``."""
-    return _ADL(scheme, objective.lambda_mode, objective.loss_lambda)
+    """``"adl"``: the anisotropic direction loss, lambda from ``objective.lambda_mode`` (and,
+    fixed, per curve from ``objective.curve_lambdas``)."""
+    if objective.curve_lambdas == "one":
+        return _ADL(scheme, objective.lambda_mode, objective.loss_lambda)
+    lambdas = torch.full((scheme.num_points,), objective.loss_lambda)
+    for curve, value in zip(scheme.curves,
+                            objective.curve_lambda_values(scheme.curve_names), strict=True):
+        lambdas[list(curve.indices)] = value
+    return _ADL(scheme, objective.lambda_mode, objective.loss_lambda, lambdas)
 
 
 def smooth_l1_landmark_loss(objective: ObjectiveConfig, scheme: LandmarkScheme
@@ -576,7 +588,7 @@ class ADNetObjective(nn.Module):
 
     @classmethod
     def from_config(cls, objective: ObjectiveConfig, model) -> ADNetObjective:
-        """The objective of an :class:`~adnet_lab.configs.ObjectiveConfig` for a network of
+        """The objective of an :class:`~adnet_lab.core.configs.ObjectiveConfig` for a network of
         configuration ``model`` (an :class:`~adnet_lab.model.ADNetConfig`: scheme, stacks
         and AAM). The map-weight warm-up is applied by the training loop."""
         return cls(model.scheme, model.num_stacks, objective.use_adl, model.use_aam,

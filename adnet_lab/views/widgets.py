@@ -36,20 +36,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from adnet_lab.configs import LAMBDA_MODES, StudyConfig, Variant
-from adnet_lab.data.synthetic import annotate_along_curves
-from adnet_lab.geometry import curve_normals, curve_tangents, decompose_errors
-from adnet_lab.metrics import auc, failure_rate, normalizing_distance, rms
-from adnet_lab.palette import COLOUR_WORDS, COLOURS
-from adnet_lab.recipes import (
+from adnet_lab.core.configs import LAMBDA_MODES, StudyConfig, Variant
+from adnet_lab.core.geometry import curve_normals, curve_tangents, decompose_errors
+from adnet_lab.core.metrics import auc, failure_rate, normalizing_distance, rms
+from adnet_lab.core.recipes import (
     DEMO_RECIPE,
     PANEL_EXPECTATION,
     PANEL_SEED,
     PANEL_STUDY,
     VARIANTS,
 )
-from adnet_lab.runstore import RunStore
-from adnet_lab.topology import DATASET_SCHEMES, get_scheme, mean_face
+from adnet_lab.core.topology import DATASET_SCHEMES, get_scheme, mean_face
+from adnet_lab.data.synthetic import annotate_along_curves
+from adnet_lab.figures.palette import COLOUR_WORDS, COLOURS
+from adnet_lab.studies.runstore import RunStore
 
 __all__ = ["AmbiguityPanel", "ComparisonPanel", "FacePanel", "LandmarkPanel", "LossPanel",
            "MapsPanel", "TrainingPanel", "has_widget_frontend", "show"]
@@ -228,8 +228,8 @@ class LossPanel(_Panel):
         super().__init__([self.loss_lambda])
 
     def draw(self) -> Figure:
-        from adnet_lab.analysis import adl_landscape
-        from adnet_lab.plots import plot_adl_landscape
+        from adnet_lab.evaluation.analysis import adl_landscape
+        from adnet_lab.figures.plots import plot_adl_landscape
 
         if self._baseline is None:
             self._baseline = adl_landscape(1.0, self.extent)
@@ -252,7 +252,7 @@ class LossPanel(_Panel):
 class MapsPanel(_Panel):
     """Inside ADNet: pick a face and a landmark; per stack, ADNet's heatmap, the edge map of
     the landmark's curve, the point map and the fused map it decodes, beside the baseline's
-    heatmap (:func:`~adnet_lab.plots.plot_adnet_maps`). ``state`` holds the landmark, its
+    heatmap (:func:`~adnet_lab.figures.plots.plot_adnet_maps`). ``state`` holds the landmark, its
     curve and the decoded maps' spread across and along it for both models (percent of the
     inter-ocular distance, this face).
 
@@ -274,9 +274,9 @@ class MapsPanel(_Panel):
         import torch
 
         from adnet_lab.data.dataset import FaceAlignmentDataset
-        from adnet_lab.diagnostics import output_spreads
+        from adnet_lab.evaluation.diagnostics import output_spreads
+        from adnet_lab.figures.plots import plot_adnet_maps
         from adnet_lab.model import evaluation_mode
-        from adnet_lab.plots import plot_adnet_maps
 
         index, landmark = self.face.value, self.landmark.value
         one = FaceAlignmentDataset([self.dataset.records[index]], self.dataset.scheme,
@@ -363,7 +363,7 @@ class LandmarkPanel(_Panel):
 
 class FacePanel(_Panel):
     """Test faces through one or more models: ``face`` and ``landmark`` sliders; per model,
-    :func:`~adnet_lab.plots.plot_face_errors` (the truth, the label, the prediction and a
+    :func:`~adnet_lab.figures.plots.plot_face_errors` (the truth, the label, the prediction and a
     zoom on the landmark, its error against the truth split into its normal and tangent
     parts), every model at the same zoom. ``state`` holds the face, the landmark, its curve
     and, per model, the landmark's normal and tangent error against the truth (percent of
@@ -391,7 +391,7 @@ class FacePanel(_Panel):
         super().__init__([self.face, self.landmark])
 
     def draw(self) -> Figure:
-        from adnet_lab.plots import plot_face_errors
+        from adnet_lab.figures.plots import plot_face_errors
 
         face, landmark = self.face.value, self.landmark.value
         truth, image = self.truths[face], self.images[face]
@@ -455,7 +455,7 @@ class ComparisonPanel(_Panel):
         super().__init__([self.chooser])
 
     def draw(self) -> Figure:
-        from adnet_lab.plots import plot_ced
+        from adnet_lab.figures.plots import plot_ced
 
         chosen = {name: self.runs[name] for name in self.chooser.value}
         self.state = {name: {"nme_percent": 100 * float(v.mean()),
@@ -477,7 +477,7 @@ class TrainingPanel(_Panel):
     Controls: ADL and AAM switches, ADL's lambda mode and fixed value, the map-loss weight
     (the package's recipe by default), the preset, the number of faces and of epochs.
     **Train both** starts the two runs in the background (two processes sharing the cores,
-    or one after the other with ``jobs=1``; :func:`~adnet_lab.side_by_side.
+    or one after the other with ``jobs=1``; :func:`~adnet_lab.studies.panel.
     train_side_by_side`); the figure and the status (epochs done, time elapsed and left)
     update about once a second. **Stop** ends both before their next batch; Train both
     resumes them. Each setting is one run of the run store under ``out_dir``, so a setting
@@ -487,7 +487,7 @@ class TrainingPanel(_Panel):
 
     Args:
         faces: training faces (a quarter as many more are generated for validation).
-        epochs: the budget (default :data:`~adnet_lab.recipes.PANEL_STUDY`'s).
+        epochs: the budget (default :data:`~adnet_lab.core.recipes.PANEL_STUDY`'s).
         presets: the presets offered (default: all on a GPU, the CPU ones otherwise).
         seed: seed of the faces and the training.
         out_dir: the folder of the panel's runs.
@@ -549,8 +549,8 @@ class TrainingPanel(_Panel):
         self.widget.children = (*self.widget.children, self.image)
 
     def variant(self) -> Variant:
-        """The :class:`~adnet_lab.configs.Variant` the controls describe, under its name in
-        :data:`~adnet_lab.recipes.VARIANTS` when it is a named one (``adnet-mw0.1-fixed4``
+        """The :class:`~adnet_lab.core.configs.Variant` the controls describe, under its name in
+        :data:`~adnet_lab.core.recipes.VARIANTS` when it is a named one (``adnet-mw0.1-fixed4``
         by default), else ``variant``."""
         settings = {"use_adl": self.use_adl.value, "lambda_mode": self.lambda_mode.value,
                     "loss_lambda": self.loss_lambda.value, "map_weight": self.map_weight.value}
@@ -578,14 +578,14 @@ class TrainingPanel(_Panel):
 
     def stores(self) -> dict[str, RunStore]:
         """The run folders of the two models under ``out_dir``
-        (:func:`~adnet_lab.side_by_side.run_store`)."""
-        from adnet_lab.side_by_side import run_store
+        (:func:`~adnet_lab.studies.panel.run_store`)."""
+        from adnet_lab.studies.panel import run_store
 
         return {name: run_store(self.out_dir, self.study(), variant, self.seed)
                 for name, variant in self.models().items()}
 
     def draw(self) -> Figure:
-        from adnet_lab.plots import plot_validation_comparison
+        from adnet_lab.figures.plots import plot_validation_comparison
 
         self.state = {"epochs": {name: len(history)
                                  for name, history in self.histories.items()},
@@ -612,7 +612,7 @@ class TrainingPanel(_Panel):
         """Train both models with the controls' settings, in this thread (runs of the run
         store: resumed if stopped, read back if finished); returns their rows by model
         (None for a stopped run)."""
-        from adnet_lab.side_by_side import train_side_by_side
+        from adnet_lab.studies.panel import train_side_by_side
 
         refused = self.run_refused()
         if refused:
@@ -652,7 +652,7 @@ class TrainingPanel(_Panel):
     def outcome(self) -> str:
         """The last call's result in words: stopped, or the test errors against the truth
         of both models and the variant's change against the baseline."""
-        from adnet_lab.side_by_side import minutes
+        from adnet_lab.studies.panel import minutes
 
         if not self.results or any(row is None for row in self.results.values()):
             return "stopped (Train both resumes)"
@@ -736,9 +736,9 @@ class AnalyzePanel(_Panel):
         return files
 
     def draw(self) -> Figure:
-        from adnet_lab.errors import AdnetLabError
-        from adnet_lab.review import analyze, ced_figure
-        from adnet_lab.words import variant_words
+        from adnet_lab.core.errors import AdnetLabError
+        from adnet_lab.evaluation.descriptions import variant_words
+        from adnet_lab.studies.prediction_report import analyze, ced_figure
 
         try:
             self.tables = analyze(self.dataset.value, self.annotations.value, self.files())

@@ -2,7 +2,7 @@
 
 Each fault is injected into ``adnet-lab ablate`` (a grid of two runs: the baseline and the
 package's recipe, one seed, the ``cpu-micro`` preset, 3 epochs of two steps), run in this
-process through :func:`adnet_lab.cli.main`, or in a child process killed with SIGKILL. What
+process through :func:`adnet_lab.cli.app.main`, or in a child process killed with SIGKILL. What
 survives means:
 
 * a fault that stops the command ends it with one ``adnet-lab: error:`` line (or
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from adnet_lab.cli import main
+from adnet_lab.cli.app import main
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where the suite writes what it injected and what survived (one CSV per tier).
@@ -238,7 +238,7 @@ def count_steps(monkeypatch, stop_at: int | None = None,
                 action=None) -> list[int]:
     """Count the training steps taken from now on (the list holds the count); at step
     ``stop_at`` (1-based, before it runs) call ``action()`` (raise, delete, ...)."""
-    import adnet_lab.training as training
+    import adnet_lab.training.loop as training
 
     original = training.train_step
     count = [0]

@@ -30,10 +30,10 @@ def main() -> None:
     torch.set_num_threads(1)
     from faultlib import GRID, TRAIN
 
-    import adnet_lab.evaluation as evaluation
-    import adnet_lab.runner as runner
-    import adnet_lab.training as training
-    from adnet_lab.cli import main as cli
+    import adnet_lab.evaluation.inference as evaluation
+    import adnet_lab.studies.runner as runner
+    import adnet_lab.training.loop as training
+    from adnet_lab.cli.app import main as cli
 
     count = [0]
     if mode in ("step", "train-step"):

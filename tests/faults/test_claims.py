@@ -20,7 +20,7 @@ from faultlib import (
     record,
 )
 
-from adnet_lab.runstore import CLAIM_FILE, claim
+from adnet_lab.studies.runstore import CLAIM_FILE, claim
 
 DONE_BEFORE = 10
 

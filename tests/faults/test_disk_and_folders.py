@@ -24,7 +24,7 @@ from faultlib import (
     record,
 )
 
-import adnet_lab.atomic as atomic
+import adnet_lab.core.atomic as atomic
 
 
 def _fail_writes(monkeypatch, name: str, error_number: int, nth: int = 1) -> None:

@@ -26,7 +26,7 @@ from faultlib import (
     record,
 )
 
-from adnet_lab.cli import main
+from adnet_lab.cli.app import main
 
 DRIVER = Path(__file__).with_name("kill_driver.py")
 #: os.replace calls of the fault grid from start to end (run.json, per epoch best.pt when

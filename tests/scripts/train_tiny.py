@@ -14,7 +14,7 @@ import torch
 from adnet_lab.data.dataset import FaceAlignmentDataset
 from adnet_lab.data.synthetic import SyntheticConfig, generate_faces
 from adnet_lab.model import ADNetConfig
-from adnet_lab.training import TrainConfig, train
+from adnet_lab.training.loop import TrainConfig, train
 
 TINY = ADNetConfig(scheme="wflw", num_stacks=2, channels=16, input_size=64, depth=2)
 

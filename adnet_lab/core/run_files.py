@@ -1,0 +1,24 @@
+"""The names of a run folder's files, each spelled once (``train`` writes the first four;
+a study's run store adds the rest).
+
+Plain strings, no imports, so that the command line can name them while it parses.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BEST", "DESCRIPTION", "DONE", "HISTORY", "LAST", "PREVIOUS", "TRAINING_FILES"]
+
+#: The latest checkpoint.
+LAST = "last.pt"
+#: The checkpoint before it (kept so that a damaged ``last.pt`` costs one epoch).
+PREVIOUS = "previous.pt"
+#: The checkpoint best on validation.
+BEST = "best.pt"
+#: Each epoch's losses and validation measures.
+HISTORY = "history.csv"
+#: What a study's run is (its variant, seed and study).
+DESCRIPTION = "run.json"
+#: A finished run's test metrics: its presence marks the run done.
+DONE = "metrics.json"
+#: What ``train`` writes into its output folder.
+TRAINING_FILES = (LAST, PREVIOUS, BEST, HISTORY)

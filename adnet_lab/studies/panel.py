@@ -14,20 +14,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import torch
 
 from adnet_lab.core.configs import StudyConfig, Variant
-from adnet_lab.studies.runner import run_one, study_datasets
+from adnet_lab.studies.runner import ProcessExecutor, RunTask
 from adnet_lab.studies.runstore import RunStore
 
 __all__ = ["Progress", "minutes", "record_panel_run", "run_store", "train_side_by_side"]
@@ -88,12 +85,6 @@ def _history(store: RunStore) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-def _run_until_stopped(study: StudyConfig, variant: Variant, seed: int, folder: str,
-                       stop_file: str) -> dict[str, Any] | None:
-    """One run in a child process; it stops when ``stop_file`` appears."""
-    return run_one(study, variant, seed, folder, should_stop=Path(stop_file).exists)
-
-
 class _Clock:
     """The progress of a call: the histories, and the time left estimated from the seconds
     each recorded epoch took (its ``seconds`` column): per model when they train at the
@@ -150,45 +141,17 @@ def train_side_by_side(study: StudyConfig, variants: Mapping[str, Variant], seed
     report = on_progress or (lambda _progress: None)
     results: dict[str, dict[str, Any] | None] = {
         name: store.row() for name, store in stores.items() if store.done}
-    if parallel:
-        results |= _in_processes(study, variants, seed, stores, pending, clock, report,
-                                 should_stop, poll_seconds)
-    elif pending:
-        datasets = study_datasets(study, seed)
-        for name in pending:
-            if should_stop is not None and should_stop():
-                results[name] = None
-                continue
-            results[name] = run_one(study, variants[name], seed, stores[name].folder,
-                                    datasets=datasets, should_stop=should_stop,
-                                    callback=lambda _row: report(clock.progress()))
+    tasks = {name: RunTask(study, variants[name], seed, stores[name].folder)
+             for name in pending}
+    names = {id(task): name for name, task in tasks.items()}
+    executor = ProcessExecutor(len(pending) if parallel else 1,
+                               threads=max(1, (os.cpu_count() or 2) // max(1, len(pending))))
+    for task, row in executor.run(list(tasks.values()), should_stop=should_stop,
+                                  on_wait=lambda: report(clock.progress()),
+                                  poll_seconds=poll_seconds):
+        results[names[id(task)]] = row
     report(clock.progress())
     return {name: results[name] for name in variants}
-
-
-def _in_processes(study, variants, seed, stores, pending, clock, report, should_stop,
-                  poll_seconds) -> dict[str, dict[str, Any] | None]:
-    stop_file = Path(stores[pending[0]].folder).parent.parent / f".stop-{os.getpid()}"
-    stop_file.parent.mkdir(parents=True, exist_ok=True)
-    stop_file.unlink(missing_ok=True)
-    threads = max(1, (os.cpu_count() or 2) // len(pending))
-    try:
-        with ProcessPoolExecutor(len(pending), mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=torch.set_num_threads,
-                                 initargs=(threads,)) as pool:
-            futures = {pool.submit(_run_until_stopped, study, variants[name], seed,
-                                   str(stores[name].folder), str(stop_file)): name
-                       for name in pending}
-            waiting = set(futures)
-            while waiting:
-                _done, waiting = wait(waiting, timeout=poll_seconds,
-                                      return_when=FIRST_COMPLETED)
-                if should_stop is not None and should_stop():
-                    stop_file.touch()
-                report(clock.progress())
-            return {name: future.result() for future, name in futures.items()}
-    finally:
-        stop_file.unlink(missing_ok=True)
 
 
 def record_panel_run(out_dir: str | Path = "runs/panel-reference",

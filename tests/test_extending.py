@@ -85,6 +85,24 @@ def test_every_train_knob_has_its_flag_and_reaches_the_configuration(monkeypatch
     assert captured.value.args[0].objective.curve_lambdas == "matched-uniform"
 
 
+@pytest.mark.parametrize("command", ["synth", "ablate"])
+def test_a_knob_added_to_the_faces_is_an_option_of_synth_and_ablate(command, monkeypatch,
+                                                                      capsys):
+    from adnet_lab.core.configs import SyntheticConfig
+
+    extended = dataclasses.make_dataclass(
+        "SyntheticConfig", [("glasses_prob", "float", knob(0.0, "chance of glasses", min=0,
+                                                          max=1))],
+        bases=(SyntheticConfig,), frozen=True)
+    module = __import__(f"adnet_lab.cli.{command}", fromlist=["SyntheticConfig"])
+    monkeypatch.setattr(module, "SyntheticConfig", extended)
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--glasses-prob GLASSES_PROB chance of glasses" in text
+    assert "(in [0, 1])" in text.split("--glasses-prob GLASSES_PROB chance of glasses")[1][:80]
+
+
 # ------------------------------------------------------------------------ a landmark loss
 
 def _objective_terms(name: str) -> float:

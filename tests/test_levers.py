@@ -66,3 +66,18 @@ def test_the_objective_and_the_variant_carry_the_profile():
 def test_per_curve_lambdas_are_refused_where_they_cannot_act(changes):
     with pytest.raises(UsageError, match="curve_lambdas='matched-uniform' sets ADL's fixed"):
         ObjectiveConfig(curve_lambdas="matched-uniform", **changes)
+
+
+def test_the_width_knob_widens_the_network_at_the_same_input_and_maps():
+    from adnet_lab.core.configs import StudyConfig
+
+    wide = StudyConfig(channels=128).model_config()
+    plain = StudyConfig().model_config()
+    assert (wide.channels, plain.channels) == (128, 64)
+    assert (wide.input_size, wide.depth, wide.num_stacks) == (
+        plain.input_size, plain.depth, plain.num_stacks)
+    assert StudyConfig.from_dict(StudyConfig(channels=128).to_dict()).channels == 128
+    assert StudyConfig.from_dict({k: v for k, v in StudyConfig().to_dict().items()
+                                  if k != "channels"}) == StudyConfig()   # earlier records
+    assert STUDIES["lever-width"].study.model_config().channels == 128
+    assert STUDIES["lever-faces"].study.num_train == 7500

@@ -508,7 +508,8 @@ class StudyConfig:
         faces: the synthetic faces (scheme, image size, ambiguity); its ``seed`` is
             replaced per study seed and split (:meth:`synthetic_config`).
         num_train, num_val, num_test: synthetic faces per set (per seed).
-        preset: the model preset; ``input_size`` overrides its crop side (heatmaps are 1/4).
+        preset: the model preset; ``input_size`` overrides its crop side (heatmaps are 1/4),
+            ``channels`` its width.
         epochs, batch_size, lr: the budget; ``milestones`` (epochs after which lr x0.1)
             default to 80% of the epochs.
         augment: the release's training augmentation.
@@ -521,6 +522,8 @@ class StudyConfig:
     preset: str = knob("cpu-small", "model preset")
     input_size: int | None = knob(None, "crop side in pixels, overriding the preset's "
                                         "(heatmaps are 1/4)", min=32)
+    channels: int | None = knob(None, "the hourglass's width (feature channels), overriding "
+                                      "the preset's (input and map size unchanged)", min=8)
     epochs: int = knob(8, "epochs per run", min=1)
     batch_size: int = knob(16, "images per step", min=1)
     lr: float = knob(1e-3, "Adam's learning rate", min=0, open_min=True)
@@ -539,6 +542,8 @@ class StudyConfig:
         overrides = {"scheme": self.scheme, "use_aam": use_aam}
         if self.input_size is not None:
             overrides["input_size"] = self.input_size
+        if self.channels is not None:
+            overrides["channels"] = self.channels
         return ADNetConfig.preset(self.preset, **overrides)
 
     def train_config(self, variant: Variant, seed: int) -> TrainConfig:

@@ -213,6 +213,14 @@ STUDIES: dict[str, Study] = {study.name: study for study in (
            "does ADL's lambda matched to each curve's measured label lean (jaw and nose about "
            "6, brows, eyes and inner lip about 2) lower the normal error below the package "
            "recipe's one lambda of 4 (written down before the runs in docs/ablation.md)?"),
+    _study("lever-width", _MAIN.with_changes(epochs=16, channels=128), _RECIPE, 3,
+           "with a hourglass twice as wide at the same input and maps (128 channels, about "
+           "3.5x the cost), does the recipe's normal error fall below the package recipe's "
+           "(written down before the runs in docs/ablation.md)?"),
+    _study("lever-faces", _MAIN.with_changes(epochs=16, num_train=7500), _RECIPE, 3,
+           "with WFLW's 7,500 training faces instead of 1,200 (6x the steps), is the "
+           "recipe's gain a small-data effect (written down before the runs in "
+           "docs/ablation.md)?"),
     _study("aam-alone", _MAIN.with_changes(epochs=16), ("baseline", "aam-mw0.1"), 3,
            "at the demo's budget, does AAM alone (map weight 0.1, no ADL) stretch the maps "
            "along the curves against the baseline, the one model that differs from it only "

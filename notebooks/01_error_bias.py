@@ -36,7 +36,6 @@
 # - **AAM**: anisotropic attention module: edge maps per curve and point maps per landmark, multiplied into the heatmaps (the product is the fused map).
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -96,8 +95,14 @@ from adnet_lab import FaceAlignmentDataset, SyntheticConfig, generate_faces
 faces = generate_faces(200, SyntheticConfig(image_size=128, seed=1000), progress=False)
 test_set = FaceAlignmentDataset(faces.records(), "wflw", input_size=64)
 print(len(test_set), "synthetic test faces")
-from adnet_lab import (components_from_table, curve_error_table, error_ellipses,
-                       evaluate_predictions, load_model, predict)
+from adnet_lab import (
+    components_from_table,
+    curve_error_table,
+    error_ellipses,
+    evaluate_predictions,
+    load_model,
+    predict,
+)
 
 baseline = load_model("baseline")
 predictions = predict(baseline, test_set, progress=False)           # against the labels

@@ -42,7 +42,6 @@
 # - **AAM**: anisotropic attention module: edge maps per curve and point maps per landmark, multiplied into the heatmaps (the product is the fused map).
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch

@@ -41,7 +41,6 @@
 # - **FR@10**: failure rate: the share of images whose NME exceeds 10%.
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -50,8 +49,7 @@ torch.set_num_threads(2)
 pd.set_option("display.precision", 2)
 from pathlib import Path
 
-from adnet_lab import (LAMBDA_SWEEP, STUDIES, plot_learning_curves, plot_tradeoff,
-                       read_study_results)
+from adnet_lab import LAMBDA_SWEEP, STUDIES, plot_learning_curves, plot_tradeoff, read_study_results
 
 study = Path("../docs/ablation")
 main = read_study_results(study, "main")      # runs, summary, paired, histories, curves

@@ -39,7 +39,6 @@
 # - **AAM**: anisotropic attention module: edge maps per curve and point maps per landmark, multiplied into the heatmaps (the product is the fused map).
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -51,8 +50,15 @@ from adnet_lab import FaceAlignmentDataset, SyntheticConfig, generate_faces
 faces = generate_faces(200, SyntheticConfig(image_size=128, seed=1000), progress=False)
 test_set = FaceAlignmentDataset(faces.records(), "wflw", input_size=64)
 print(len(test_set), "synthetic test faces")
-from adnet_lab import (evaluate_predictions, get_scheme, load_model, paper_layout, predict,
-                       summarize, variant_words)
+from adnet_lab import (
+    evaluate_predictions,
+    get_scheme,
+    load_model,
+    paper_layout,
+    predict,
+    summarize,
+    variant_words,
+)
 
 shipped_predictions = {name: predict(load_model(name), test_set, progress=False)
                        for name in ("baseline", "adnet-mw0.1-fixed4")}

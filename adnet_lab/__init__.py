@@ -8,9 +8,9 @@ Everything a notebook needs comes from here::
     from adnet_lab import TrainConfig, train, train_step
 
 Every name loads on first use, so that ``import adnet_lab`` (and the command line's
-``--help``) starts neither torch nor matplotlib. The modules sit in subpackages, one per
-layer (``core``, ``data``, ``model``, ``training``, ``evaluation``, ``figures``, ``studies``,
-``views``, ``cli``), each importing only from the layers below it; ``docs/architecture.md``
+``--help``) starts neither torch nor matplotlib. The modules sit in subpackages, one or two per
+floor (``core``, ``data``, ``model``, ``training``, ``evaluation``, ``figures``, ``studies``,
+``views``, ``cli``), each importing only from its own floor or those below; ``docs/architecture.md``
 says which module holds what. A module imported by its earlier flat name
 (``adnet_lab.metrics``, ``adnet_lab.runner``, ...) resolves to the moved one.
 """

@@ -19,9 +19,12 @@ import time
 
 import torch
 
-from adnet_lab.core.recipes import DEMO_RECIPE, DEMO_STUDY, VARIANTS
-from adnet_lab.studies.runner import study_datasets
-from adnet_lab.training.loop import train
+# the flat module names, which the package's earlier layout defines and today's resolves to
+# the moved modules: the same file measures either
+from adnet_lab.recipes import DEMO_RECIPE, DEMO_STUDY, VARIANTS
+from adnet_lab.runner import study_datasets
+
+from adnet_lab.training import train
 
 
 def measure(faces: int, epochs: int) -> dict[str, float]:

@@ -9,6 +9,7 @@ from adnet_lab.cli.options import (
     output_folder,
 )
 from adnet_lab.core.errors import UsageError
+from adnet_lab.core.scheme_names import DATASET_SCHEMES
 
 
 def _add_analyze(commands) -> None:
@@ -19,7 +20,7 @@ def _add_analyze(commands) -> None:
                     "a test set's annotations: summary.csv (NME, FR@10, AUC@10 per subset, "
                     "normal and tangent RMS and their ratio), curves.csv, paired.csv "
                     "(image-by-image tests between methods), figures and report.md.")
-    parser.add_argument("--dataset", required=True, choices=("wflw", "300w", "cofw"),
+    parser.add_argument("--dataset", required=True, choices=DATASET_SCHEMES,
                         help="the annotations' dataset (its scheme and normalisation)")
     parser.add_argument("--annotations", type=Path, required=True,
                         help="a WFLW list file, a folder of 300W .pts, or a COFW .mat")

@@ -1,2 +1,3 @@
-"""The foundations: conventions, landmark topologies, geometry, metrics, configurations,
-recipes, registries and atomic writes."""
+"""The foundations: errors, scheme and curve names, run file names, registries,
+configurations and recipes, atomic writes, conventions, topologies, geometry, metrics and
+the published results."""

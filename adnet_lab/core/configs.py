@@ -222,8 +222,7 @@ PRESETS: dict[str, ADNetConfig] = {
 @dataclass(frozen=True)
 class ObjectiveConfig:
     """The training objective's knobs (:class:`~adnet_lab.training.losses.ADNetObjective`): ADL on
-    the
-    landmarks and the AWing map terms of AAM. Whether the network has AAM at all is its
+    the landmarks and the AWing map terms of AAM. Whether the network has AAM at all is its
     :class:`~adnet_lab.model.ADNetConfig`'s ``use_aam``."""
 
     use_adl: bool = knob(True, "ADL on the landmarks (else the isotropic smooth-L1, ADL with "
@@ -285,7 +284,7 @@ class ObjectiveConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How to train (:func:`adnet_lab.training.loop`).
+    """How to train (:func:`adnet_lab.training.loop.train`).
 
     Attributes:
         model: the network's :class:`~adnet_lab.model.ADNetConfig` (its ``use_aam`` switches
@@ -473,7 +472,7 @@ class Variant:
             if not equals or key not in types:
                 raise ValueError(f"variant {spec!r}: {item!r} is not key=value with a key in "
                                  f"{sorted(types)}")
-            kind = types[key]
+            kind = str(types[key]).split(" |")[0]      # "int | None": an int
             if kind == "bool":
                 if text.lower() not in ("0", "1", "true", "false"):
                     raise ValueError(f"variant {spec!r}: {key} must be 0/1/true/false")

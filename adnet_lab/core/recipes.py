@@ -227,7 +227,7 @@ STUDIES: dict[str, Study] = {study.name: study for study in (
            "by AAM?"),
 )}
 
-#: The studies ``make study`` runs (about 70 minutes on 2 cores).
+#: The studies ``make study`` runs (about 85 minutes on 2 cores).
 CORE_STUDIES: tuple[str, ...] = tuple(name for name, study in STUDIES.items() if study.core)
 
 #: The variants of the ``main`` study that form the lambda sweep (baseline = lambda 1).

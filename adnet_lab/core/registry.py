@@ -13,8 +13,7 @@ it defines, with the decorator; such a name exists only in that process::
     from adnet_lab.core.registry import LANDMARK_LOSSES
 
     @LANDMARK_LOSSES.register("l2")
-    def l2_landmark_loss(objective, scheme):   # a factory: see
-    adnet_lab.training.losses.LandmarkLoss
+    def l2_landmark_loss(objective, scheme):  # see adnet_lab.training.losses.LandmarkLoss
         ...
 """
 

@@ -1,5 +1,6 @@
-"""The names of a run folder's files, each spelled once (``train`` writes the first four;
-a study's run store adds the rest).
+"""The names of ``train``'s files and of a run's record, each spelled once; a study run's
+result files (predictions, diagnostics, curves) and its claim are
+:class:`~adnet_lab.studies.runstore.RunStore`'s.
 
 Plain strings, no imports, so that the command line can name them while it parses.
 """

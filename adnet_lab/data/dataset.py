@@ -125,8 +125,7 @@ class FaceAlignmentDataset(Dataset):
     def to_image_pixels(self, index: int, points: np.ndarray) -> np.ndarray:
         """Points in the evaluation crop of face ``index`` (crop pixels, e.g. a
         :class:`~adnet_lab.evaluation.inference.Predictions`' ``pred_px[index]``, ``... x 2``)
-        mapped
-        back to the pixels of its image (x right, y down)."""
+        mapped back to the pixels of its image (x right, y down)."""
         center, scale = crop_parameters(self.records[index], self.box_enlarge)
         inverse = np.linalg.inv(crop_matrix(center, scale, self.input_size))
         return apply_affine(inverse, np.asarray(points, float))

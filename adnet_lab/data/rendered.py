@@ -1,6 +1,6 @@
 """Faces drawn once: the crops (and edge-map targets) of a dataset that is not augmented.
 
-A :class:`~adnet_lab.data.FaceAlignmentDataset` without augmentation gives the same sample
+A :class:`~adnet_lab.data.dataset.FaceAlignmentDataset` without augmentation gives the same sample
 for index ``i`` in every epoch, so warping its crop (and drawing its edge maps) again each
 epoch is wasted work. :class:`RenderedFaces` does it once, in batches, and keeps
 

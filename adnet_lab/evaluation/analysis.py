@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from adnet_lab.core.metrics import NormalTangentAccumulator, nme, rms
 from adnet_lab.core.topology import LandmarkScheme, resolve_scheme
@@ -31,6 +30,7 @@ from adnet_lab.evaluation.stats import (
     clustered_resample_sums,
     mean_interval,
     paired_comparison,
+    percentile_bounds,
 )
 
 __all__ = [
@@ -311,8 +311,7 @@ def curve_spread_table(spreads: dict[str, dict[str, np.ndarray]],
                        ) -> pd.DataFrame:
     """Per curve and model: the decoded maps' spread across and along the curve
     (:func:`adnet_lab.evaluation.diagnostics.map_spreads`, percent of the inter-ocular distance;
-    mean
-    over faces and the curve's landmarks), their ratio, and for each model but
+    mean over faces and the curve's landmarks), their ratio, and for each model but
     ``reference`` the paired change of the normal spread against it (per face, the mean
     over the curve's landmarks; Wilcoxon signed-rank p-value).
 
@@ -336,8 +335,8 @@ def curve_spread_table(spreads: dict[str, dict[str, np.ndarray]],
             if model != reference and reference in per_face:
                 row[f"{model} normal_sd change %"] = 100 * (normal.mean()
                                                             / per_face[reference].mean() - 1)
-                row[f"{model} normal_sd p"] = float(stats.wilcoxon(normal,
-                                                                   per_face[reference]).pvalue)
+                row[f"{model} normal_sd p"] = paired_comparison(normal,
+                                                                per_face[reference])["p_value"]
         rows.append(row)
     return pd.DataFrame(rows).set_index("curve")
 
@@ -422,6 +421,7 @@ def spread_comparison(first: dict[str, np.ndarray], second: dict[str, np.ndarray
     """
     scheme = resolve_scheme(scheme)
     rng = np.random.default_rng(seed)
+    low, high = percentile_bounds()
     rows = []
     for curve in scheme.curves:
         ids = list(curve.indices)
@@ -437,14 +437,14 @@ def spread_comparison(first: dict[str, np.ndarray], second: dict[str, np.ndarray
             "curve": curve.name,
             "first_across": across[0].mean(), "second_across": across[1].mean(),
             "across_change_percent": 100 * (across[0].mean() / across[1].mean() - 1),
-            "across_change_low": np.quantile(change, 0.025),
-            "across_change_high": np.quantile(change, 0.975),
+            "across_change_low": np.quantile(change, low),
+            "across_change_high": np.quantile(change, high),
             "narrower": int((difference <= -tie).sum()),
             "across_ties": int((np.abs(difference) < tie).sum()),
             "wider": int((difference >= tie).sum()),
             "first_elongation": shape[0].mean(), "second_elongation": shape[1].mean(),
-            "elongation_change_low": np.quantile(shape_change, 0.025),
-            "elongation_change_high": np.quantile(shape_change, 0.975),
+            "elongation_change_low": np.quantile(shape_change, low),
+            "elongation_change_high": np.quantile(shape_change, high),
             "more_elongated": int((shape_difference >= tie / 10).sum()),
             "elongation_ties": int((np.abs(shape_difference) < tie / 10).sum()),
             "less_elongated": int((shape_difference <= -tie / 10).sum()),

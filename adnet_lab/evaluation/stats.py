@@ -21,9 +21,18 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import stats
 
-__all__ = ["ALPHA", "CONFIDENCE", "bootstrap_interval", "clustered_resample_sums",
-           "direction", "mean_interval", "paired_comparison", "paired_difference",
-           "wilcoxon_interval"]
+__all__ = [
+    "ALPHA",
+    "CONFIDENCE",
+    "bootstrap_interval",
+    "clustered_resample_sums",
+    "direction",
+    "mean_interval",
+    "paired_comparison",
+    "paired_difference",
+    "percentile_bounds",
+    "wilcoxon_interval",
+]
 
 #: Significance level of every paired test (a draw's, a study's, ``adnet-lab analyze``'s).
 ALPHA = 0.01
@@ -31,6 +40,16 @@ ALPHA = 0.01
 CONFIDENCE = 0.95
 #: No interval (too few values).
 _NO_INTERVAL = (math.nan, math.nan, math.nan)
+
+
+def percentile_bounds(confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The quantiles of a ``confidence`` percentile interval: ``(0.025, 0.975)`` at 95%.
+
+    Example:
+        >>> percentile_bounds(0.9)
+        (0.05, 0.95)
+    """
+    return round((1 - confidence) / 2, 12), round((1 + confidence) / 2, 12)
 
 
 def mean_interval(values: np.ndarray, confidence: float = CONFIDENCE

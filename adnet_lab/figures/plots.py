@@ -2,8 +2,7 @@
 
 Errors are shown in percent of the normalising distance. Every colour that means something is
 :mod:`adnet_lab.figures.palette`'s: normal and tangent, truth, labels and predictions look the same
-in
-every figure.
+in every figure.
 """
 
 from __future__ import annotations
@@ -202,8 +201,7 @@ def plot_error_ellipses(ellipses, scheme, face: np.ndarray | None = None,
                         title: str = "Error ellipses on the mean face",
                         sigmas: float = 1.0) -> Figure:
     """Each landmark's error ellipse (from :func:`adnet_lab.evaluation.analysis.error_ellipses`,
-    local
-    frame: tangent = x, normal = y, percent) drawn on a face with its curves, with a scale
+    local frame: tangent = x, normal = y, percent) drawn on a face with its curves, with a scale
     bar of 1% of the inter-ocular distance at the ellipses' magnification.
 
     Args:
@@ -245,8 +243,7 @@ def _scale_bar(axis, face: np.ndarray, magnify: float, colour, unit: float = 1.0
 def plot_landmark_bars(table, title: str = "Error per landmark") -> Figure:
     """Normal and tangent RMS error per landmark (percent), from
     :func:`adnet_lab.evaluation.analysis.landmark_error_table`, grouped by curve with the curves
-    named
-    in words under the axis."""
+    named in words under the axis."""
     figure, axis = plt.subplots(figsize=(max(7.0, 0.1 * len(table)), 3.8),
                                 layout="constrained")
     index = np.arange(len(table))

@@ -1,4 +1,5 @@
-"""ADNet model: configuration, network, checkpoints and export."""
+"""ADNet model: network and layers, checkpoints, export, the shipped weights and loading any
+trained model."""
 
 from adnet_lab.model.checkpoint import (
     CheckpointError,

@@ -1,2 +1,3 @@
 """Studies: run folders, the runner, the confirmation draws, the committed studies, the
-demo and the side-by-side panel."""
+demo, the side-by-side panel, the mechanisms read from study runs, ``adnet-lab analyze``'s
+report and a long job's phases."""

@@ -148,8 +148,7 @@ def comparison_draw(comparison: pd.DataFrame, study, seed: int,
                     setting: str = "demo") -> pd.DataFrame:
     """The demo's draw in the form of :func:`study_draws`, from its paired comparison
     (:func:`adnet_lab.studies.demo.compare_models`, percent; index: measure; a comparison without
-    the
-    Hodges-Lehmann columns gives a draw without them)."""
+    the Hodges-Lehmann columns gives a draw without them)."""
     columns = ("hl_difference", "hl_low", "hl_high")
     rows = [_draw_row(setting, study, seed, measure, study.num_test,
                       comparison.loc[measure, "baseline_mean"],

@@ -90,8 +90,7 @@ def ellipse_table(study: Study = STUDIES["cause"], runs_root: str | Path = "runs
                   ) -> pd.DataFrame:
     """Per setting, variant and landmark: the error ellipse against the truth
     (:func:`~adnet_lab.evaluation.analysis.error_ellipses`, 1 SD, percent of the inter-ocular
-    distance,
-    local frame: tangent = x, normal = y) over the test faces of every finished seed,
+    distance, local frame: tangent = x, normal = y) over the test faces of every finished seed,
     pooled; columns ``setting``, ``variant``, ``landmark``, then the ellipse's."""
     tables = []
     for label, variant, stores in _finished(study, runs_root):

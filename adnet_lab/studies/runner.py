@@ -121,8 +121,7 @@ def run_one(study: StudyConfig, variant: Variant, seed: int, run_dir: str | Path
 
     Returns:
         The run's row: ``variant``, ``seed``, the :data:`~adnet_lab.evaluation.analysis.METRICS`,
-        the
-        diagnostics and the times of its phases (seconds): ``data_seconds`` (generating
+        the diagnostics and the times of its phases (seconds): ``data_seconds`` (generating
         the faces), ``train_seconds`` (the training epochs), ``validation_seconds``,
         ``test_seconds`` (predictions and diagnostics) and ``wall_seconds`` (all of it, on
         the run's last start); None when ``should_stop`` ended
@@ -473,8 +472,7 @@ def paired_tests(out_dir: str | Path, baseline: str = "baseline",
                  per_seed: bool = False) -> pd.DataFrame:
     """Per-image paired comparison of each variant with ``baseline`` on the seeds both
     finished (Wilcoxon signed-rank, :func:`adnet_lab.evaluation.stats.paired_difference`), for
-    the
-    per-image NME, normal RMS and tangent RMS against the truth: the images of all seeds
+    the per-image NME, normal RMS and tangent RMS against the truth: the images of all seeds
     pooled, or (``per_seed``) one row per seed.
 
     Rows ``(variant, measure)`` (``(variant, seed, measure)`` per seed); columns ``images``,

@@ -1,4 +1,4 @@
-"""The committed ablation study: run it (``make study``) and write its tables and figures.
+"""The committed ablation studies: run them (``make study``) and write ``docs/ablation/``.
 
 ``python -m adnet_lab.studies.study`` runs the studies of
 :data:`adnet_lab.core.recipes.CORE_STUDIES`

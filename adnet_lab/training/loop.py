@@ -249,7 +249,7 @@ def train_step(model: ADNet, batch: dict[str, torch.Tensor], objective: ADNetObj
     Args:
         model: the network being trained; its configuration gives the scheme, the input size
             and whether there are edge and point maps. Its parameters' device is used.
-        batch: samples as :class:`~adnet_lab.data.FaceAlignmentDataset` gives them, batched
+        batch: samples as :class:`~adnet_lab.data.dataset.FaceAlignmentDataset` gives them, batched
             (``image`` ``B x 3 x S x S``, ``landmarks_px`` ``B x N x 2`` crop pixels).
         objective: the loss (:class:`~adnet_lab.training.losses.ADNetObjective`).
         optimizer: an optimiser over ``model``'s parameters.
@@ -583,7 +583,7 @@ def train(train_dataset: Dataset, config: TrainConfig, *, val_dataset: Dataset |
     """Train an ADNet (or the baseline) and return it with its EMA and history.
 
     Args:
-        train_dataset: a dataset of samples as :class:`~adnet_lab.data.FaceAlignmentDataset`
+        train_dataset: a dataset of samples as :class:`~adnet_lab.data.dataset.FaceAlignmentDataset`
             gives them (``image``, ``landmarks_px``); its crop size must match the model's.
             Its ``set_epoch`` (when it has one) is called before every epoch.
         config: a :class:`TrainConfig`.

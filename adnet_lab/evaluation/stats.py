@@ -38,8 +38,8 @@ __all__ = [
 ALPHA = 0.01
 #: Confidence level of the t- and bootstrap intervals.
 CONFIDENCE = 0.95
-#: No interval (too few values).
-_NO_INTERVAL = (math.nan, math.nan, math.nan)
+#: No interval (no values, or a draw recorded without one).
+NO_INTERVAL = (math.nan, math.nan, math.nan)
 
 
 def percentile_bounds(confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -87,7 +87,7 @@ def wilcoxon_interval(differences: np.ndarray, alpha: float = ALPHA
     d = np.asarray(differences, float).ravel()
     n = d.size
     if n == 0:
-        return _NO_INTERVAL
+        return NO_INTERVAL
     first, second = np.triu_indices(n)
     walsh = np.sort((d[first] + d[second]) / 2)
     z = stats.norm.ppf(1 - alpha / 2)

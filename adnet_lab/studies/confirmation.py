@@ -30,7 +30,13 @@ import pandas as pd
 
 from adnet_lab.core.recipes import Study
 from adnet_lab.evaluation.measures import DRAW_MEASURES
-from adnet_lab.evaluation.stats import ALPHA, direction, mean_interval, wilcoxon_interval
+from adnet_lab.evaluation.stats import (
+    ALPHA,
+    NO_INTERVAL,
+    direction,
+    mean_interval,
+    wilcoxon_interval,
+)
 from adnet_lab.studies.runner import paired_tests, study_folders
 from adnet_lab.studies.runstore import finished_runs
 
@@ -53,13 +59,11 @@ DRAW_COLUMNS = ("setting", "epochs", "sigma_tangent_percent", "sigma_normal_perc
                 "direction", "hl_difference_percent", "hl_difference_low_percent",
                 "hl_difference_high_percent", "hl_change_percent", "hl_change_low_percent",
                 "hl_change_high_percent")
-#: No Hodges-Lehmann interval (a draw recorded without it).
-_NO_INTERVAL = (math.nan, math.nan, math.nan)
 
 
 def _draw_row(setting: str, study, seed: int, measure: str, images: int, baseline: float,
               difference: float, low: float, high: float, p_value: float,
-              wilcoxon: tuple[float, float, float] = _NO_INTERVAL) -> dict:
+              wilcoxon: tuple[float, float, float] = NO_INTERVAL) -> dict:
     """One row of a draws table; ``wilcoxon``: the Hodges-Lehmann difference and its interval
     (:func:`wilcoxon_interval`, percent of the inter-ocular distance)."""
     hl, hl_low, hl_high = wilcoxon

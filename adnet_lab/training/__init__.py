@@ -3,13 +3,6 @@
 Names not found here are looked up in :mod:`adnet_lab.training.loop` on first use, so that
 ``adnet_lab.training.<name>`` written against the earlier single module keeps working."""
 
-from __future__ import annotations
+from adnet_lab.core import forward_attributes
 
-import importlib
-from typing import Any
-
-
-def __getattr__(name: str) -> Any:
-    if name.startswith("__"):
-        raise AttributeError(name)
-    return getattr(importlib.import_module("adnet_lab.training.loop"), name)
+__getattr__ = forward_attributes("adnet_lab.training.loop")

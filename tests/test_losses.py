@@ -385,3 +385,28 @@ class TestAWingTarget:
     def test_shared_target_checks_the_shape(self):
         with pytest.raises(ValueError):
             awing_loss(torch.zeros(1, 2, 4, 4), AWingTarget.of(torch.zeros(1, 3, 4, 4)))
+
+    def test_weight_map_is_the_release_max_pool_threshold_cell_for_cell(self):
+        # foreground cells at the borders and corners, isolated and touching, and a map
+        # whose values sit exactly on the threshold
+        generator = torch.Generator().manual_seed(5)
+        target = torch.rand(3, 4, 7, 9, generator=generator) ** 6
+        target[0, 0, 0, 0] = target[0, 1, -1, -1] = target[1, 2, 3, 0] = 0.9
+        target[2, 3] = 0.2
+        dilated = torch.nn.functional.max_pool2d(target, 3, 1, 1)
+        release = 10 * (dilated >= 0.2).float() + 1
+        assert torch.equal(AWingTarget.of(target).weight, release)
+        assert torch.equal(AWingTarget.of(torch.zeros(1, 1, 1, 1)).weight, torch.ones(1, 1, 1, 1))
+
+    def test_channels_last_maps_give_the_same_gradient(self):
+        # the objective lays the targets out as the network's maps are; the gradient is
+        # the same to the bit in either layout
+        generator = torch.Generator().manual_seed(6)
+        target = torch.rand(2, 6, 8, 8, generator=generator) ** 4
+        pred = torch.rand(2, 6, 8, 8, generator=generator)
+        grads = []
+        for layout in (torch.contiguous_format, torch.channels_last):
+            p = pred.clone(memory_format=layout).requires_grad_()
+            awing_loss(p, AWingTarget.of(target.contiguous(memory_format=layout))).backward()
+            grads.append(p.grad.contiguous())
+        assert torch.equal(grads[0], grads[1])

@@ -311,9 +311,22 @@ class AWingTarget:
         offset = theta * slope - omega * torch.log1p(ratio_power)
         weight = None
         if use_weight_map:
-            dilated = F.max_pool2d(target, kernel_size=3, stride=1, padding=1)
-            weight = AWING_WEIGHT * (dilated >= AWING_FOREGROUND).to(target.dtype) + 1.0
+            near = _dilate3x3(target >= AWING_FOREGROUND)
+            weight = AWING_WEIGHT * near.to(target.dtype) + 1.0
         return cls(target, power, slope, offset, weight)
+
+
+def _dilate3x3(mask: torch.Tensor) -> torch.Tensor:
+    """A ``... x H x W`` boolean mask grown by one cell in every direction (8-neighbours):
+    ``3x3 max-pool(y) >= t`` is ``3x3 dilation of (y >= t)``, the same cells, in four
+    boolean passes instead of a pooling that also computes indices."""
+    rows = mask.clone()
+    rows[..., 1:, :] |= mask[..., :-1, :]
+    rows[..., :-1, :] |= mask[..., 1:, :]
+    grown = rows.clone()
+    grown[..., :, 1:] |= rows[..., :, :-1]
+    grown[..., :, :-1] |= rows[..., :, 1:]
+    return grown
 
 
 def awing_loss(pred: torch.Tensor, target: torch.Tensor | AWingTarget, omega: float = 14.0,
@@ -352,24 +365,29 @@ class _AWing(torch.autograd.Function):
     @staticmethod
     def forward(ctx, pred: torch.Tensor, target: AWingTarget, omega: float, theta: float,
                 epsilon: float) -> torch.Tensor:
+        # In-place where a buffer is not needed again; each product is the one the formula
+        # writes (a product's two factors commute exactly), so the values are those of the
+        # plain expression, with fewer buffers.
         signed = pred - target.target
         difference = signed.abs()
-        scaled = difference / epsilon
+        scaled = difference / epsilon if epsilon != 1.0 else difference
         positive = scaled > 1e-30
-        exponent = target.power * torch.log(scaled.clamp_min(1e-30))
+        clamped = scaled.clamp_min(1e-30)
+        exponent = torch.log(clamped).mul_(target.power)
         inside = difference < theta
-        small = torch.where(positive, omega * F.softplus(exponent), 0.0)
-        loss = torch.where(inside, small, target.slope * difference - target.offset)
+        small = F.softplus(exponent).mul_(omega).masked_fill_(~positive, 0.0)
+        loss = torch.where(inside, small, (target.slope * difference).sub_(target.offset))
         if target.weight is not None:
-            loss = loss * target.weight
+            loss.mul_(target.weight)
         if ctx.needs_input_grad[0]:
             # d/dd omega softplus(p ln(d / e)) = omega sigmoid(p ln(d / e)) p / d
-            slope_small = torch.where(positive, omega * torch.sigmoid(exponent) * target.power
-                                      / (scaled.clamp_min(1e-30) * epsilon), 0.0)
-            derivative = torch.where(inside, slope_small, target.slope) * signed.sign()
+            slope_small = torch.sigmoid(exponent).mul_(omega).mul_(target.power).div_(
+                clamped.mul_(epsilon) if epsilon != 1.0 else clamped
+            ).masked_fill_(~positive, 0.0)
+            derivative = torch.where(inside, slope_small, target.slope).mul_(signed.sign_())
             if target.weight is not None:
-                derivative = derivative * target.weight
-            ctx.save_for_backward(derivative / loss.numel())
+                derivative.mul_(target.weight)
+            ctx.save_for_backward(derivative.div_(loss.numel()))
         return loss.mean()
 
     @staticmethod
@@ -544,6 +562,15 @@ def wing_landmark_loss(objective: ObjectiveConfig, scheme: LandmarkScheme) -> La
     return _Elementwise(functools.partial(wing_loss, omega=WING_OMEGA, epsilon=WING_EPSILON))
 
 
+def _in_layout_of(target: torch.Tensor, pred: torch.Tensor) -> torch.Tensor:
+    """``target`` in ``pred``'s memory layout (channels_last when the network runs so):
+    elementwise operations between two tensors of one layout run in one linear pass."""
+    if pred.dim() == 4 and not pred.is_contiguous() and \
+            pred.is_contiguous(memory_format=torch.channels_last):
+        return target.contiguous(memory_format=torch.channels_last)
+    return target
+
+
 class ADNetObjective(nn.Module):
     """The release's training objective, built from names.
 
@@ -605,7 +632,8 @@ class ADNetObjective(nn.Module):
         if self.use_aam:
             terms |= {"edge_maps": gt.new_zeros(()), "point_maps": gt.new_zeros(())}
         prepared = self.landmark_loss.prepare(output, gt)
-        map_targets = ({name: AWingTarget.of(targets[name].to(gt.dtype))
+        map_targets = ({name: AWingTarget.of(_in_layout_of(targets[name].to(gt.dtype),
+                                                           getattr(output, name)[-1]))
                         for name in ("edge_maps", "point_maps")} if self.use_aam else {})
         for i, weight in enumerate(self.stack_weights):
             term = self.landmark_loss.loss(output.stack_landmarks[i], gt, prepared)

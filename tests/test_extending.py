@@ -59,7 +59,8 @@ def test_every_train_knob_has_its_flag_and_reaches_the_configuration(monkeypatch
     given = {"epochs": 3, "batch_size": 4, "lr": 0.002, "gamma": 0.5, "ema_decay": 0.9,
              "checkpoint_every": 2, "on_non_finite": "skip", "num_workers": 0, "seed": 5,
              "lambda_mode": "fixed", "loss_lambda": 3.0, "map_weight": 0.2,
-             "map_warmup_epochs": 1, "point_sigma": 2.0, "landmark_loss": "wing"}
+             "map_warmup_epochs": 1, "point_sigma": 2.0, "point_map_scale": 4.0,
+             "landmark_loss": "wing"}
     options = {"num_workers": "--workers", "map_warmup_epochs": "--map-warmup"}
     argv = ["train", "--synthetic", "8", "--image-size", "64", "--preset", "cpu-micro",
             "--adl", "--device", "cpu", "--out", str(tmp_path / "run")]

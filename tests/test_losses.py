@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from adnet_lab.core.configs import ObjectiveConfig
 from adnet_lab.core.geometry import curve_normals
 from adnet_lab.core.topology import get_scheme
+from adnet_lab.data.targets import make_targets
 from adnet_lab.model import ADNet, ADNetConfig
 from adnet_lab.training.losses import (
     ADNetObjective,
@@ -410,3 +412,22 @@ class TestAWingTarget:
             awing_loss(p, AWingTarget.of(target.contiguous(memory_format=layout))).backward()
             grads.append(p.grad.contiguous())
         assert torch.equal(grads[0], grads[1])
+
+
+def test_point_map_scale_weights_the_point_map_term_alone():
+    """``point_map_scale`` multiplies the point-map term and nothing else."""
+    config = ADNetConfig(scheme="wflw", num_stacks=2, channels=16, input_size=64)
+    torch.manual_seed(0)
+    model = ADNet(config)
+    landmarks = 8 + 48 * torch.rand(2, 98, 2)
+    targets = make_targets(landmarks, "wflw", 64)
+    output = model(torch.randn(2, 3, 64, 64))
+    terms = {}
+    for scale in (1.0, 10.0):
+        objective = ADNetObjective.from_config(
+            ObjectiveConfig(lambda_mode="fixed", loss_lambda=4.0, map_weight=0.1,
+                            point_map_scale=scale), config)
+        terms[scale] = objective(output, targets)[1]
+    torch.testing.assert_close(terms[10.0]["point_maps"], 10 * terms[1.0]["point_maps"])
+    assert torch.equal(terms[10.0]["edge_maps"], terms[1.0]["edge_maps"])
+    assert torch.equal(terms[10.0]["landmarks"], terms[1.0]["landmarks"])

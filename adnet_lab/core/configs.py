@@ -238,6 +238,9 @@ class ObjectiveConfig:
                                      "(warm-up + 1)); 0 keeps it constant", min=0)
     point_sigma: float = knob(POINT_SIGMA, "width of the point-map targets' Gaussians, input "
                                            "pixels (the release: 1.5)", min=0, open_min=True)
+    point_map_scale: float = knob(1.0, "the point-map AWing term's weight relative to "
+                                       "map_weight (the release: 1, the edge maps' weight)",
+                                  min=0)
     curve_lambdas: str = knob("one", "ADL's lambda per curve in lambda_mode fixed: one "
                                      "(loss_lambda everywhere) or matched-uniform / "
                                      "matched-annotator (each curve's lambda the measured "
@@ -435,7 +438,10 @@ class Variant:
         name = self.objective.landmark_loss_name
         loss = (f"ADL ({self.lambda_label})" if name == "adl"
                 else "smooth-L1 (isotropic)" if name == "smooth-l1" else f"{name} loss")
-        aam = f"AAM (map weight {self.objective.map_weight:g})" if self.use_aam else "no AAM"
+        points = (f", point maps x{self.objective.point_map_scale:g}"
+                  if self.objective.point_map_scale != 1.0 else "")
+        aam = (f"AAM (map weight {self.objective.map_weight:g}{points})" if self.use_aam
+               else "no AAM")
         return f"{loss}, {aam}"
 
     @classmethod

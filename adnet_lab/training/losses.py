@@ -581,7 +581,8 @@ class ADNetObjective(nn.Module):
       step and shared by every stack; without ADL, the isotropic baseline
       :func:`smooth_l1_loss` (s = 0.01), i.e. ADL with lambda = 1;
     * with AAM (``use_aam``): ``map_weight`` (the release's 10) x AWing on the edge maps and
-      the same on the point maps. Without AAM the network has no edge or point heads, and
+      ``map_weight`` x the objective's ``point_map_scale`` (the release's 1) x AWing on the
+      point maps. Without AAM the network has no edge or point heads, and
       these terms are absent.
 
     ``loss_lambda`` is ADL's lambda in ``lambda_mode="fixed"``. ``map_weight`` may be changed
@@ -611,6 +612,7 @@ class ADNetObjective(nn.Module):
         self.num_stacks, self.use_aam = num_stacks, use_aam
         self.lambda_mode, self.map_weight = lambda_mode, map_weight
         self.loss_lambda = loss_lambda
+        self.point_map_scale = objective.point_map_scale
         self.stack_weights = [2.0**i / 2.0 ** (num_stacks - 1) for i in range(num_stacks)]
 
     @classmethod
@@ -642,5 +644,6 @@ class ADNetObjective(nn.Module):
                 terms["edge_maps"] = terms["edge_maps"] + weight * self.map_weight * awing_loss(
                     output.edge_maps[i], map_targets["edge_maps"])
                 terms["point_maps"] = terms["point_maps"] + weight * self.map_weight * \
-                    awing_loss(output.point_maps[i], map_targets["point_maps"])
+                    self.point_map_scale * awing_loss(output.point_maps[i],
+                                                      map_targets["point_maps"])
         return sum(terms.values()), terms

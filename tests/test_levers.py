@@ -1,7 +1,10 @@
 """The levers of docs/ablation.md's "Levers toward a 20% lower normal error": ADL's lambda per
-curve (its committed values measured again, reaching the loss, refused where it cannot act)."""
+curve (its committed values measured again, reaching the loss, refused where it cannot act),
+the short curves bound harder, and the point maps' own weight."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 import torch
@@ -81,3 +84,23 @@ def test_the_width_knob_widens_the_network_at_the_same_input_and_maps():
                                   if k != "channels"}) == StudyConfig()   # earlier records
     assert STUDIES["lever-width"].study.model_config().channels == 128
     assert STUDIES["lever-faces"].study.num_train == 7500
+
+
+def test_short_8_binds_the_short_curves_and_leaves_the_rest_at_loss_lambda():
+    scheme = get_scheme("wflw")
+    variant = VARIANTS["adnet-mw0.1-short8"]
+    lambdas = adl_landmark_loss(variant.objective, scheme).point_lambdas
+    curves = {curve.name: list(curve.indices) for curve in scheme.curves}
+    for name in ("left_brow", "right_brow", "left_eye", "right_eye", "outer_lip", "inner_lip"):
+        assert torch.all(lambdas[curves[name]] == 8.0), name
+    for name in ("jaw", "nose_bridge", "nose_base"):
+        assert torch.all(lambdas[curves[name]] == 4.0), name
+    assert STUDIES["lever-short-lambda"].variants == ("baseline", "adnet-mw0.1-short8")
+
+
+def test_point_map_lever_scales_the_point_maps_alone():
+    variant = VARIANTS["adnet-mw0.1-points10"]
+    recipe = VARIANTS["adnet-mw0.1-fixed4"]
+    assert variant.objective.point_map_scale == 10.0
+    assert dataclasses.replace(variant.objective, point_map_scale=1.0) == recipe.objective
+    assert variant.describe() == "ADL (fixed lambda 4), AAM (map weight 0.1, point maps x10)"

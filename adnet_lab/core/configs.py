@@ -94,6 +94,10 @@ CURVE_LAMBDA_PROFILES: dict[str, dict[str, float]] = {
     "matched-annotator": {"jaw": 9.8, "left_brow": 2.1, "right_brow": 2.1,
                           "nose_bridge": 8.9, "nose_base": 4.0, "left_eye": 1.8,
                           "right_eye": 1.8, "outer_lip": 2.8, "inner_lip": 2.1},
+    # the direction lever-curve-lambda pointed to: the short, bent curves bound harder
+    # than one lambda of 4 binds them, the jaw and nose left at loss_lambda
+    "short-8": {"left_brow": 8.0, "right_brow": 8.0, "left_eye": 8.0, "right_eye": 8.0,
+                "outer_lip": 8.0, "inner_lip": 8.0},
 }
 
 
@@ -242,9 +246,10 @@ class ObjectiveConfig:
                                        "map_weight (the release: 1, the edge maps' weight)",
                                   min=0)
     curve_lambdas: str = knob("one", "ADL's lambda per curve in lambda_mode fixed: one "
-                                     "(loss_lambda everywhere) or matched-uniform / "
+                                     "(loss_lambda everywhere), matched-uniform / "
                                      "matched-annotator (each curve's lambda the measured "
-                                     "lean of its labels)", choices=CURVE_LAMBDA_PROFILES)
+                                     "lean of its labels) or short-8 (8 on the brows, eyes "
+                                     "and lips)", choices=CURVE_LAMBDA_PROFILES)
     landmark_loss: str = knob("adl", "the landmark loss with use_adl, by name "
                                      "(adnet_lab.core.registry.LANDMARK_LOSSES; without ADL: "
                                      "smooth-l1)", choices=LANDMARK_LOSSES)

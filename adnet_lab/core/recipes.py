@@ -63,6 +63,8 @@ VARIANTS: dict[str, Variant] = _variants(
         point_sigma=3.0),
     _of("adnet-mw0.1-matched", map_weight=0.1, lambda_mode="fixed", loss_lambda=4.0,
         curve_lambdas="matched-uniform"),
+    _of("adnet-mw0.1-short8", map_weight=0.1, lambda_mode="fixed", loss_lambda=4.0,
+        curve_lambdas="short-8"),
     _of("adnet-mw0.1-points10", map_weight=0.1, lambda_mode="fixed", loss_lambda=4.0,
         point_map_scale=10.0),
 )
@@ -220,6 +222,11 @@ STUDIES: dict[str, Study] = {study.name: study for study in (
            "the point maps learn peaks at the landmarks, and does the recipe's normal error "
            "fall below the package recipe's (written down before the runs in "
            "docs/ablation.md)?"),
+    _study("lever-short-lambda", _MAIN.with_changes(epochs=16),
+           ("baseline", "adnet-mw0.1-short8"), 3,
+           "does ADL's lambda raised to 8 on the brows, eyes and lips (4 elsewhere) lower "
+           "the normal error below the package recipe's one lambda of 4 (written down "
+           "before the runs in docs/ablation.md)?"),
     _study("lever-width", _MAIN.with_changes(epochs=16, channels=128), _RECIPE, 3,
            "with a hourglass twice as wide at the same input and maps (128 channels, about "
            "3.5x the cost), does the recipe's normal error fall below the package recipe's "

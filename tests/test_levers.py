@@ -95,7 +95,8 @@ def test_short_8_binds_the_short_curves_and_leaves_the_rest_at_loss_lambda():
         assert torch.all(lambdas[curves[name]] == 8.0), name
     for name in ("jaw", "nose_bridge", "nose_base"):
         assert torch.all(lambdas[curves[name]] == 4.0), name
-    assert STUDIES["lever-short-lambda"].variants == ("baseline", "adnet-mw0.1-short8")
+    assert STUDIES["lever-short-lambda"].variants == (
+        "baseline", "adnet-mw0.1-fixed4", "adnet-mw0.1-short8")
 
 
 def test_point_map_lever_scales_the_point_maps_alone():

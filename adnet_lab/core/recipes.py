@@ -217,18 +217,18 @@ STUDIES: dict[str, Study] = {study.name: study for study in (
            "does ADL's lambda matched to each curve's measured label lean (jaw and nose about "
            "6, brows, eyes and inner lip about 2) lower the normal error below the package "
            "recipe's one lambda of 4 (written down before the runs in docs/ablation.md)?"),
-    _study("lever-points", _MAIN.with_changes(epochs=16), ("baseline", "adnet-mw0.1-points10"),
+    _study("lever-points", _MAIN.with_changes(epochs=16), (*_RECIPE, "adnet-mw0.1-points10"),
            3, "with the point maps' loss ten times the edge maps' (weight 1 against 0.1), do "
            "the point maps learn peaks at the landmarks, and does the recipe's normal error "
            "fall below the package recipe's (written down before the runs in "
            "docs/ablation.md)?"),
     _study("lever-short-lambda", _MAIN.with_changes(epochs=16),
-           ("baseline", "adnet-mw0.1-short8"), 3,
+           (*_RECIPE, "adnet-mw0.1-short8"), 3,
            "does ADL's lambda raised to 8 on the brows, eyes and lips (4 elsewhere) lower "
            "the normal error below the package recipe's one lambda of 4 (written down "
            "before the runs in docs/ablation.md)?"),
     _study("lever-width", _MAIN.with_changes(epochs=16, channels=128), _RECIPE, 3,
-           "with a hourglass twice as wide at the same input and maps (128 channels, about "
+           "with an hourglass twice as wide at the same input and maps (128 channels, about "
            "3.5x the cost), does the recipe's normal error fall below the package recipe's "
            "(written down before the runs in docs/ablation.md)?"),
     _study("lever-faces", _MAIN.with_changes(epochs=16, num_train=7500), _RECIPE, 3,

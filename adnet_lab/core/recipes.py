@@ -228,9 +228,9 @@ STUDIES: dict[str, Study] = {study.name: study for study in (
            "the normal error below the package recipe's one lambda of 4 (written down "
            "before the runs in docs/ablation.md)?"),
     _study("lever-width", _MAIN.with_changes(epochs=16, channels=128), _RECIPE, 3,
-           "with an hourglass twice as wide at the same input and maps (128 channels, about "
-           "3.5x the cost), does the recipe's normal error fall below the package recipe's "
-           "(written down before the runs in docs/ablation.md)?"),
+           "with an hourglass twice as wide at the same input and maps (128 channels, 3x "
+           "the trained parameters), does the recipe's normal error fall below the package "
+           "recipe's (written down before the runs in docs/ablation.md)?"),
     _study("lever-faces", _MAIN.with_changes(epochs=16, num_train=7500), _RECIPE, 3,
            "with WFLW's 7,500 training faces instead of 1,200 (6x the steps), is the "
            "recipe's gain a small-data effect (written down before the runs in "

@@ -95,6 +95,7 @@ def test_short_8_binds_the_short_curves_and_leaves_the_rest_at_loss_lambda():
         assert torch.all(lambdas[curves[name]] == 8.0), name
     for name in ("jaw", "nose_bridge", "nose_base"):
         assert torch.all(lambdas[curves[name]] == 4.0), name
+    assert variant.objective.lambda_label == "lambda 8 on the brows, eyes and lips, 4 elsewhere"
     assert STUDIES["lever-short-lambda"].variants == (
         "baseline", "adnet-mw0.1-fixed4", "adnet-mw0.1-short8")
 

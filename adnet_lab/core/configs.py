@@ -276,6 +276,8 @@ class ObjectiveConfig:
     @property
     def lambda_label(self) -> str:
         """ADL's lambda in words: ``"fixed lambda 4"``, ``"heatmap lambda"``, ..."""
+        if self.lambda_mode == "fixed" and self.curve_lambdas == "short-8":
+            return f"lambda 8 on the brows, eyes and lips, {self.loss_lambda:g} elsewhere"
         if self.lambda_mode == "fixed" and self.curve_lambdas != "one":
             return f"{self.curve_lambdas} lambda per curve"
         return (f"fixed lambda {self.loss_lambda:g}" if self.lambda_mode == "fixed"

@@ -78,6 +78,8 @@ def variant_words(name: str) -> str:
         'ADL alone, fixed lambda 4 (adl-fixed4)'
         >>> variant_words("adnet-mw0.1-fixed9")
         'ADL, fixed lambda 9 + AAM, map weight 0.1 (adnet-mw0.1-fixed9)'
+        >>> variant_words("adnet-mw0.1-points10")
+        'ADL, fixed lambda 4 + AAM, map weight 0.1, point maps x10 (adnet-mw0.1-points10)'
     """
     if name in _VARIANTS or name not in VARIANTS:
         return _VARIANTS.get(name, name)
@@ -90,7 +92,9 @@ def variant_words(name: str) -> str:
                      + (f" after a {objective.map_warmup_epochs}-epoch warm-up"
                         if objective.map_warmup_epochs else "")
                      + (f", point maps sigma {objective.point_sigma:g}"
-                        if objective.point_sigma != ObjectiveConfig().point_sigma else ""))
+                        if objective.point_sigma != ObjectiveConfig().point_sigma else "")
+                     + (f", point maps x{objective.point_map_scale:g}"
+                        if objective.point_map_scale != 1.0 else ""))
     return f"{' + '.join(parts)} ({name})"
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from adnet_lab.core.configs import StudyConfig, Variant
 
@@ -146,6 +147,19 @@ def _study(name: str, study: StudyConfig, variants: tuple[str, ...], seeds: int 
     return Study(name, (("", study),), variants, seeds, core, question)
 
 
+#: Every pre-registered study's question ends so.
+_PREREGISTERED = " (written down before the runs in docs/ablation.md)?"
+
+
+def _lever(name: str, question: str, variant: str | None = None, **changes: Any) -> Study:
+    """A lever toward a lower normal error: the demo's data and budget (16 epochs) with the
+    lever's ``changes``, the baseline and the package recipe (and ``variant``, the recipe
+    with the lever) on seeds 0-2; its prediction is written before its runs."""
+    variants = (*_RECIPE, variant) if variant else _RECIPE
+    return _study(name, _MAIN.with_changes(epochs=16, **changes), variants, 3,
+                  question + _PREREGISTERED)
+
+
 def _confirm_settings() -> tuple[tuple[str, StudyConfig], ...]:
     ambiguities = {"default": {}, "normal1": {"sigma_normal": 0.01},
                    "tangent6": {"sigma_tangent": 0.06}}
@@ -203,38 +217,34 @@ STUDIES: dict[str, Study] = {study.name: study for study in (
            "study seeds?"),
     Study("confirm", _confirm_settings(), _RECIPE, tuple(range(100, 105)), False,
           "does the demo's claim hold on seeds and ambiguities that played no part in "
-          "choosing it (written down before the runs in docs/ablation.md)?"),
+          "choosing it" + _PREREGISTERED),
     Study("cause", _cause_settings(), _RECIPE, (0, 1, 2), False,
           "is the lean of the error along the curves caused by the labels' scatter along "
-          "them or by the image, and does the recipe's NME gain need labels that lean "
-          "(written down before the runs in docs/ablation.md)?"),
+          "them or by the image, and does the recipe's NME gain need labels that lean"
+          + _PREREGISTERED),
     Study("panel-budget", _panel_settings(), _RECIPE, tuple(range(200, 205)), False,
           "which budget of the training panel (its faces, at 10 or 12 epochs) lowers both "
-          "the normal error and the NME on at least 4 of 5 seeds other than the panel's own "
-          "(written down before the runs in docs/ablation.md)?"),
-    _study("lever-curve-lambda", _MAIN.with_changes(epochs=16),
-           (*_RECIPE, "adnet-mw0.1-matched"), 3,
+          "the normal error and the NME on at least 4 of 5 seeds other than the panel's own"
+          + _PREREGISTERED),
+    _lever("lever-curve-lambda",
            "does ADL's lambda matched to each curve's measured label lean (jaw and nose about "
            "6, brows, eyes and inner lip about 2) lower the normal error below the package "
-           "recipe's one lambda of 4 (written down before the runs in docs/ablation.md)?"),
-    _study("lever-points", _MAIN.with_changes(epochs=16), (*_RECIPE, "adnet-mw0.1-points10"),
-           3, "with the point maps' loss ten times the edge maps' (weight 1 against 0.1), do "
+           "recipe's one lambda of 4", "adnet-mw0.1-matched"),
+    _lever("lever-points",
+           "with the point maps' loss ten times the edge maps' (weight 1 against 0.1), do "
            "the point maps learn peaks at the landmarks, and does the recipe's normal error "
-           "fall below the package recipe's (written down before the runs in "
-           "docs/ablation.md)?"),
-    _study("lever-short-lambda", _MAIN.with_changes(epochs=16),
-           (*_RECIPE, "adnet-mw0.1-short8"), 3,
+           "fall below the package recipe's", "adnet-mw0.1-points10"),
+    _lever("lever-short-lambda",
            "does ADL's lambda raised to 8 on the brows, eyes and lips (4 elsewhere) lower "
-           "the normal error below the package recipe's one lambda of 4 (written down "
-           "before the runs in docs/ablation.md)?"),
-    _study("lever-width", _MAIN.with_changes(epochs=16, channels=128), _RECIPE, 3,
+           "the normal error below the package recipe's one lambda of 4",
+           "adnet-mw0.1-short8"),
+    _lever("lever-width",
            "with an hourglass twice as wide at the same input and maps (128 channels, 3x "
            "the trained parameters), does the recipe's normal error fall below the package "
-           "recipe's (written down before the runs in docs/ablation.md)?"),
-    _study("lever-faces", _MAIN.with_changes(epochs=16, num_train=7500), _RECIPE, 3,
+           "recipe's", channels=128),
+    _lever("lever-faces",
            "with WFLW's 7,500 training faces instead of 1,200 (6x the steps), is the "
-           "recipe's gain a small-data effect (written down before the runs in "
-           "docs/ablation.md)?"),
+           "recipe's gain a small-data effect", num_train=7500),
     _study("aam-alone", _MAIN.with_changes(epochs=16), ("baseline", "aam-mw0.1"), 3,
            "at the demo's budget, does AAM alone (map weight 0.1, no ADL) stretch the maps "
            "along the curves against the baseline, the one model that differs from it only "

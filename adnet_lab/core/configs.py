@@ -37,6 +37,7 @@ from adnet_lab.core.scheme_names import CURVE_NAMES, DATASET_SCHEMES
 __all__ = [
     "AMBIGUITY_PROFILES",
     "CURVE_LAMBDA_PROFILES",
+    "CURVE_LAMBDA_WORDS",
     "DATASET_SCHEMES",
     "DEFAULT_MILESTONE_FRACTION",
     "LAMBDA_MODES",
@@ -98,6 +99,11 @@ CURVE_LAMBDA_PROFILES: dict[str, dict[str, float]] = {
     # than one lambda of 4 binds them, the jaw and nose left at loss_lambda
     "short-8": {"left_brow": 8.0, "right_brow": 8.0, "left_eye": 8.0, "right_eye": 8.0,
                 "outer_lip": 8.0, "inner_lip": 8.0},
+}
+#: A profile's lambdas in words, where its name does not say them (``{loss_lambda}``: the
+#: lambda of the curves it leaves out); other profiles read ``"<name> lambda per curve"``.
+CURVE_LAMBDA_WORDS: dict[str, str] = {
+    "short-8": "lambda 8 on the brows, eyes and lips, {loss_lambda:g} elsewhere",
 }
 
 
@@ -276,12 +282,30 @@ class ObjectiveConfig:
     @property
     def lambda_label(self) -> str:
         """ADL's lambda in words: ``"fixed lambda 4"``, ``"heatmap lambda"``, ..."""
-        if self.lambda_mode == "fixed" and self.curve_lambdas == "short-8":
-            return f"lambda 8 on the brows, eyes and lips, {self.loss_lambda:g} elsewhere"
         if self.lambda_mode == "fixed" and self.curve_lambdas != "one":
-            return f"{self.curve_lambdas} lambda per curve"
+            words = CURVE_LAMBDA_WORDS.get(self.curve_lambdas,
+                                           f"{self.curve_lambdas} lambda per curve")
+            return words.format(loss_lambda=self.loss_lambda)
         return (f"fixed lambda {self.loss_lambda:g}" if self.lambda_mode == "fixed"
                 else f"{self.lambda_mode} lambda")
+
+    @property
+    def map_label(self) -> str:
+        """AAM's map losses in words: ``"map weight 0.1"``, and the warm-up, the point maps'
+        width and their own weight where they differ from the release's.
+
+        Example:
+            >>> ObjectiveConfig(map_weight=1.0, map_warmup_epochs=4, point_map_scale=10).map_label
+            'map weight 1 after a 4-epoch warm-up, point maps x10'
+        """
+        words = f"map weight {self.map_weight:g}"
+        if self.map_warmup_epochs:
+            words += f" after a {self.map_warmup_epochs}-epoch warm-up"
+        if self.point_sigma != POINT_SIGMA:
+            words += f", point maps sigma {self.point_sigma:g}"
+        if self.point_map_scale != 1.0:
+            words += f", point maps x{self.point_map_scale:g}"
+        return words
 
     def curve_lambda_values(self, curve_names: tuple[str, ...]) -> tuple[float, ...]:
         """ADL's fixed lambda of each curve named (``loss_lambda`` where the profile is
@@ -445,10 +469,7 @@ class Variant:
         name = self.objective.landmark_loss_name
         loss = (f"ADL ({self.lambda_label})" if name == "adl"
                 else "smooth-L1 (isotropic)" if name == "smooth-l1" else f"{name} loss")
-        points = (f", point maps x{self.objective.point_map_scale:g}"
-                  if self.objective.point_map_scale != 1.0 else "")
-        aam = (f"AAM (map weight {self.objective.map_weight:g}{points})" if self.use_aam
-               else "no AAM")
+        aam = f"AAM ({self.objective.map_label})" if self.use_aam else "no AAM"
         return f"{loss}, {aam}"
 
     @classmethod

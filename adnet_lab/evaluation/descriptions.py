@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from adnet_lab.core.configs import ObjectiveConfig
 from adnet_lab.core.recipes import VARIANTS
 from adnet_lab.evaluation.measures import MEASURES
 
@@ -88,13 +87,7 @@ def variant_words(name: str) -> str:
     alone = "" if objective.use_adl and variant.use_aam else " alone"
     parts = [f"ADL{alone}, {objective.lambda_label}"] if objective.use_adl else []
     if variant.use_aam:
-        parts.append(f"AAM{alone}, map weight {objective.map_weight:g}"
-                     + (f" after a {objective.map_warmup_epochs}-epoch warm-up"
-                        if objective.map_warmup_epochs else "")
-                     + (f", point maps sigma {objective.point_sigma:g}"
-                        if objective.point_sigma != ObjectiveConfig().point_sigma else "")
-                     + (f", point maps x{objective.point_map_scale:g}"
-                        if objective.point_map_scale != 1.0 else ""))
+        parts.append(f"AAM{alone}, {objective.map_label}")
     return f"{' + '.join(parts)} ({name})"
 
 

@@ -84,6 +84,10 @@ def test_the_width_knob_widens_the_network_at_the_same_input_and_maps():
                                   if k != "channels"}) == StudyConfig()   # earlier records
     assert STUDIES["lever-width"].study.model_config().channels == 128
     assert STUDIES["lever-faces"].study.num_train == 7500
+    both = STUDIES["lever-width-faces"].study
+    assert (both.model_config().channels, both.num_train, both.epochs) == (128, 7500, 16)
+    narrow_few = dataclasses.replace(both, channels=None, num_train=1200)
+    assert narrow_few == STUDIES["lever-curve-lambda"].study
 
 
 def test_short_8_binds_the_short_curves_and_leaves_the_rest_at_loss_lambda():

@@ -360,14 +360,18 @@ def _until(condition, failure: str, timeout: float = 120) -> None:
 
 
 class _Walk:
-    """The run sheet done in Voila: each step opens its notebook's page, does with the
-    widgets what the sheet says and keeps the text the page showed on the way (where the
-    exercises' answers are looked for); each step's wall time, from the opening of its page
-    to its end, is appended to :data:`TIMES`."""
+    """The run sheet done in Voila, as a teacher does it: each notebook's page is opened once
+    and kept in its own tab for the class, so a step on a notebook already open goes on
+    where the last one left it (the preparation before the class uses a page of its own,
+    closed before the class starts). Each step does with the widgets what the sheet says and
+    keeps the text the page showed on the way (where the exercises' answers are looked for);
+    each step's wall time, from its start (with the opening of its page, if it opens one) to
+    its end, is appended to :data:`TIMES`."""
 
     def __init__(self, browser, url: str) -> None:
         self.browser, self.url = browser, url
         self.seen: list[str] = []
+        self.tabs: dict[str, object] = {}   # notebook -> its open page, during the class
         self.trained = ""              # the training panel's status after the first training
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         TIMES.write_text("step,notebook,seconds\n")
@@ -391,27 +395,45 @@ class _Walk:
                                                                 "change")
             self.look(readout)
 
-    @contextlib.contextmanager
-    def page(self, step: str, notebook: str):
-        """``notebook``'s page in Voila, run to its end, for ``step``."""
-        started = time.monotonic()
+    def _open(self, notebook: str):
+        """``notebook``'s page in a new tab, run by Voila to its end without an error and
+        with no code shown."""
         page = self.browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(f"{self.url}/voila/render/{notebook}", timeout=600_000)
+        page.wait_for_function(SHOWN, timeout=600_000)
+        text = page.locator("body").inner_text()
+        for failure in ("There was an error when executing cell", "Cell execution timed out"):
+            assert failure not in text, failure
+        assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0
+        return page
+
+    @contextlib.contextmanager
+    def step(self, step: str, notebook: str, own_page: bool = False):
+        """``notebook``'s page for ``step``: its tab, opened if it is not yet (or a page of
+        its own, closed at the step's end, with ``own_page``)."""
+        started, page = time.monotonic(), None
         try:
-            page.goto(f"{self.url}/voila/render/{notebook}", timeout=600_000)
-            page.wait_for_function(SHOWN, timeout=600_000)
-            text = self.look(page.locator("body"))
-            for failure in ("There was an error when executing cell", "Cell execution timed out"):
-                assert failure not in text, failure
-            assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0
+            page = self._open(notebook) if own_page else self.tabs.get(notebook)
+            if page is None:
+                page = self.tabs[notebook] = self._open(notebook)
+            self.look(page.locator("body"))
             yield page
         except Exception as error:
-            name = "run_sheet_" + re.sub(r"\W+", "_", step)
-            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            if page is not None:
+                name = "run_sheet_" + re.sub(r"\W+", "_", step)
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
             raise AssertionError(f"run sheet, {step} in {notebook}: {error}") from error
         finally:
-            page.close()
+            if own_page and page is not None:
+                page.close()
         with TIMES.open("a") as times:
             times.write(f"{step},{notebook},{time.monotonic() - started:.0f}\n")
+
+    def close(self) -> None:
+        """Close the class's tabs."""
+        for page in self.tabs.values():
+            page.close()
+        self.tabs.clear()
 
 
 def _train_before_the_class(walk: _Walk, page) -> None:
@@ -517,21 +539,25 @@ WALK = {
 
 
 def test_the_run_sheet_in_presentation_mode(presented, browser):
-    """docs/teaching.md's run sheet, step by step, in ``make present``'s Voila: every step
-    is done with the widgets alone (a slider moved, a curve picked, the real Train both
-    pressed; the training panel on a tiny budget) and shows its effect (a redrawn figure,
-    new numbers), and each exercise's answer is on the page the step opens. Writes each
-    step's wall time to runs/browser/run_sheet_times.csv."""
+    """docs/teaching.md's run sheet, step by step, in ``make present``'s Voila, each
+    notebook kept open in its tab through the class: every step is done with the widgets
+    alone (a slider moved, a curve picked, the real Train both pressed; the training panel
+    on a tiny budget) and shows its effect (a redrawn figure, new numbers), and each
+    exercise's answer is on the step's page. Writes each step's wall time to
+    runs/browser/run_sheet_times.csv."""
     sheet = rows()
     assert [row["time"] for row in sheet] == list(WALK)[1:], "the run sheet's steps changed"
     walk = _Walk(browser, presented)
-    for step, row in [("before the class", {"where": "notebook 3", "exercises": []}),
-                      *((row["time"], row) for row in sheet)]:
-        walk.seen = []
-        for notebook, do in WALK[step]:
-            assert f"notebook {int(notebook[:2])}" in row["where"], (step, notebook)
-            with walk.page(step, notebook) as page:
-                do(walk, page)
-        for number in row["exercises"]:
-            missing = unshown(number, "\n".join(walk.seen))
-            assert not missing, f"{step}: exercise {number}'s answer shows no {missing}"
+    try:
+        for step, row in [("before the class", {"where": "notebook 3", "exercises": []}),
+                          *((row["time"], row) for row in sheet)]:
+            walk.seen = []
+            for notebook, do in WALK[step]:
+                assert f"notebook {int(notebook[:2])}" in row["where"], (step, notebook)
+                with walk.step(step, notebook, own_page=step == "before the class") as page:
+                    do(walk, page)
+            for number in row["exercises"]:
+                missing = unshown(number, "\n".join(walk.seen))
+                assert not missing, f"{step}: exercise {number}'s answer shows no {missing}"
+    finally:
+        walk.close()

@@ -17,6 +17,7 @@ from adnet_lab.figures.plots import (
     plot_error_ellipses,
     plot_image_grid,
     plot_landmark_bars,
+    plot_learning_curves,
     plot_normal_tangent,
     plot_training_curves,
 )
@@ -81,6 +82,38 @@ def test_training_curves_plot_the_history():
     np.testing.assert_allclose(validation[0].get_ydata(), [8.0, 6.0, 5.0])
     np.testing.assert_allclose(validation[1].get_ydata(), [3.0, 2.0, 1.5])
     np.testing.assert_allclose(validation[2].get_ydata(), [6.0, 5.0, 4.5])
+
+
+def _histories(final: float) -> pd.DataFrame:
+    """Two variants, two seeds, 16 epochs of 75 steps; the learning rate falls after 13."""
+    epochs = np.arange(1, 17)
+    rows = [pd.DataFrame({"variant": variant, "seed": seed, "epoch": epochs,
+                          "step": 75 * epochs, "lr": np.where(epochs <= 13, 1e-3, 1e-4),
+                          "val_normal_rms_percent": scale * np.geomspace(4.7, final, 16)})
+            for variant, scale in (("baseline", 1.15), ("adnet-mw0.1-fixed4", 1.0))
+            for seed in (0, 1)]
+    return pd.concat(rows, ignore_index=True)
+
+
+@pytest.mark.parametrize("final", [1.08, 1.66, 0.4])
+def test_learning_curves_by_epoch_with_the_rate_drop_and_a_tick_at_each_end(final):
+    figure = plot_learning_curves(_histories(final), ("val_normal_rms_percent",))
+    axis = figure.axes[0]
+    lines = axis.get_lines()
+    np.testing.assert_allclose(lines[1].get_xdata(), np.arange(1, 17))   # epochs, not steps
+    np.testing.assert_allclose(lines[1].get_ydata(), np.geomspace(4.7, final, 16))
+    drops = [line for line in lines if line.get_linestyle() == ":"]
+    assert [line.get_xdata()[0] for line in drops] == [13]
+    assert axis.get_yscale() == "log" and axis.get_xlabel() == "epoch"
+    assert "log scale" in [text.get_text() for text in axis.texts]
+    low, high = axis.get_ylim()
+    ticks = [tick for tick in axis.get_yticks() if low <= tick <= high]
+    span = np.log(high / low)
+    assert len(ticks) >= 3
+    assert np.log(min(ticks) / low) <= 0.1 * span and np.log(high / max(ticks)) <= 0.1 * span
+    assert min(ticks) <= final        # the lowest curve's end can be read against a tick
+    labels = [label.get_text() for label in axis.get_yticklabels()]
+    assert all("times" not in label and "^" not in label for label in labels)
 
 
 def test_image_grid_marks_the_landmarks():

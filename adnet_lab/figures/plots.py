@@ -7,11 +7,13 @@ in every figure.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from adnet_lab.core.metrics import auc, ced, rms
 from adnet_lab.evaluation.descriptions import measure_words, variant_words
@@ -74,13 +76,33 @@ def _legend_columns(labels: Sequence[str], figure: Figure, limit: int = 3,
     return max(1, min(limit, len(labels), int(width // longest)))
 
 
-def _plain_log_ticks(axis) -> None:
-    """Plain numbers (``2``, ``3``, ``5``) on a log-scaled y axis instead of ``2x10^0``."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+def _plain_log_ticks(axis, ticks: int = 6, end_gap: float = 0.1) -> None:
+    """Plain numbers (``1.2``, ``2``, ``5``) on a log-scaled y axis instead of ``2x10^0``.
 
-    axis.yaxis.set_major_locator(LogLocator(subs=(1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0)))
-    axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    Within a range of less than a factor of 20 (a learning curve's): about ``ticks`` round
+    values evenly spaced in value, and where the lowest (highest) of them leaves more than
+    ``end_gap`` of the log range to the axis's end, one more tick there, rounded to a fifth
+    of their step, so a curve's ends can be read. Over wider ranges: 1, 2 and 5 per decade.
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
+
+    low, high = axis.get_ylim()
+    if high / low < 20:
+        values = [v for v in MaxNLocator(nbins=ticks, steps=[1, 2, 2.5, 5, 10]).tick_values(
+            low, high) if low <= v <= high]
+        grain = (values[1] - values[0]) / 5 if len(values) > 1 else low / 10
+        span = math.log(high / low)
+        bottom, top = math.ceil(low / grain) * grain, math.floor(high / grain) * grain
+        if not values or math.log(values[0] / low) > end_gap * span:
+            values = [bottom, *(v for v in values if math.log(v / bottom) > end_gap * span)]
+        if math.log(high / values[-1]) > end_gap * span:
+            values = [*(v for v in values if math.log(top / v) > end_gap * span), top]
+        axis.yaxis.set_major_locator(FixedLocator(values))
+    else:
+        axis.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
     axis.yaxis.set_minor_formatter(NullFormatter())
+    axis.set_ylim(low, high)
 
 
 def plot_ced(runs: Mapping[str, Sequence[float] | np.ndarray], threshold: float = 0.10,
@@ -392,33 +414,56 @@ def plot_learning_curves(histories, columns: Sequence[str] = ("val_normal_rms_pe
                                                               "val_tangent_rms_percent"),
                          title: str = "Learning curves",
                          variants: Sequence[str] | None = None) -> Figure:
-    """Validation curves per variant against the training step (log scale): the mean over
-    seeds and a band spanning the seeds' minimum and maximum.
+    """Validation curves per variant against the epoch (the training step where the table
+    has no ``epoch`` column), on a log-scaled error axis: the mean over seeds and a band
+    spanning the seeds' minimum and maximum. Where the table has the learning rate
+    (``lr``), a dotted line marks each epoch after which it was lowered.
 
-    ``histories``: a table with columns ``variant``, ``seed``, ``step`` and ``columns`` (the
-    histories of an ablation's runs stacked); ``variants``: those to draw (default: all).
+    ``histories``: a table with columns ``variant``, ``seed``, ``step`` (optionally
+    ``epoch`` and ``lr``) and ``columns`` (the histories of an ablation's runs stacked);
+    ``variants``: those to draw (default: all).
     """
     if variants is not None:
         histories = histories[histories["variant"].isin(variants)]
+    x = "epoch" if "epoch" in histories else "step"
+    drops = _learning_rate_drops(histories, x)
     figure, axes = plt.subplots(1, len(columns), figsize=(4.5 * len(columns), 3.8),
                                 layout="constrained", squeeze=False)
     for axis, column in zip(axes[0], columns, strict=True):
         for name, group in histories.groupby("variant", sort=False):
             colour = variant_colour(name)
-            stats = group.groupby("step")[column].agg(["mean", "min", "max"])
+            stats = group.groupby(x)[column].agg(["mean", "min", "max"])
             axis.plot(stats.index, stats["mean"], color=colour, lw=1.8, label=variant_words(name))
             if group["seed"].nunique() > 1:
                 axis.fill_between(stats.index, stats["min"], stats["max"], color=colour,
                                   alpha=0.15, lw=0)
-        axis.set(xlabel="training step (batches seen)", ylabel=measure_label(column),
-                 yscale="log")
+        for number, drop in enumerate(drops):
+            axis.axvline(drop, color="0.4", ls=":", lw=1,
+                         label="learning rate lowered after this epoch" if number == 0
+                         else None)
+        axis.set(xlabel="epoch" if x == "epoch" else "training step (batches seen)",
+                 ylabel=measure_label(column), yscale="log")
+        axis.text(0.98, 0.97, "log scale", transform=axis.transAxes, ha="right", va="top",
+                  fontsize=8, color="0.4")
         _plain_log_ticks(axis)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.grid(alpha=0.3, which="both")
     handles, labels = axes[0][0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", fontsize=8,
                   ncols=_legend_columns(labels, figure))
     figure.suptitle(title)
     return figure
+
+
+def _learning_rate_drops(histories, x: str) -> list[float]:
+    """The values of ``x`` (epochs or steps) after which the learning rate fell, read from the
+    first run's ``lr`` column; none where the table has no ``lr``."""
+    if "lr" not in histories or histories.empty:
+        return []
+    variant, seed = histories[["variant", "seed"]].iloc[0]
+    first = histories[(histories["variant"] == variant) & (histories["seed"] == seed)]
+    rates = first.sort_values(x)[[x, "lr"]].to_numpy(float)
+    return [float(rates[i, 0]) for i in range(len(rates) - 1) if rates[i + 1, 1] < rates[i, 1]]
 
 
 #: The columns of a draw that hold its Hodges-Lehmann change and the 99% interval that

@@ -43,3 +43,19 @@ def test_the_readme_is_short_and_links_the_reference_it_moved():
                  "docs/ablation.md", "docs/architecture.md"):
         assert f"]({page})" in text and (ROOT / page).is_file(), page
     assert "make demo" in text and "make test" in text and "make present" in text
+
+
+def test_every_study_a_command_names_is_declared():
+    """``--study NAME`` and ``for study in A B ...`` in the README and docs name studies that
+    ``adnet-lab ablate --study`` offers: a renamed study leaves no dead command behind."""
+    from adnet_lab.core.recipes import STUDIES
+
+    named: set[tuple[str, str]] = set()
+    for page in (README, *sorted((ROOT / "docs").glob("*.md"))):
+        text = page.read_text()
+        named |= {(page.name, name) for name in re.findall(r"--study ([a-z0-9-]+)", text)}
+        for names in re.findall(r"for study in ([a-z0-9 -]+); do", text):
+            named |= {(page.name, name) for name in names.split()}
+    assert len(named) >= 10
+    missing = sorted((page, name) for page, name in named if name not in STUDIES)
+    assert not missing, f"commands name studies that do not exist: {missing}"

@@ -44,4 +44,14 @@ def test_the_machine_is_named_with_its_cores_and_vector_instructions():
 
     name, cores, capability = machine_words().rsplit(", ", 2)
     assert name and cores == f"{os.cpu_count()} cores"
-    assert capability == torch.backends.cpu.get_cpu_capability()
+    assert capability.split(" (")[0] == torch.backends.cpu.get_cpu_capability()
+
+
+def test_a_limit_on_the_convolutions_kernels_is_named(monkeypatch):
+    """oneDNN picks its kernels apart from ATen: a limit set on it changes the numbers, so the
+    report names it (and names nothing when none is set)."""
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    assert "oneDNN" not in machine_words()
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert machine_words().endswith(" (oneDNN held to AVX2)")

@@ -73,11 +73,15 @@ def phase_lines(table: pd.DataFrame) -> list[str]:
 
 def machine_words() -> str:
     """This machine in a few words: its CPU's name, the cores torch may use and the vector
-    instructions torch found (e.g. ``AMD EPYC 7B13, 2 cores, AVX2``)."""
+    instructions torch found (e.g. ``AMD EPYC 7B13, 2 cores, AVX2``), and the limit set on
+    the convolutions' (oneDNN's) own where one is (``..., AVX2 (oneDNN held to AVX2)``): the
+    two choose their kernels apart, and the kernels' rounding moves a training's numbers."""
     name = platform.processor() or "unknown CPU"
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 name = line.split(":", 1)[1].strip()
                 break
-    return f"{name}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}"
+    words = f"{name}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}"
+    held = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+    return f"{words} (oneDNN held to {held})" if held else words

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from adnet_lab.core.metrics import auc, ced, rms
 from adnet_lab.evaluation.descriptions import measure_words, variant_words
@@ -84,8 +84,6 @@ def _plain_log_ticks(axis, ticks: int = 6, end_gap: float = 0.1) -> None:
     ``end_gap`` of the log range to the axis's end, one more tick there, rounded to a fifth
     of their step, so a curve's ends can be read. Over wider ranges: 1, 2 and 5 per decade.
     """
-    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
-
     low, high = axis.get_ylim()
     if high / low < 20:
         values = [v for v in MaxNLocator(nbins=ticks, steps=[1, 2, 2.5, 5, 10]).tick_values(
@@ -462,8 +460,8 @@ def _learning_rate_drops(histories, x: str) -> list[float]:
         return []
     variant, seed = histories[["variant", "seed"]].iloc[0]
     first = histories[(histories["variant"] == variant) & (histories["seed"] == seed)]
-    rates = first.sort_values(x)[[x, "lr"]].to_numpy(float)
-    return [float(rates[i, 0]) for i in range(len(rates) - 1) if rates[i + 1, 1] < rates[i, 1]]
+    at, rate = first.sort_values(x)[[x, "lr"]].to_numpy(float).T
+    return at[:-1][np.diff(rate) < 0].tolist()
 
 
 #: The columns of a draw that hold its Hodges-Lehmann change and the 99% interval that
